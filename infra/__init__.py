@@ -1,0 +1,1 @@
+"""multicloud-kafka: Kafka as the hub between regions of AWS and GCP."""

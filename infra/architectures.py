@@ -1,0 +1,147 @@
+"""The three routing architectures, each a function from Config to Plan.
+
+Choosing an architecture is choosing one of these functions; everything
+downstream reads the Plan and does not branch on the architecture's name.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+from infra import naming, network
+from infra.config import Config, Region
+from infra.plan import (
+    HEADER_CLOUD,
+    HEADER_REGION,
+    HUB,
+    LOCAL,
+    Cluster,
+    Link,
+    MirrorFlow,
+    Plan,
+    Route,
+    RoutingContract,
+    Topic,
+    mirror_mechanism,
+)
+
+
+def _cluster(cfg: Config, region: Region, role: str) -> Cluster:
+    return Cluster(region.key, region, role, naming.resource_name(cfg.name_prefix, region))
+
+
+def _links(cfg: Config) -> dict[str, Link]:
+    """Hub and spoke: every other region has one private link to the hub."""
+    hub = cfg.hub
+    links = {}
+    for region in cfg.regions.values():
+        if region.key == hub.key:
+            continue
+        key = f"{hub.key}<->{region.key}"
+        links[key] = Link(key, hub.key, region.key, network.link_kind(hub.cloud, region.cloud))
+    return links
+
+
+def _region_topics(cfg: Config, region: Region) -> dict[str, Topic]:
+    return {
+        (name := naming.region_topic(e.name, region)): Topic(name, e.name, region.key, e.topic)
+        for e in cfg.events.values()
+    }
+
+
+def _all_region_topics(cfg: Config) -> dict[str, Topic]:
+    topics: dict[str, Topic] = {}
+    for region in cfg.regions.values():
+        topics.update(_region_topics(cfg, region))
+    return dict(sorted(topics.items()))
+
+
+def _per_region_routing(cfg: Config, consume_cluster: Callable[[Region], str]) -> dict[str, RoutingContract]:
+    """Produce to the destination's topic on the hub; consume one's own topic."""
+    produce = {
+        e: {r.key: Route(naming.region_topic(e, r), {}) for r in cfg.regions.values()}
+        for e in cfg.events
+    }
+    return {
+        r.key: RoutingContract(
+            region=r.key,
+            produce_cluster=cfg.hub.key,
+            consume_cluster=consume_cluster(r),
+            produce=produce,
+            consume={e: naming.region_topic(e, r) for e in cfg.events},
+            header_filter={},
+        )
+        for r in cfg.regions.values()
+    }
+
+
+def _plan(cfg: Config, clusters: dict[str, Cluster], topics: Mapping[str, Mapping[str, Topic]],
+          mirrors: dict[str, MirrorFlow], routing: dict[str, RoutingContract]) -> Plan:
+    return Plan(cfg, clusters, topics, mirrors, _links(cfg), routing)
+
+
+def router_headers(region: Region) -> dict[str, str]:
+    return {HEADER_CLOUD: region.cloud, HEADER_REGION: region.name}
+
+
+def header_routing(cfg: Config) -> Plan:
+    """One hub cluster, one topic per event; consumers filter on headers."""
+    hub = _cluster(cfg, cfg.hub, HUB)
+    topics = {
+        naming.event_topic(e.name): Topic(naming.event_topic(e.name), e.name, None, e.topic)
+        for e in cfg.events.values()
+    }
+    produce = {
+        e: {r.key: Route(naming.event_topic(e), router_headers(r)) for r in cfg.regions.values()}
+        for e in cfg.events
+    }
+    routing = {
+        r.key: RoutingContract(
+            region=r.key,
+            produce_cluster=hub.key,
+            consume_cluster=hub.key,
+            produce=produce,
+            consume={e: naming.event_topic(e) for e in cfg.events},
+            header_filter=router_headers(r),
+        )
+        for r in cfg.regions.values()
+    }
+    return _plan(cfg, {hub.key: hub}, {hub.key: topics}, {}, routing)
+
+
+def topic_per_region(cfg: Config) -> Plan:
+    """One hub cluster, one topic per event and destination region."""
+    hub = _cluster(cfg, cfg.hub, HUB)
+    routing = _per_region_routing(cfg, lambda r: hub.key)
+    return _plan(cfg, {hub.key: hub}, {hub.key: _all_region_topics(cfg)}, {}, routing)
+
+
+def regional_clusters(cfg: Config) -> Plan:
+    """Topic per region on the hub, each mirrored to its region's own cluster."""
+    hub = _cluster(cfg, cfg.hub, HUB)
+    clusters = {hub.key: hub}
+    topics = {hub.key: _all_region_topics(cfg)}
+    mirrors: dict[str, MirrorFlow] = {}
+    for region in cfg.regions.values():
+        if region.key == hub.key:
+            continue
+        local = _cluster(cfg, region, LOCAL)
+        clusters[local.key] = local
+        topics[local.key] = _region_topics(cfg, region)
+        key = f"{hub.key}->{local.key}"
+        mirrors[key] = MirrorFlow(
+            key, hub.key, local.key, tuple(sorted(topics[local.key])), mirror_mechanism(cfg.hub, region)
+        )
+    routing = _per_region_routing(cfg, lambda r: r.key)
+    return _plan(cfg, clusters, topics, mirrors, routing)
+
+
+ARCHITECTURES: dict[str, Callable[[Config], Plan]] = {
+    "header-routing": header_routing,
+    "topic-per-region": topic_per_region,
+    "regional-clusters": regional_clusters,
+}
+
+
+def build_plan(cfg: Config) -> Plan:
+    return ARCHITECTURES[cfg.architecture](cfg)

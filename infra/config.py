@@ -1,0 +1,462 @@
+"""The stack's config contract, validated once at the edge.
+
+`validate(raw, stack)` takes the stack's config as a flat mapping of full keys
+(`multicloud-kafka:regions`, `gcp:project`, ...) to values, exactly as a stack
+file or `pulumi.Config` holds them, and returns a frozen `Config` or raises one
+`ConfigError` that lists every problem found. Nothing here imports Pulumi.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from infra import geo, naming
+
+NS = "multicloud-kafka"
+ARCHITECTURES = ("header-routing", "topic-per-region", "regional-clusters")
+
+# RFC 1918: GCP Managed Kafka requires its subnet to be inside these.
+PRIVATE_RANGES = tuple(
+    ipaddress.ip_network(c) for c in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+)
+# A region's CIDR is split in four: three AZ subnets and one reserved for
+# connectivity (VPN, API). /22 leaves /24 subnets, room for brokers and clients.
+MIN_REGION_PREFIX = 22
+# AWS accepts VPC CIDRs from /16 to /28.
+MAX_AWS_VPC_PREFIX = 16
+EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$")
+CLEANUP_POLICIES = ("delete", "compact", "compact,delete")
+MSK_SIZES = ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
+MSK_INSTANCE = re.compile(r"^kafka\.(t3\.small|m5\.(%s)|m7g\.(%s))$" % ("|".join(MSK_SIZES), "|".join(MSK_SIZES)))
+
+
+@dataclass(frozen=True)
+class Region:
+    """One region that runs services: `cloud/name`, with its network range."""
+
+    cloud: str
+    name: str
+    cidr: ipaddress.IPv4Network
+
+    @property
+    def key(self) -> str:
+        return f"{self.cloud}/{self.name}"
+
+
+@dataclass(frozen=True)
+class TopicSettings:
+    """Per-topic settings; each default comes from `topicDefaults`."""
+
+    partitions: int = 6
+    replication_factor: int = 3
+    retention_ms: int = 7 * 24 * 3600 * 1000
+    min_insync_replicas: int = 2
+    cleanup_policy: str = "delete"
+
+    def kafka_config(self) -> dict[str, str]:
+        """The topic-level Kafka configuration these settings stand for."""
+        return {
+            "cleanup.policy": self.cleanup_policy,
+            "min.insync.replicas": str(self.min_insync_replicas),
+            "retention.ms": str(self.retention_ms),
+        }
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    topic: TopicSettings
+
+
+@dataclass(frozen=True)
+class MskSettings:
+    """Sizing of every MSK cluster of the stack (`multicloud-kafka:msk`)."""
+
+    kafka_version: str = "3.9.x"
+    instance_type: str = "kafka.m7g.large"
+    # Brokers are spread evenly, so the broker count is a multiple of the AZs.
+    brokers_per_az: int = 1
+    volume_gib: int = 1000
+    # Serverless MSK has IAM auth only: no SCRAM for clients in the other cloud.
+    serverless: bool = False
+
+
+@dataclass(frozen=True)
+class ManagedKafkaSettings:
+    """Sizing of every GCP Managed Kafka cluster (`multicloud-kafka:managedKafka`)."""
+
+    vcpu_count: int = 3
+    memory_gib: int = 12
+
+
+@dataclass(frozen=True)
+class Config:
+    stack: str
+    architecture: str
+    hub: Region
+    regions: Mapping[str, Region]
+    events: Mapping[str, Event]
+    name_prefix: str
+    protect: bool
+    msk: MskSettings
+    managed_kafka: ManagedKafkaSettings
+    gcp_project: str | None
+    # Keys that later components read, validated where they are defined.
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Problem:
+    key: str
+    value: Any
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.key} = {self.value!r}: {self.fix}"
+
+
+class ConfigError(ValueError):
+    """Every problem of a stack's config at once."""
+
+    def __init__(self, stack: str, problems: list[Problem]):
+        self.stack = stack
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        noun = "problem" if len(problems) == 1 else "problems"
+        super().__init__(f"stack '{stack}': {len(problems)} config {noun}:\n{lines}")
+
+
+def k(name: str) -> str:
+    """The full config key of one of this project's settings."""
+    return f"{NS}:{name}"
+
+
+class _Checker:
+    """Collects problems instead of stopping at the first one."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, key: str, value: Any, fix: str) -> None:
+        self.problems.append(Problem(key, value, fix))
+
+    def integer(self, key: str, value: Any, lo: int, hi: int | None = None) -> int | None:
+        if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.add(key, value, f"must be a whole number{_range_text(lo, hi)}")
+            return None
+        if value < lo or (hi is not None and value > hi):
+            self.add(key, value, f"must be{_range_text(lo, hi)}")
+            return None
+        return value
+
+    def boolean(self, key: str, value: Any) -> bool | None:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        self.add(key, value, "must be true or false")
+        return None
+
+    def mapping(self, key: str, value: Any, what: str) -> Mapping[str, Any] | None:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            self.add(key, value, f"must be a map of {what}")
+            return None
+        return value
+
+    def fields(
+        self,
+        key: str,
+        value: Any,
+        spec: Mapping[str, tuple[str, Callable[[str, Any], Any]]],
+        what: str,
+    ) -> dict[str, Any] | None:
+        """Reads a map of camelCase fields into snake_case keyword arguments."""
+        m = self.mapping(key, value, what)
+        if m is None:
+            return None
+        out: dict[str, Any] = {}
+        for name, v in m.items():
+            if name not in spec:
+                self.add(f"{key}.{name}", v, f"is not a setting of {what}; known: {', '.join(spec)}")
+                continue
+            attr, read = spec[name]
+            parsed = read(f"{key}.{name}", v)
+            if parsed is not None:
+                out[attr] = parsed
+        return out
+
+
+def _range_text(lo: int, hi: int | None) -> str:
+    return f" from {lo} to {hi}" if hi is not None else f" of at least {lo}"
+
+
+def _topic_spec(c: _Checker) -> dict[str, tuple[str, Callable[[str, Any], Any]]]:
+    def cleanup(key: str, v: Any) -> str | None:
+        if v not in CLEANUP_POLICIES:
+            c.add(key, v, f"must be one of {', '.join(CLEANUP_POLICIES)}")
+            return None
+        return v
+
+    def retention(key: str, v: Any) -> int | None:
+        r = c.integer(key, v, -1)
+        if r == 0:
+            c.add(key, v, "must be a positive number of milliseconds, or -1 to keep forever")
+            return None
+        return r
+
+    return {
+        "partitions": ("partitions", lambda key, v: c.integer(key, v, 1, 10000)),
+        "replicationFactor": ("replication_factor", lambda key, v: c.integer(key, v, 1, 5)),
+        "retentionMs": ("retention_ms", retention),
+        "minInsyncReplicas": ("min_insync_replicas", lambda key, v: c.integer(key, v, 1, 5)),
+        "cleanupPolicy": ("cleanup_policy", cleanup),
+    }
+
+
+def _check_durability(c: _Checker, key: str, t: TopicSettings) -> None:
+    if t.min_insync_replicas > t.replication_factor:
+        c.add(
+            f"{key}.minInsyncReplicas",
+            t.min_insync_replicas,
+            f"is more than replicationFactor ({t.replication_factor}): no write could succeed; lower it",
+        )
+    elif t.replication_factor > 1 and t.min_insync_replicas == t.replication_factor:
+        c.add(
+            f"{key}.minInsyncReplicas",
+            t.min_insync_replicas,
+            f"equals replicationFactor ({t.replication_factor}): one broker down would stop every "
+            f"write; set it to {t.replication_factor - 1}",
+        )
+
+
+def _parse_region(c: _Checker, key: str, value: Any) -> Region | None:
+    rkey = f"{k('regions')}.{key}"
+    cloud, sep, name = key.partition("/")
+    ok = True
+    if not sep or not name:
+        c.add(rkey, key, "region keys are '<cloud>/<region>', for example 'aws/us-east-1' or 'gcp/europe-west1'")
+        return None
+    if cloud not in geo.CLOUDS:
+        c.add(rkey, key, f"unknown cloud '{cloud}': use one of {', '.join(geo.CLOUDS)}")
+        ok = False
+    elif name not in geo.REGIONS[cloud]:
+        near = sorted(r for r in geo.REGIONS[cloud] if r.split("-")[0] == name.split("-")[0])
+        hint = f" (known {cloud} regions like it: {', '.join(near)})" if near else ""
+        c.add(rkey, key, f"'{name}' is not a region of {cloud}{hint}")
+        ok = False
+    fields = c.mapping(rkey, value, "region settings, for example {cidr: 10.10.0.0/16}")
+    if fields is None:
+        return None
+    for extra in set(fields) - {"cidr"}:
+        c.add(f"{rkey}.{extra}", fields[extra], "is not a region setting; known: cidr")
+    if "cidr" not in fields:
+        c.add(f"{rkey}.cidr", None, "is required: give the region's private network range, for example 10.10.0.0/16")
+        return None
+    cidr = _parse_cidr(c, f"{rkey}.cidr", fields["cidr"], cloud)
+    if cidr is None or not ok:
+        return None
+    return Region(cloud, name, cidr)
+
+
+def _parse_cidr(c: _Checker, key: str, value: Any, cloud: str) -> ipaddress.IPv4Network | None:
+    try:
+        net = ipaddress.ip_network(str(value), strict=False)
+    except ValueError:
+        c.add(key, value, "is not an IPv4 CIDR block; write it like 10.10.0.0/16")
+        return None
+    if net.version != 4:
+        c.add(key, value, "must be an IPv4 CIDR block; write it like 10.10.0.0/16")
+        return None
+    if str(net) != str(value):
+        c.add(key, value, f"has host bits set; did you mean {net}?")
+        return None
+    if not any(net.subnet_of(p) for p in PRIVATE_RANGES):
+        c.add(key, value, "is not a private (RFC 1918) range: use one inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16")
+        return None
+    if net.prefixlen > MIN_REGION_PREFIX:
+        c.add(key, value, f"is too small: a region needs at least a /{MIN_REGION_PREFIX} to carve its subnets from")
+        return None
+    if cloud == geo.AWS and net.prefixlen < MAX_AWS_VPC_PREFIX:
+        c.add(key, value, f"is larger than an AWS VPC may be (/{MAX_AWS_VPC_PREFIX} at most): use a /16 or smaller")
+        return None
+    return net
+
+
+def _check_overlaps(c: _Checker, regions: Mapping[str, Region]) -> None:
+    items = sorted(regions.items())
+    for i, (ka, a) in enumerate(items):
+        for kb, b in items[i + 1 :]:
+            if a.cidr.overlaps(b.cidr):
+                same = "is the same range as" if a.cidr == b.cidr else "overlaps"
+                c.add(
+                    f"{k('regions')}.{kb}.cidr",
+                    str(b.cidr),
+                    f"{same} {ka} ({a.cidr}): every region needs its own range so traffic can be routed",
+                )
+
+
+def _parse_events(c: _Checker, value: Any, defaults: TopicSettings) -> dict[str, Event]:
+    events: dict[str, Event] = {}
+    m = c.mapping(k("events"), value, "event names to topic settings, for example {create_account: {partitions: 12}}")
+    if m is None:
+        return events
+    if not m:
+        c.add(k("events"), value, "needs at least one event, for example {create_account: {}}")
+    spec = _topic_spec(c)
+    for name, settings in m.items():
+        ekey = f"{k('events')}.{name}"
+        if not isinstance(name, str) or not EVENT_NAME.match(name):
+            c.add(
+                ekey,
+                name,
+                "event names are lower_snake_case (a letter, then letters, digits or '_'), "
+                "because they become upper-case Kafka topic names",
+            )
+            continue
+        parsed = c.fields(ekey, settings, spec, "a topic")
+        if parsed is None:
+            continue
+        topic = _merge(defaults, parsed)
+        _check_durability(c, ekey, topic)
+        events[name] = Event(name, topic)
+    return events
+
+
+def _merge(defaults: Any, parsed: Mapping[str, Any]) -> Any:
+    return type(defaults)(**{**defaults.__dict__, **parsed})
+
+
+def _parse_msk(c: _Checker, value: Any) -> MskSettings:
+    def instance(key: str, v: Any) -> str | None:
+        if not isinstance(v, str) or not MSK_INSTANCE.match(v):
+            c.add(key, v, "must be an MSK broker type such as kafka.m7g.large, kafka.m5.xlarge or kafka.t3.small")
+            return None
+        return v
+
+    def version(key: str, v: Any) -> str | None:
+        if not isinstance(v, str) or not re.fullmatch(r"\d+\.\d+\.(\d+|x)(\.kraft)?", v):
+            c.add(key, v, "must be an MSK Kafka version such as 3.9.x or 3.8.x.kraft")
+            return None
+        return v
+
+    spec = {
+        "kafkaVersion": ("kafka_version", version),
+        "instanceType": ("instance_type", instance),
+        "brokersPerAz": ("brokers_per_az", lambda key, v: c.integer(key, v, 1, 10)),
+        "volumeGib": ("volume_gib", lambda key, v: c.integer(key, v, 1, 16384)),
+        "serverless": ("serverless", c.boolean),
+    }
+    parsed = c.fields(k("msk"), value, spec, "MSK sizing")
+    return _merge(MskSettings(), parsed or {})
+
+
+def _parse_managed_kafka(c: _Checker, value: Any) -> ManagedKafkaSettings:
+    spec = {
+        "vcpuCount": ("vcpu_count", lambda key, v: c.integer(key, v, 3, 1000)),
+        "memoryGib": ("memory_gib", lambda key, v: c.integer(key, v, 3, 8000)),
+    }
+    parsed = c.fields(k("managedKafka"), value, spec, "Managed Kafka sizing")
+    mk = _merge(ManagedKafkaSettings(), parsed or {})
+    per_vcpu = mk.memory_gib / mk.vcpu_count
+    if not 1 <= per_vcpu <= 8:
+        c.add(
+            f"{k('managedKafka')}.memoryGib",
+            mk.memory_gib,
+            f"GCP allows 1 to 8 GiB per vCPU: with vcpuCount {mk.vcpu_count} use "
+            f"{mk.vcpu_count} to {8 * mk.vcpu_count}",
+        )
+    return mk
+
+
+def _parse_topic_defaults(c: _Checker, value: Any) -> TopicSettings:
+    parsed = c.fields(k("topicDefaults"), value, _topic_spec(c), "topic defaults")
+    topic = _merge(TopicSettings(), parsed or {})
+    _check_durability(c, k("topicDefaults"), topic)
+    return topic
+
+
+# Keys owned by this module; other modules register theirs in EXTRA_KEYS.
+KEYS = (
+    "architecture", "hub", "regions", "events", "namePrefix", "protect",
+    "topicDefaults", "msk", "managedKafka",
+)
+# name -> validator(checker_add, value) for keys that later components own.
+EXTRA_KEYS: dict[str, Callable[[Callable[[str, Any, str], None], Any], Any]] = {}
+
+
+def validate(raw: Mapping[str, Any], stack: str) -> Config:
+    """Validates a stack's config; raises ConfigError listing every problem."""
+    c = _Checker()
+    for full in raw:
+        ns, _, name = full.partition(":")
+        if ns == NS and name not in KEYS and name not in EXTRA_KEYS:
+            known = ", ".join(KEYS + tuple(EXTRA_KEYS))
+            c.add(full, raw[full], f"is not a {NS} setting; known: {known}")
+
+    arch = raw.get(k("architecture"))
+    if arch not in ARCHITECTURES:
+        c.add(k("architecture"), arch, f"choose one of {', '.join(ARCHITECTURES)}")
+
+    regions: dict[str, Region] = {}
+    rmap = c.mapping(k("regions"), raw.get(k("regions")), "'<cloud>/<region>' to {cidr: ...}")
+    if rmap is not None and not rmap:
+        c.add(k("regions"), raw.get(k("regions")), "needs at least one region, for example {aws/us-east-1: {cidr: 10.10.0.0/16}}")
+    for key, value in (rmap or {}).items():
+        region = _parse_region(c, str(key), value)
+        if region is not None:
+            regions[region.key] = region
+    _check_overlaps(c, regions)
+
+    hub_key = raw.get(k("hub"))
+    hub = regions.get(hub_key) if isinstance(hub_key, str) else None
+    if hub is None and not (isinstance(hub_key, str) and hub_key in (rmap or {})):
+        listed = ", ".join(map(str, rmap or {})) or "none yet"
+        c.add(k("hub"), hub_key, f"must be one of the keys of {k('regions')} (listed: {listed})")
+
+    defaults = _parse_topic_defaults(c, raw.get(k("topicDefaults")))
+    events = _parse_events(c, raw.get(k("events")), defaults)
+
+    prefix = raw.get(k("namePrefix"), f"mck-{stack}")
+    if not isinstance(prefix, str) or not NAME_PREFIX.match(prefix):
+        c.add(
+            k("namePrefix"),
+            prefix,
+            "must be 2 to 20 characters of lower-case letters, digits and '-', starting with a letter",
+        )
+    protect = c.boolean(k("protect"), raw.get(k("protect"), True))
+    msk = _parse_msk(c, raw.get(k("msk")))
+    managed_kafka = _parse_managed_kafka(c, raw.get(k("managedKafka")))
+
+    project = raw.get("gcp:project")
+    if any(str(key).startswith(f"{geo.GCP}/") for key in rmap or {}) and not project:
+        c.add("gcp:project", project, "is required when any region is in gcp: set it to the GCP project ID")
+
+    extra: dict[str, Any] = {}
+    for name, check in EXTRA_KEYS.items():
+        extra[name] = check(c.add, raw.get(k(name)))
+
+    for key, value, fix in naming.topic_problems(list(regions.values()), list(events)):
+        c.add(key, value, fix)
+    if c.problems:
+        raise ConfigError(stack, c.problems)
+    return Config(
+        stack=stack,
+        architecture=arch,
+        hub=hub,
+        regions=dict(sorted(regions.items())),
+        events=dict(sorted(events.items())),
+        name_prefix=prefix,
+        protect=protect,
+        msk=msk,
+        managed_kafka=managed_kafka,
+        gcp_project=project,
+        extra=extra,
+    )

@@ -1,0 +1,43 @@
+"""Address planning and link kinds: pure functions of the validated regions."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from infra import geo
+
+AZ_COUNT = 3
+KAFKA_PORTS = {
+    # MSK: TLS, SASL/SCRAM, IAM listeners; GCP Managed Kafka serves SASL on 9092.
+    geo.AWS: (9094, 9096, 9098),
+    geo.GCP: (9092,),
+}
+
+VPC_PEERING = "vpc-peering"
+SHARED_VPC = "shared-vpc"
+HA_VPN = "ha-vpn"
+
+
+def quarters(cidr: ipaddress.IPv4Network) -> list[ipaddress.IPv4Network]:
+    return list(cidr.subnets(prefixlen_diff=2))
+
+
+def az_subnets(cidr: ipaddress.IPv4Network) -> list[ipaddress.IPv4Network]:
+    """The private subnet of each of the three AZs: the first three quarters."""
+    return quarters(cidr)[:AZ_COUNT]
+
+
+def reserved_subnet(cidr: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
+    """The last quarter, kept for connectivity (VPN endpoints, regional API)."""
+    return quarters(cidr)[AZ_COUNT]
+
+
+def link_kind(a_cloud: str, b_cloud: str) -> str:
+    """How two regions reach each other privately.
+
+    Two GCP regions share the stack's one global VPC; two AWS regions peer
+    their VPCs; AWS and GCP meet over HA VPN (four tunnels, BGP).
+    """
+    if a_cloud == b_cloud:
+        return SHARED_VPC if a_cloud == geo.GCP else VPC_PEERING
+    return HA_VPN

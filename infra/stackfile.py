@@ -1,0 +1,56 @@
+"""Reading a stack's config from its stack file, without Pulumi."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from infra.config import Config, ConfigError, Problem, validate
+
+ROOT = Path(__file__).resolve().parent.parent
+STACKS = ROOT / "stacks"
+
+
+def stack_path(stack: str) -> Path:
+    return STACKS / f"Pulumi.{stack}.yaml"
+
+
+def stacks() -> list[str]:
+    """Every stack with a file under stacks/, by name."""
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in STACKS.glob("Pulumi.*.yaml"))
+
+
+def decode(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Pulumi hands objects to programs as JSON text; stack files as YAML."""
+    out = {}
+    for key, value in raw.items():
+        if isinstance(value, str) and value[:1] in "{[":
+            try:
+                value = json.loads(value)
+            except ValueError:
+                pass
+        out[key] = value
+    return out
+
+
+def read(path: Path) -> dict[str, Any]:
+    try:
+        doc = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(path.stem, [Problem(str(path), "(file)", f"is not valid YAML: {e}")]) from None
+    config = doc.get("config") if isinstance(doc, dict) else None
+    if not isinstance(config, dict):
+        raise ConfigError(path.stem, [Problem(str(path), "(file)", "needs a top-level 'config:' map")])
+    return decode(config)
+
+
+def load(stack: str, path: Path | None = None) -> Config:
+    """The validated config of a stack, read from its stack file."""
+    path = path or stack_path(stack)
+    if not path.exists():
+        known = ", ".join(stacks()) or "none"
+        raise ConfigError(stack, [Problem("stack", stack, f"has no file {path} (stacks here: {known})")])
+    return validate(read(path), stack)

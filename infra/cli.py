@@ -3,17 +3,71 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
+from pathlib import Path
 
-from infra import stackfile
+from infra import diagram, geo, stackfile, traffic
 from infra.architectures import build_plan
-from infra.config import ConfigError
-from infra.render import plan_text
+from infra.config import ARCHITECTURES, Config, ConfigError
+from infra.plan import Plan
+from infra.render import plan_text, table
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
     cfg = stackfile.load(args.stack)
     sys.stdout.write(plan_text(build_plan(cfg)))
+    return 0
+
+
+def _plans_of_every_architecture(cfg: Config) -> dict[str, Plan]:
+    return {arch: build_plan(dataclasses.replace(cfg, architecture=arch)) for arch in ARCHITECTURES}
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    cfg = stackfile.load(args.stack)
+    plans = _plans_of_every_architecture(cfg)
+    load = traffic.Traffic(messages_per_second=args.rate, payload_bytes=args.size)
+    prices = traffic.load_prices(args.prices)
+    clouds = ", ".join(f"{sum(r.cloud == c for r in cfg.regions.values())} {c}" for c in geo.CLOUDS)
+    print(f"stack {cfg.stack}: {len(cfg.regions)} regions ({clouds}), {len(cfg.events)} events, hub "
+          f"{cfg.hub.key}; load {args.rate:g} msg/s of {args.size} B payload, uniform over sources, "
+          f"events and destinations; GB per month of 730 h\n")
+    rows, fetched = [], {}
+    for arch, plan in plans.items():
+        f = traffic.flows(plan, load)
+        cost = traffic.monthly_cost(plan, f, prices)
+        gb = lambda kind: f"{f.by_class[kind] * traffic.SECONDS_PER_MONTH / traffic.GB:,.0f}"
+        rows.append((
+            arch + (" *" if arch == cfg.architecture else ""), len(plan.clusters),
+            sum(len(t) for t in plan.topics.values()), len(plan.mirrors), len(plan.links),
+            gb(traffic.CROSS_REGION), gb(traffic.CROSS_CLOUD), gb(traffic.REPLICATION),
+            f"{cost.transfer:,.0f}", f"{cost.clusters:,.0f}", f"{cost.mirrors + cost.links:,.0f}",
+            f"{cost.total:,.0f}",
+        ))
+        fetched[arch] = f
+    print(table("Architectures (* = the stack's own)",
+                ["architecture", "clusters", "topics", "mirror flows", "links", "GB cross-region",
+                 "GB cross-cloud", "GB replication", "$ transfer", "$ clusters", "$ mirrors+links",
+                 "$ total/month"], rows))
+    print()
+    print(table("Bytes fetched by each region's consumers, MB/s (useful share in brackets)",
+                ["region", *plans],
+                [(r, *(f"{fetched[a].fetched_by_region[r] / 1e6:.3f} "
+                       f"({fetched[a].delivered_by_region[r] / (fetched[a].fetched_by_region[r] or 1):.0%})"
+                       for a in plans)) for r in cfg.regions]))
+    print("\nPrices: approximate list prices (see infra/traffic.py DEFAULT_PRICES); override with --prices FILE.")
+    return 0
+
+
+def cmd_diagram(args: argparse.Namespace) -> int:
+    cfg = stackfile.load(args.stack)
+    arch = args.architecture or cfg.architecture
+    plan = build_plan(dataclasses.replace(cfg, architecture=arch))
+    out = args.output or stackfile.ROOT / "build" / f"{args.stack}-{arch}.svg"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(diagram.svg(plan))
+    print(out)
     return 0
 
 
@@ -23,6 +77,17 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("plan", help="print the plan of a stack file as tables")
     p.add_argument("stack", help="stack name: stacks/Pulumi.<stack>.yaml")
     p.set_defaults(run=cmd_plan)
+    p = sub.add_parser("compare", help="compare the three architectures for a stack's topology")
+    p.add_argument("stack")
+    p.add_argument("--rate", type=float, default=1000.0, help="messages per second, all events (1000)")
+    p.add_argument("--size", type=int, default=1024, help="payload bytes per message (1024)")
+    p.add_argument("--prices", type=Path, help="YAML map of price keys to override")
+    p.set_defaults(run=cmd_compare)
+    p = sub.add_parser("diagram", help="draw a stack's topology as SVG")
+    p.add_argument("stack")
+    p.add_argument("--architecture", choices=ARCHITECTURES, help="draw another architecture's plan")
+    p.add_argument("-o", "--output", type=Path, help="file to write (build/<stack>-<architecture>.svg)")
+    p.set_defaults(run=cmd_diagram)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

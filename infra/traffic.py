@@ -1,0 +1,202 @@
+"""Traffic and cost model: the bytes each architecture moves, from its Plan.
+
+A message from a service in region s, for region d, is followed through the
+plan: produced to the cluster the source's contract names, replicated inside
+that cluster, copied by every mirror flow that carries its topic (and
+replicated again there), and fetched by every region whose contract reads
+that topic on that cluster. Header-routing consumers fetch every message and
+drop what is not theirs, so they are counted as fetching it. Nothing here
+branches on the architecture's name: the numbers follow from the plan.
+
+Every hop is classed by where its bytes go: inside one region, across regions
+of one cloud, or across clouds. The sending side's cloud pays the egress.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+import yaml
+
+from infra import geo, network
+from infra.config import Config, ConfigError, Problem
+from infra.plan import Plan
+
+SAME_REGION = "same-region"
+CROSS_REGION = "cross-region"
+CROSS_CLOUD = "cross-cloud"
+REPLICATION = "replication"
+HOURS_PER_MONTH = 730
+SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
+GB = 1e9
+
+# Approximate on-demand list prices in USD (us-east-1 / us-central1) as of
+# 2026. They are a default to compare architectures with, not a quote: check
+# them against your contract and override any of them with --prices FILE.
+DEFAULT_PRICES: dict[str, float] = {
+    # Per GB sent, paid by the sending cloud.
+    "aws.crossRegionPerGb": 0.02,
+    "gcp.crossRegionPerGb": 0.02,
+    "aws.crossCloudPerGb": 0.09,
+    "gcp.crossCloudPerGb": 0.12,
+    # MSK does not charge for replication between brokers; Managed Kafka's
+    # price includes it. Set these if yours does.
+    "aws.replicationPerGb": 0.0,
+    "gcp.replicationPerGb": 0.0,
+    # Per hour.
+    "aws.brokerHour.kafka.t3.small": 0.0456,
+    "aws.brokerHour.kafka.m5.large": 0.21,
+    "aws.brokerHour.kafka.m7g.large": 0.204,
+    "aws.brokerHour.kafka.m7g.xlarge": 0.408,
+    "aws.brokerHour.kafka.m7g.2xlarge": 0.816,
+    "gcp.vcpuHour": 0.09,
+    "gcp.memoryGibHour": 0.0125,
+    "aws.mirrorHour": 0.30,
+    "gcp.mirrorHour": 0.30,
+    # One AWS VPN connection is two tunnels; an HA VPN link has four tunnels
+    # on the GCP side and two connections on the AWS side.
+    "aws.vpnConnectionHour": 0.05,
+    "gcp.vpnTunnelHour": 0.05,
+    # Per GB-month of broker storage.
+    "aws.storageGbMonth": 0.10,
+}
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """The load to model: total message rate and size, spread evenly.
+
+    Sources and destinations are uniform over the regions and events unless
+    weights are given (region key -> weight).
+    """
+
+    messages_per_second: float = 1000.0
+    payload_bytes: int = 1024
+    # Kafka's framing per record (batch header amortised, lengths, timestamps).
+    record_overhead_bytes: int = 70
+    sources: Mapping[str, float] | None = None
+    destinations: Mapping[str, float] | None = None
+
+
+@dataclass
+class Flows:
+    """Bytes per second, by class of hop and by region."""
+
+    by_class: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    # (class, paying cloud) -> bytes/s, for pricing.
+    by_payer: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
+    fetched_by_region: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    delivered_by_region: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+
+def record_bytes(traffic: Traffic, headers: Mapping[str, str]) -> int:
+    return traffic.payload_bytes + traffic.record_overhead_bytes + sum(
+        len(k) + len(v) for k, v in headers.items())
+
+
+def _weights(keys: list[str], given: Mapping[str, float] | None) -> dict[str, float]:
+    w = {key: (given or {}).get(key, 0.0 if given else 1.0) for key in keys}
+    total = sum(w.values()) or 1.0
+    return {key: v / total for key, v in w.items()}
+
+
+def _hop(cfg: Config, src: str, dst: str) -> str:
+    a, b = cfg.regions[src], cfg.regions[dst]
+    if a.key == b.key:
+        return SAME_REGION
+    return CROSS_REGION if a.cloud == b.cloud else CROSS_CLOUD
+
+
+def flows(plan: Plan, traffic: Traffic) -> Flows:
+    """Bytes per second moved by `traffic` through `plan`."""
+    cfg = plan.config
+    regions = list(cfg.regions)
+    src_w = _weights(regions, traffic.sources)
+    dst_w = _weights(regions, traffic.destinations)
+    per_event = traffic.messages_per_second / len(cfg.events)
+    out = Flows()
+
+    def move(kind: str, src: str, dst: str, rate: float) -> None:
+        out.by_class[kind] += rate
+        out.by_payer[(kind, cfg.regions[src].cloud)] += rate
+
+    for source in regions:
+        rc = plan.routing[source]
+        for event in cfg.events:
+            for dest in regions:
+                route = rc.produce[event][dest]
+                rate = per_event * src_w[source] * dst_w[dest] * record_bytes(traffic, route.headers)
+                if rate == 0:
+                    continue
+                move(_hop(cfg, source, rc.produce_cluster), source, rc.produce_cluster, rate)
+                landed = [rc.produce_cluster]
+                for flow in plan.mirrors.values():
+                    if flow.source in landed and route.topic in flow.topics:
+                        move(_hop(cfg, flow.source, flow.target), flow.source, flow.target, rate)
+                        landed.append(flow.target)
+                for cluster in landed:
+                    rf = plan.topics[cluster][route.topic].settings.replication_factor
+                    move(REPLICATION, cluster, cluster, rate * (rf - 1))
+                for region, c in plan.routing.items():
+                    if c.consume_cluster in landed and c.consume[event] == route.topic:
+                        move(_hop(cfg, c.consume_cluster, region), c.consume_cluster, region, rate)
+                        out.fetched_by_region[region] += rate
+                        if region == dest:
+                            out.delivered_by_region[region] += rate
+    return out
+
+
+def load_prices(path: Path | None) -> dict[str, float]:
+    prices = dict(DEFAULT_PRICES)
+    if path is None:
+        return prices
+    given = yaml.safe_load(path.read_text()) or {}
+    problems = [
+        Problem(f"{path}:{key}", value, f"is not a known price; known: {', '.join(DEFAULT_PRICES)}")
+        for key, value in given.items() if key not in DEFAULT_PRICES
+    ] + [
+        Problem(f"{path}:{key}", value, "must be a number of USD")
+        for key, value in given.items() if not isinstance(value, (int, float))
+    ]
+    if problems:
+        raise ConfigError(str(path), problems)
+    prices.update({key: float(v) for key, v in given.items()})
+    return prices
+
+
+@dataclass(frozen=True)
+class Cost:
+    transfer: float
+    clusters: float
+    mirrors: float
+    links: float
+
+    @property
+    def total(self) -> float:
+        return self.transfer + self.clusters + self.mirrors + self.links
+
+
+def monthly_cost(plan: Plan, f: Flows, prices: Mapping[str, float]) -> Cost:
+    cfg = plan.config
+    per_gb = {CROSS_REGION: "crossRegionPerGb", CROSS_CLOUD: "crossCloudPerGb", REPLICATION: "replicationPerGb"}
+    transfer = sum(
+        rate * SECONDS_PER_MONTH / GB * prices[f"{cloud}.{per_gb[kind]}"]
+        for (kind, cloud), rate in f.by_payer.items() if kind in per_gb
+    )
+    clusters = 0.0
+    for c in plan.clusters.values():
+        if c.region.cloud == geo.AWS:
+            brokers = 3 * cfg.msk.brokers_per_az
+            hour = prices.get(f"aws.brokerHour.{cfg.msk.instance_type}", prices["aws.brokerHour.kafka.m7g.large"])
+            clusters += brokers * (hour * HOURS_PER_MONTH + cfg.msk.volume_gib * prices["aws.storageGbMonth"])
+        else:
+            mk = cfg.managed_kafka
+            clusters += HOURS_PER_MONTH * (mk.vcpu_count * prices["gcp.vcpuHour"] + mk.memory_gib * prices["gcp.memoryGibHour"])
+    mirrors = sum(HOURS_PER_MONTH * prices[f"{plan.clusters[m.target].region.cloud}.mirrorHour"]
+                  for m in plan.mirrors.values())
+    vpn_links = sum(1 for link in plan.links.values() if link.kind == network.HA_VPN)
+    links = vpn_links * HOURS_PER_MONTH * (2 * prices["aws.vpnConnectionHour"] + 4 * prices["gcp.vpnTunnelHour"])
+    return Cost(transfer, clusters, mirrors, links)

@@ -7,7 +7,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from infra import diagram, geo, stackfile, traffic
+from infra import diagram, geo, plandiff, stackfile, traffic
 from infra.architectures import build_plan
 from infra.config import ARCHITECTURES, Config, ConfigError
 from infra.plan import Plan
@@ -16,7 +16,21 @@ from infra.render import plan_text, table
 
 def cmd_plan(args: argparse.Namespace) -> int:
     cfg = stackfile.load(args.stack)
-    sys.stdout.write(plan_text(build_plan(cfg)))
+    plan = build_plan(cfg)
+    if args.against is None:
+        sys.stdout.write(plan_text(plan))
+        return 0
+    old = build_plan(stackfile.load_at(args.stack, args.against))
+    changes = plandiff.diff(old, plan)
+    print(table(
+        f"Changes to stack {args.stack} since {args.against}",
+        ["", "action", "what", "where", "detail"],
+        [("!!" if c.at_risk else "", c.action, c.what, c.key, c.detail) for c in changes],
+    ))
+    risky = sum(c.at_risk for c in changes)
+    if risky:
+        print(f"\n{risky} change(s) marked !! can lose data or replace a cluster holding data.")
+        return 3
     return 0
 
 
@@ -76,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("plan", help="print the plan of a stack file as tables")
     p.add_argument("stack", help="stack name: stacks/Pulumi.<stack>.yaml")
+    p.add_argument("--against", metavar="GIT_REV",
+                   help="show what changed since the stack file at this git revision instead; "
+                        "exit 3 if any change can lose data")
     p.set_defaults(run=cmd_plan)
     p = sub.add_parser("compare", help="compare the three architectures for a stack's topology")
     p.add_argument("stack")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -36,9 +37,9 @@ def decode(raw: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def read(path: Path) -> dict[str, Any]:
+def read(path: Path, text: str | None = None) -> dict[str, Any]:
     try:
-        doc = yaml.safe_load(path.read_text()) or {}
+        doc = yaml.safe_load(path.read_text() if text is None else text) or {}
     except yaml.YAMLError as e:
         raise ConfigError(path.stem, [Problem(str(path), "(file)", f"is not valid YAML: {e}")]) from None
     config = doc.get("config") if isinstance(doc, dict) else None
@@ -54,3 +55,12 @@ def load(stack: str, path: Path | None = None) -> Config:
         known = ", ".join(stacks()) or "none"
         raise ConfigError(stack, [Problem("stack", stack, f"has no file {path} (stacks here: {known})")])
     return validate(read(path), stack)
+
+
+def load_at(stack: str, rev: str) -> Config:
+    """The validated config of a stack as its file was at git revision `rev`."""
+    rel = stack_path(stack).relative_to(ROOT)
+    shown = subprocess.run(["git", "show", f"{rev}:{rel}"], cwd=ROOT, capture_output=True, text=True)
+    if shown.returncode != 0:
+        raise ConfigError(stack, [Problem("--against", rev, f"git has no {rel} there: {shown.stderr.strip()}")])
+    return validate(read(stack_path(stack), shown.stdout), stack)

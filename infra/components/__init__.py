@@ -1,0 +1,8 @@
+"""Pulumi realization of the Plan.
+
+- `architecture`: the three architecture components and the `ARCHITECTURES` map.
+- `realize`: the one walk over a Plan, and the check that refuses what it cannot build.
+- `base`: the interfaces between the walk and each cloud; `registry`: who implements them.
+- `aws/`: the AWS realizations; `access`: who needs SASL/SCRAM (pure).
+- `mocks`: Pulumi mocks that record every registration, for tests and the benchmark.
+"""

@@ -1,0 +1,110 @@
+"""The private network of one AWS region: VPC, three AZ subnets, routes, Kafka SG."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from infra import geo, naming, network
+from infra.components.base import Context
+from infra.config import Region
+
+
+@dataclass(frozen=True)
+class AwsNetworkArgs:
+    region: Region
+    # CIDRs admitted to the Kafka ports: every region of the plan, since any
+    # of them may produce to or consume from a cluster in this VPC.
+    kafka_client_cidrs: Sequence[str]
+
+
+class AwsNetwork(pulumi.ComponentResource):
+    """A VPC with one private subnet per AZ and no route to the internet.
+
+    The subnets share one route table, so a peering adds one route per VPC.
+    The security group admits only the Kafka ports of MSK (TLS, SASL/SCRAM,
+    IAM) and only from `kafka_client_cidrs`; egress is limited the same way
+    (the MSK Replicator's network interfaces use it to reach brokers).
+    """
+
+    TYPE = "multicloud-kafka:aws:Network"
+
+    def __init__(self, name: str, args: AwsNetworkArgs, opts: pulumi.ResourceOptions):
+        super().__init__(self.TYPE, name, None, opts)
+        self.region = args.region
+        child = pulumi.ResourceOptions(parent=self)
+        cidr = args.region.cidr
+        self.vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=str(cidr),
+            enable_dns_support=True,
+            enable_dns_hostnames=True,
+            tags={"Name": name},
+            opts=child,
+        )
+        zones = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(parent=self))
+        self.route_table = aws.ec2.RouteTable(
+            f"{name}-private", vpc_id=self.vpc.id, tags={"Name": f"{name}-private"}, opts=child
+        )
+        self.subnets = []
+        for i, subnet_cidr in enumerate(network.az_subnets(cidr)):
+            subnet = aws.ec2.Subnet(
+                f"{name}-az{i + 1}",
+                vpc_id=self.vpc.id,
+                cidr_block=str(subnet_cidr),
+                availability_zone=zones.names.apply(lambda names, i=i: names[i]),
+                map_public_ip_on_launch=False,
+                tags={"Name": f"{name}-az{i + 1}"},
+                opts=child,
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-az{i + 1}", subnet_id=subnet.id, route_table_id=self.route_table.id, opts=child
+            )
+            self.subnets.append(subnet)
+        cidrs = sorted(args.kafka_client_cidrs)
+        ports = network.KAFKA_PORTS[geo.AWS]
+        self.security_group = aws.ec2.SecurityGroup(
+            f"{name}-kafka",
+            name=f"{name}-kafka",
+            description="Kafka (MSK TLS, SASL/SCRAM, IAM) from the stack's regions only",
+            vpc_id=self.vpc.id,
+            ingress=[
+                aws.ec2.SecurityGroupIngressArgs(
+                    protocol="tcp", from_port=port, to_port=port, cidr_blocks=cidrs, description=f"Kafka {port}"
+                )
+                for port in ports
+            ],
+            egress=[
+                aws.ec2.SecurityGroupEgressArgs(
+                    protocol="tcp", from_port=port, to_port=port, cidr_blocks=cidrs, description=f"Kafka {port}"
+                )
+                for port in ports
+            ],
+            tags={"Name": f"{name}-kafka"},
+            opts=child,
+        )
+        self.subnet_ids = [s.id for s in self.subnets]
+        self.register_outputs(
+            {
+                "vpcId": self.vpc.id,
+                "subnetIds": self.subnet_ids,
+                "securityGroupId": self.security_group.id,
+                "routeTableId": self.route_table.id,
+            }
+        )
+
+
+def realize_networks(ctx: Context, regions: Sequence[Region]) -> dict[str, AwsNetwork]:
+    """One VPC per AWS region of the plan."""
+    cidrs = [str(r.cidr) for r in ctx.plan.config.regions.values()]
+    return {
+        region.key: AwsNetwork(
+            naming.resource_name(ctx.prefix, region),
+            AwsNetworkArgs(region, cidrs),
+            pulumi.ResourceOptions(parent=ctx.parent, provider=ctx.provider(region)),
+        )
+        for region in regions
+    }

@@ -1,0 +1,132 @@
+"""What the plan walk hands to each cloud's realization, and what it gets back.
+
+The walk (`infra/components/realize.py`) never names a cloud, a link kind or a
+mirror mechanism: it looks each plan item up in the registries of
+`infra/components/registry.py`, which map a key to one of the callables
+typed below. A cloud plugs in by adding its entries there.
+
+Every callable registers its resources under `ctx.parent` (the architecture
+component) with names derived from the plan's names, and returns the object
+the later steps need. Callables never create resources inside `apply()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Protocol, Sequence
+
+import pulumi
+
+from infra import plan as p
+from infra.config import Region
+
+
+class Network(Protocol):
+    """The private network of one region, as returned by a network realizer.
+
+    `region` is the only attribute the walk reads. Each cloud's cluster, link
+    and mirror realizers read their own cloud's extra attributes (AWS: `vpc`,
+    `subnet_ids`, `security_group`, `route_table`, `provider`).
+    """
+
+    region: Region
+
+
+class KafkaCluster(Protocol):
+    """One realized Kafka cluster (a Pulumi resource, usually a component)."""
+
+    def bootstrap(self, client_cloud: str) -> pulumi.Output[str]:
+        """The bootstrap address a client running in `client_cloud` uses.
+
+        In-cloud clients get the address of the cloud's own auth (AWS: IAM);
+        clients in another cloud get the SASL/SCRAM address.
+        """
+        ...
+
+
+class TopicSet(Protocol):
+    """The topics of one realized cluster: Kafka topic name -> resource."""
+
+    topics: Mapping[str, pulumi.Resource]
+
+
+@dataclass(frozen=True)
+class Site:
+    """Everything realized for one planned cluster: what a mirror flow needs."""
+
+    plan: p.Cluster
+    network: Any
+    cluster: Any
+    topics: Any
+
+
+@dataclass
+class Context:
+    """The walk's state shared with every realizer.
+
+    `parent` is the architecture component; `provider(region)` returns the
+    explicit provider of a region (created once, by the cloud's provider
+    realizer), so nothing reads a global region.
+    """
+
+    plan: p.Plan
+    parent: pulumi.Resource
+    provider_for: Callable[["Context", Region], pulumi.ProviderResource]
+    _providers: dict[str, pulumi.ProviderResource] = field(default_factory=dict)
+
+    @property
+    def prefix(self) -> str:
+        return self.plan.config.name_prefix
+
+    @property
+    def protect(self) -> bool:
+        return self.plan.config.protect
+
+    def provider(self, region: Region) -> pulumi.ProviderResource:
+        if region.key not in self._providers:
+            self._providers[region.key] = self.provider_for(self, region)
+        return self._providers[region.key]
+
+
+# (ctx, region) -> the explicit provider of that region. Called once per region.
+ProviderRealizer = Callable[[Context, Region], pulumi.ProviderResource]
+# (ctx, every planned region of the cloud) -> region key -> Network. Called once
+# per cloud, so a cloud with one global network (GCP) makes it once and
+# returns it (or a per-region view of it) for each of its regions.
+NetworkRealizer = Callable[[Context, Sequence[Region]], Mapping[str, Network]]
+# (ctx, planned cluster, its region's Network) -> KafkaCluster.
+ClusterRealizer = Callable[[Context, p.Cluster, Any], KafkaCluster]
+# (ctx, planned cluster, its KafkaCluster, topic name -> planned topic) -> TopicSet.
+TopicsRealizer = Callable[[Context, p.Cluster, Any, Mapping[str, p.Topic]], TopicSet]
+# (ctx, planned link, hub region's Network, spoke region's Network) -> resource.
+# A cross-cloud link gets the two clouds' networks, each of its own type.
+LinkRealizer = Callable[[Context, p.Link, Any, Any], pulumi.Resource]
+# (ctx, planned flow, source Site, target Site) -> resource. Both sites carry
+# their network, cluster and topics, so the flow can reach the source, write
+# to the target and wait for the target's topics.
+MirrorRealizer = Callable[[Context, p.MirrorFlow, Site, Site], pulumi.Resource]
+# plan -> problems (one sentence each, naming the plan item) that this cloud
+# cannot realize, found before any resource is registered.
+PlanCheck = Callable[[p.Plan], list[str]]
+
+
+@dataclass(frozen=True)
+class Realizers:
+    """The registries the walk dispatches through; see registry.py."""
+
+    providers: Mapping[str, ProviderRealizer]
+    networks: Mapping[str, NetworkRealizer]
+    clusters: Mapping[str, ClusterRealizer]
+    topics: Mapping[str, TopicsRealizer]
+    links: Mapping[str, LinkRealizer]
+    mirrors: Mapping[str, MirrorRealizer]
+    checks: Mapping[str, PlanCheck]
+
+
+class RealizationError(ValueError):
+    """The plan holds items this program cannot realize; nothing was registered."""
+
+    def __init__(self, stack: str, problems: list[str]):
+        self.problems = problems
+        lines = "\n".join(f"  - {q}" for q in problems)
+        super().__init__(f"stack '{stack}': the plan cannot be realized; nothing was created:\n{lines}")

@@ -1,0 +1,97 @@
+"""The one realization path: walk the Plan, dispatch each item by registry.
+
+Every architecture goes through `realize`; the plan alone decides what is
+built. Before anything is registered, `problems` checks that every plan item
+has a realization, so a plan the program cannot build fails whole and early.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import pulumi
+
+from infra import geo
+from infra.components.base import Context, RealizationError, Realizers, Site
+from infra.plan import Plan
+
+PENDING = {geo.GCP: "GCP realization is not available yet (issue 4): keep this stack AWS-only until it lands"}
+
+
+@dataclass(frozen=True)
+class Realization:
+    """What the walk built, keyed like the plan."""
+
+    networks: Mapping[str, Any]
+    sites: Mapping[str, Site]
+    links: Mapping[str, pulumi.Resource]
+    mirrors: Mapping[str, pulumi.Resource]
+
+
+def _missing(what: str, key: str, registry: str, kind: str, known: Mapping[str, Any], clouds: set[str]) -> str:
+    why = "; ".join(PENDING[c] for c in sorted(clouds) if c in PENDING)
+    registered = ", ".join(sorted(known)) or "none"
+    return f"{what} {key}: no {registry} realization for '{kind}' (registered: {registered})" + (
+        f"; {why}" if why else ""
+    )
+
+
+def problems(plan: Plan, r: Realizers) -> list[str]:
+    """Every plan item without a realization, and every cloud's own objections."""
+    out: list[str] = []
+    for region in plan.config.regions.values():
+        for registry, known in (("provider", r.providers), ("network", r.networks)):
+            if region.cloud not in known:
+                out.append(_missing("region", region.key, registry, region.cloud, known, {region.cloud}))
+    for cluster in plan.clusters.values():
+        for registry, known in (("cluster", r.clusters), ("topics", r.topics)):
+            if cluster.region.cloud not in known:
+                out.append(_missing("cluster", cluster.key, registry, cluster.region.cloud, known, {cluster.region.cloud}))
+    regions = plan.config.regions
+    for link in plan.links.values():
+        if link.kind not in r.links:
+            clouds = {regions[link.hub].cloud, regions[link.spoke].cloud}
+            out.append(_missing("link", link.key, "link", link.kind, r.links, clouds))
+    for flow in plan.mirrors.values():
+        if flow.mechanism not in r.mirrors:
+            clouds = {plan.clusters[flow.source].region.cloud, plan.clusters[flow.target].region.cloud}
+            out.append(_missing("mirror flow", flow.key, "mirror", flow.mechanism, r.mirrors, clouds))
+    for cloud in sorted({region.cloud for region in regions.values()}):
+        if cloud in r.checks:
+            out.extend(r.checks[cloud](plan))
+    return out
+
+
+def check(plan: Plan, r: Realizers) -> None:
+    """Raises RealizationError listing every problem; registers nothing."""
+    found = problems(plan, r)
+    if found:
+        raise RealizationError(plan.config.stack, found)
+
+
+def realize(plan: Plan, parent: pulumi.Resource, r: Realizers) -> Realization:
+    """Networks per cloud, then per cluster its cluster and topics, then links, then flows."""
+    check(plan, r)
+    ctx = Context(plan, parent, lambda c, region: r.providers[region.cloud](c, region))
+
+    networks: dict[str, Any] = {}
+    by_cloud: dict[str, list] = {}
+    for region in plan.config.regions.values():
+        by_cloud.setdefault(region.cloud, []).append(region)
+    for cloud, regions in by_cloud.items():
+        networks.update(r.networks[cloud](ctx, regions))
+
+    sites: dict[str, Site] = {}
+    for key, planned in plan.clusters.items():
+        cloud = planned.region.cloud
+        cluster = r.clusters[cloud](ctx, planned, networks[key])
+        topics = r.topics[cloud](ctx, planned, cluster, plan.topics.get(key, {}))
+        sites[key] = Site(planned, networks[key], cluster, topics)
+
+    links = {key: r.links[link.kind](ctx, link, networks[link.hub], networks[link.spoke]) for key, link in plan.links.items()}
+    mirrors = {
+        key: r.mirrors[flow.mechanism](ctx, flow, sites[flow.source], sites[flow.target])
+        for key, flow in plan.mirrors.items()
+    }
+    return Realization(networks, sites, links, mirrors)

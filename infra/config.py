@@ -94,6 +94,16 @@ class ManagedKafkaSettings:
 
 
 @dataclass(frozen=True)
+class VpnSettings:
+    """BGP of the AWS <-> GCP HA VPN links (`multicloud-kafka:vpn`)."""
+
+    # The AWS side (virtual private gateway) and the GCP side (Cloud Router)
+    # of every link; private ASNs, and different, since the peering is eBGP.
+    aws_asn: int = 64512
+    gcp_asn: int = 65001
+
+
+@dataclass(frozen=True)
 class Config:
     stack: str
     architecture: str
@@ -105,6 +115,7 @@ class Config:
     msk: MskSettings
     managed_kafka: ManagedKafkaSettings
     gcp_project: str | None
+    vpn: VpnSettings = VpnSettings()
     # Keys that later components read, validated where they are defined.
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -376,6 +387,33 @@ def _parse_managed_kafka(c: _Checker, value: Any) -> ManagedKafkaSettings:
     return mk
 
 
+# RFC 6996 private ASNs, the ranges both an AWS VPN gateway and a Cloud Router accept.
+PRIVATE_ASNS = ((64512, 65534), (4200000000, 4294967294))
+
+
+def _parse_vpn(c: _Checker, value: Any) -> VpnSettings:
+    def asn(key: str, v: Any) -> int | None:
+        n = c.integer(key, v, 1, PRIVATE_ASNS[-1][1])
+        if n is not None and not any(lo <= n <= hi for lo, hi in PRIVATE_ASNS):
+            c.add(key, v, "must be a private BGP ASN: 64512 to 65534, or 4200000000 to 4294967294")
+            return None
+        return n
+
+    spec = {
+        "awsAsn": ("aws_asn", asn),
+        "gcpAsn": ("gcp_asn", asn),
+    }
+    parsed = c.fields(k("vpn"), value, spec, "VPN settings")
+    vpn = _merge(VpnSettings(), parsed or {})
+    if vpn.aws_asn == vpn.gcp_asn:
+        c.add(
+            f"{k('vpn')}.gcpAsn",
+            vpn.gcp_asn,
+            "equals awsAsn: the two ends of a link peer over eBGP and need different ASNs; pick another private ASN",
+        )
+    return vpn
+
+
 def _parse_topic_defaults(c: _Checker, value: Any) -> TopicSettings:
     parsed = c.fields(k("topicDefaults"), value, _topic_spec(c), "topic defaults")
     topic = _merge(TopicSettings(), parsed or {})
@@ -386,7 +424,7 @@ def _parse_topic_defaults(c: _Checker, value: Any) -> TopicSettings:
 # Keys owned by this module; other modules register theirs in EXTRA_KEYS.
 KEYS = (
     "architecture", "hub", "regions", "events", "namePrefix", "protect",
-    "topicDefaults", "msk", "managedKafka",
+    "topicDefaults", "msk", "managedKafka", "vpn",
 )
 # name -> validator(checker_add, value) for keys that later components own.
 EXTRA_KEYS: dict[str, Callable[[Callable[[str, Any, str], None], Any], Any]] = {}
@@ -434,6 +472,7 @@ def validate(raw: Mapping[str, Any], stack: str) -> Config:
     protect = c.boolean(k("protect"), raw.get(k("protect"), True))
     msk = _parse_msk(c, raw.get(k("msk")))
     managed_kafka = _parse_managed_kafka(c, raw.get(k("managedKafka")))
+    vpn = _parse_vpn(c, raw.get(k("vpn")))
 
     project = raw.get("gcp:project")
     if any(str(key).startswith(f"{geo.GCP}/") for key in rmap or {}) and not project:
@@ -458,5 +497,6 @@ def validate(raw: Mapping[str, Any], stack: str) -> Config:
         msk=msk,
         managed_kafka=managed_kafka,
         gcp_project=project,
+        vpn=vpn,
         extra=extra,
     )

@@ -1,0 +1,117 @@
+"""The addressing of one AWS <-> GCP HA VPN link: pure, no Pulumi.
+
+A link is GCP HA VPN (two interfaces) facing two AWS site-to-site VPN
+connections (two tunnels each): four tunnels, each with its own BGP session,
+which is Google's and AWS's 99.99% design. Every tunnel carries a /30 of
+169.254.0.0/16 inside it; AWS takes the first host address, GCP the second.
+
+The four /30s of a link are one /28 chosen from the link's spoke region key
+alone, so adding a region never moves the tunnels of another link. The
+choice is a hash: `tests/components/crosscloud` checks that no two known
+regions of `infra.geo` share a block, and `problems` re-checks a plan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from dataclasses import dataclass
+
+from infra import geo, network
+from infra.config import Region
+from infra.plan import Link, Plan
+
+TUNNELS = 4
+LINK_LOCAL = ipaddress.ip_network("169.254.0.0/16")
+BLOCK_PREFIX = 28
+# AWS refuses these as tunnel inside CIDRs.
+AWS_RESERVED = tuple(
+    ipaddress.ip_network(c)
+    for c in (
+        "169.254.0.0/30", "169.254.1.0/30", "169.254.2.0/30", "169.254.3.0/30",
+        "169.254.4.0/30", "169.254.5.0/30", "169.254.169.252/30",
+    )
+)
+_BLOCKS = 2 ** (BLOCK_PREFIX - LINK_LOCAL.prefixlen)
+
+
+@dataclass(frozen=True)
+class Tunnel:
+    """One of the four tunnels, seen from both ends."""
+
+    index: int
+    # The GCP HA VPN interface (0 or 1) and the AWS connection (0 or 1) it
+    # belongs to: GCP interface i faces AWS connection i.
+    gcp_interface: int
+    aws_connection: int
+    # 1 or 2: AWS numbers the two tunnels of a connection.
+    aws_tunnel: int
+    inside_cidr: ipaddress.IPv4Network
+
+    @property
+    def aws_address(self) -> str:
+        return str(self.inside_cidr.network_address + 1)
+
+    @property
+    def gcp_address(self) -> str:
+        return str(self.inside_cidr.network_address + 2)
+
+    @property
+    def gcp_ip_range(self) -> str:
+        """The Cloud Router interface's range: GCP's address with the prefix."""
+        return f"{self.gcp_address}/{self.inside_cidr.prefixlen}"
+
+
+@dataclass(frozen=True)
+class LinkEnds:
+    """Which region of a cross-cloud link is on AWS and which on GCP."""
+
+    aws: Region
+    gcp: Region
+
+
+def ends(plan: Plan, link: Link) -> LinkEnds:
+    a, b = plan.config.regions[link.hub], plan.config.regions[link.spoke]
+    if {a.cloud, b.cloud} != {geo.AWS, geo.GCP}:
+        raise ValueError(f"link {link.key} is not between AWS and GCP")
+    return LinkEnds(aws=a, gcp=b) if a.cloud == geo.AWS else LinkEnds(aws=b, gcp=a)
+
+
+def _reserved(block: ipaddress.IPv4Network) -> bool:
+    return any(block.overlaps(r) for r in AWS_RESERVED)
+
+
+def inside_block(spoke_key: str) -> ipaddress.IPv4Network:
+    """The /28 of 169.254.0.0/16 holding the four tunnels of a spoke's link."""
+    h = int.from_bytes(hashlib.sha256(spoke_key.encode()).digest()[:4], "big")
+    blocks = list(LINK_LOCAL.subnets(new_prefix=BLOCK_PREFIX))
+    for step in range(_BLOCKS):
+        block = blocks[(h + step) % _BLOCKS]
+        if not _reserved(block):
+            return block
+    raise AssertionError("169.254.0.0/16 has free blocks")
+
+
+def tunnels(link: Link) -> tuple[Tunnel, ...]:
+    cidrs = list(inside_block(link.spoke).subnets(new_prefix=30))
+    return tuple(
+        Tunnel(index=i, gcp_interface=i // 2, aws_connection=i // 2, aws_tunnel=i % 2 + 1, inside_cidr=cidrs[i])
+        for i in range(TUNNELS)
+    )
+
+
+def problems(plan: Plan) -> list[str]:
+    """Two links that meet at one gateway must not share inside addresses."""
+    out = []
+    seen: dict[tuple[str, ipaddress.IPv4Network], str] = {}
+    for link in plan.links.values():
+        if link.kind != network.HA_VPN:
+            continue
+        key = (link.hub, inside_block(link.spoke))
+        if key in seen:
+            out.append(
+                f"link {link.key}: its tunnel addresses {key[1]} collide with link {seen[key]}'s "
+                f"at {link.hub}; extend infra.vpn.inside_block so the two spokes differ"
+            )
+        seen[key] = link.key
+    return out

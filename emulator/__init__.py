@@ -1,0 +1,7 @@
+"""The local emulator: a stack's Plan brought up on real Apache Kafka.
+
+One single-node KRaft broker per planned cluster, on loopback ports, with the
+planned topics; jars from Maven Central (emulator/pom.xml), run on the
+machine's JDK, data under `.emulator/<stack>/`. Driven by the same Plan as the
+cloud realization (`build_plan(stackfile.load(stack))`).
+"""

@@ -1,0 +1,200 @@
+"""One single-node KRaft broker (broker and controller in one JVM)."""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from emulator.errors import EmulatorError
+from emulator.ports import HOST
+
+NODE_ID = 1
+# Small heaps: the emulator carries demo and test traffic, not production
+# load, and a 4-cluster plan must fit a laptop. C1-only JIT and the serial GC
+# start faster and use less memory than the server defaults.
+JVM_OPTS = (
+    "-Xms64m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+    "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true",
+)
+FORMAT_TIMEOUT_S = 60
+# Brokers this process started, so stop() reaps them instead of leaving zombies.
+_children: dict[int, subprocess.Popen] = {}
+STOP_TIMEOUT_S = 20
+KILL_TIMEOUT_S = 5
+
+LOG4J2 = """\
+status = warn
+appender.file.type = File
+appender.file.name = file
+appender.file.fileName = {log}
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = info
+rootLogger.appenderRef.file.ref = file
+logger.kafka_request.name = kafka.request.logger
+logger.kafka_request.level = warn
+"""
+
+
+def cluster_id() -> str:
+    """A Kafka cluster id: a random UUID in URL-safe base64, not starting with '-'."""
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not text.startswith("-"):
+            return text
+
+
+def server_properties(node_dir: Path, broker_port: int, controller_port: int) -> dict[str, str]:
+    return {
+        "process.roles": "broker,controller",
+        "node.id": str(NODE_ID),
+        "controller.quorum.voters": f"{NODE_ID}@{HOST}:{controller_port}",
+        "listeners": f"PLAINTEXT://{HOST}:{broker_port},CONTROLLER://{HOST}:{controller_port}",
+        "advertised.listeners": f"PLAINTEXT://{HOST}:{broker_port}",
+        "controller.listener.names": "CONTROLLER",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "log.dirs": str(node_dir / "data"),
+        # One broker: the internal topics cannot have more replicas either.
+        "offsets.topic.replication.factor": "1",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "share.coordinator.state.topic.replication.factor": "1",
+        "share.coordinator.state.topic.min.isr": "1",
+        "group.initial.rebalance.delay.ms": "0",
+        # Only the plan creates topics, as in the cloud.
+        "auto.create.topics.enable": "false",
+        "num.network.threads": "2",
+        "num.io.threads": "2",
+        "num.recovery.threads.per.data.dir": "1",
+    }
+
+
+@dataclass
+class Broker:
+    """The files and process of one emulated cluster, under `node_dir`."""
+
+    key: str
+    node_dir: Path
+    broker_port: int
+    controller_port: int
+    java: str
+    jars: Path
+    pid: int | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"{HOST}:{self.broker_port}"
+
+    @property
+    def log_file(self) -> Path:
+        return self.node_dir / "server.log"
+
+    def _java(self, main: str, *args: str) -> list[str]:
+        return [
+            self.java, *JVM_OPTS,
+            f"-Dlog4j2.configurationFile={self.node_dir / 'log4j2.properties'}",
+            "-cp", f"{self.jars}/*", main, *args,
+        ]
+
+    def prepare(self) -> subprocess.Popen:
+        """Writes the config and starts formatting the storage; returns that process."""
+        self.node_dir.mkdir(parents=True, exist_ok=True)
+        props = server_properties(self.node_dir, self.broker_port, self.controller_port)
+        (self.node_dir / "server.properties").write_text("".join(f"{k}={v}\n" for k, v in props.items()))
+        (self.node_dir / "log4j2.properties").write_text(LOG4J2.format(log=self.log_file))
+        cmd = self._java(
+            "kafka.tools.StorageTool", "format", "-t", cluster_id(), "-c", str(self.node_dir / "server.properties")
+        )
+        out = open(self.node_dir / "format.log", "wb")
+        try:
+            return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+        finally:
+            out.close()
+
+    def start(self) -> None:
+        out = open(self.node_dir / "stdout.log", "wb")
+        try:
+            # Its own session: a Ctrl-C meant for a script that already
+            # returned does not reach a broker left running by `up`.
+            proc = subprocess.Popen(
+                self._java("kafka.Kafka", str(self.node_dir / "server.properties")),
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        finally:
+            out.close()
+        self.pid = proc.pid
+        _children[proc.pid] = proc
+
+    def alive(self) -> bool:
+        return self.pid is not None and is_our_process(self.pid, self.node_dir)
+
+    def accepting(self) -> bool:
+        try:
+            with socket.create_connection((HOST, self.broker_port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def failure(self) -> str:
+        """The last lines of the broker's output, to explain why it stopped."""
+        lines: list[str] = []
+        for name in ("stdout.log", "server.log"):
+            path = self.node_dir / name
+            if path.exists():
+                lines += [line for line in path.read_text(errors="replace").splitlines() if "ERROR" in line or "Exception" in line]
+        return "\n".join(lines[-8:]) or f"(no errors logged; see {self.node_dir})"
+
+
+def is_our_process(pid: int, node_dir: Path) -> bool:
+    """True if `pid` is a live JVM started for `node_dir` (pids get reused)."""
+    proc = _children.get(pid)
+    if proc is not None:
+        # Started by this process: right after the fork its command line is
+        # still Python's, so ask the child itself.
+        return proc.poll() is None
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z" and str(node_dir / "server.properties") in cmdline
+
+
+def _reap(pid: int) -> None:
+    proc = _children.get(pid)
+    if proc is not None and proc.poll() is not None:
+        del _children[pid]
+
+
+def stop(pids: dict[int, Path]) -> list[int]:
+    """SIGTERM, a bounded wait for a clean shutdown, then SIGKILL. Returns killed pids."""
+    live = {pid: d for pid, d in pids.items() if is_our_process(pid, d)}
+    for pid in live:
+        os.kill(pid, signal.SIGTERM)
+    killed = []
+    for timeout, sig in ((STOP_TIMEOUT_S, signal.SIGKILL), (KILL_TIMEOUT_S, None)):
+        deadline = time.monotonic() + timeout
+        while live and time.monotonic() < deadline:
+            for pid in list(live):
+                _reap(pid)
+                if not is_our_process(pid, live[pid]):
+                    del live[pid]
+            time.sleep(0.1)
+        if sig is None:
+            break
+        for pid in live:
+            os.kill(pid, sig)
+            killed.append(pid)
+    for pid in pids:
+        _reap(pid)
+    if live:
+        raise EmulatorError(f"processes {sorted(live)} did not stop even after SIGKILL")
+    return killed

@@ -1,0 +1,116 @@
+"""`scripts/emulator up|down|status <stack>`: a stack's plan on local Kafka."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from emulator import ports, stack
+from emulator.errors import EmulatorError
+from emulator.topics import clamp_note, emulated_topics
+from infra import stackfile
+from infra.architectures import build_plan
+from infra.config import ConfigError
+from infra.plan import Plan
+from infra.render import table
+
+MIRRORING_NOTE = (
+    "regional-clusters needs MirrorMaker 2 mirroring from the hub to each regional cluster, "
+    "which the emulator does not run yet"
+)
+
+
+def plan_for(arg: str) -> Plan:
+    """The plan of a stack name (stacks/Pulumi.<name>.yaml) or of a stack file path."""
+    if arg.endswith((".yaml", ".yml")) or "/" in arg:
+        path = Path(arg)
+        name = path.stem.removeprefix("Pulumi.")
+        return build_plan(stackfile.load(name, path))
+    return build_plan(stackfile.load(arg))
+
+
+def describe(plan: Plan, emulation: stack.Emulation) -> str:
+    alive = emulation.alive()
+    rows = []
+    for key, c in emulation.clusters.items():
+        present = stack.topics_on(c.bootstrap) if alive[key] else None
+        planned = plan.topics.get(key, {})
+        topics = f"{len(present & set(planned))}/{len(planned)}" if present is not None else "-"
+        rows.append((key, c.name, c.bootstrap, c.pid, "running" if alive[key] else "stopped", topics))
+    parts = [
+        f"stack {emulation.stack}: architecture {emulation.architecture}",
+        table("Emulated clusters", ["cluster", "name", "bootstrap", "pid", "state", "planned topics"], rows),
+    ]
+    note = clamp_note(emulated_topics(plan))
+    if note:
+        parts.append(note)
+    if plan.mirrors:
+        parts.append(f"note: {MIRRORING_NOTE}: {len(plan.mirrors)} planned mirror flows are not running.")
+    return "\n\n".join(parts) + "\n"
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    plan = plan_for(args.stack)
+    emulation = stack.up(plan, base_port=args.base_port, log=lambda m: print(m, file=sys.stderr))
+    sys.stdout.write(describe(plan, emulation))
+    print(f"\nstop it with: ./scripts/emulator down {plan.config.stack}")
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    name = plan_for(args.stack).config.stack if args.stack.endswith((".yaml", ".yml")) else args.stack
+    if stack.down(name, log=lambda m: print(m, file=sys.stderr)):
+        print(f"stack '{name}' stopped")
+    else:
+        print(f"stack '{name}' was not running")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    plan = plan_for(args.stack)
+    emulation = stack.load(plan.config.stack)
+    if emulation is None or not any(emulation.alive().values()):
+        print(f"stack '{plan.config.stack}' is not up on the emulator", file=sys.stderr)
+        return 1
+    if args.json:
+        # What a service needs: the routing client takes routing[region] and bootstrap.
+        doc = {
+            "architecture": plan.architecture,
+            "bootstrap": emulation.bootstrap(),
+            "routing": {r: c.to_dict() for r, c in plan.routing.items()},
+        }
+        print(json.dumps(doc, indent=2))
+    else:
+        sys.stdout.write(describe(plan, emulation))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/emulator", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("up", help="start one Kafka broker per planned cluster and create the planned topics")
+    p.add_argument("stack", help="stack name (stacks/Pulumi.<stack>.yaml) or path to a stack file")
+    p.add_argument("--base-port", type=int, default=ports.DEFAULT_BASE,
+                   help=f"first loopback port; each cluster takes two (default {ports.DEFAULT_BASE})")
+    p.set_defaults(run=cmd_up)
+    p = sub.add_parser("down", help="stop the stack's brokers (SIGTERM, then SIGKILL after a grace period)")
+    p.add_argument("stack")
+    p.set_defaults(run=cmd_down)
+    p = sub.add_parser("status", help="what runs, where, and how many planned topics exist")
+    p.add_argument("stack")
+    p.add_argument("--json", action="store_true", help="print bootstrap addresses and routing contracts as JSON")
+    p.set_defaults(run=cmd_status)
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except EmulatorError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,247 @@
+"""Demo traffic through a running emulation, with the routing client.
+
+One producer (in the hub region, using the hub's routing contract) sends
+messages addressed to random regions; one consumer per region, each with its
+own region's contract, reads what is addressed to it. Every payload carries
+its id, destination and send time, so each consumer can tell what it got
+right, what it got twice and what it should never have got.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+from infra import naming
+from infra.plan import Plan
+from routing_client import RoutingConsumer, RoutingProducer
+
+STATS_INTERVAL_MS = 500
+# Long enough for two statistics reports after the last message, so the
+# fetched byte counts include everything.
+GRACE_S = 2.5 * STATS_INTERVAL_MS / 1000
+ASSIGN_TIMEOUT_S = 30
+FLUSH_TIMEOUT_S = 30
+
+
+@dataclass
+class RegionResult:
+    region: str
+    addressed_ids: set[int] = field(default_factory=set)
+    received_ids: set[int] = field(default_factory=set)
+    received: int = 0
+    ignored: int = 0
+    duplicates: int = 0
+    misrouted: int = 0
+    # Messages of an earlier run on a stack kept running; not counted above.
+    stale: int = 0
+    fetched_bytes: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+
+    @property
+    def addressed(self) -> int:
+        return len(self.addressed_ids)
+
+    @property
+    def lost(self) -> int:
+        return len(self.addressed_ids - self.received_ids)
+
+    def latency(self, q: float) -> float | None:
+        """The q-quantile (nearest rank) of end-to-end latency in ms."""
+        if not self.latencies_ms:
+            return None
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+@dataclass
+class TrafficResult:
+    messages: int
+    size: int
+    rate: float
+    producer_region: str
+    regions: dict[str, RegionResult]
+    send_s: float
+    total_s: float
+    delivery_failures: int
+    complete: bool
+
+    @property
+    def throughput(self) -> float:
+        """Messages per second, first send to last message received."""
+        return self.messages / self.total_s if self.total_s > 0 else 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.complete and self.delivery_failures == 0 and all(
+            r.lost == 0 and r.duplicates == 0 and r.misrouted == 0 for r in self.regions.values()
+        )
+
+
+class _RegionReader(threading.Thread):
+    def __init__(self, region: str, consumer: RoutingConsumer, result: RegionResult, run: str):
+        super().__init__(name=f"consumer {region}", daemon=True)
+        self.consumer, self.result, self.run_id = consumer, result, run
+        self.stop = threading.Event()
+        self.error: BaseException | None = None
+        self.lock = threading.Lock()
+
+    def run(self) -> None:
+        try:
+            while not self.stop.is_set():
+                got = self.consumer.poll(0.1)
+                if got is not None:
+                    self._count(json.loads(got.value()), time.time_ns())
+        except BaseException as e:  # noqa: BLE001 - reported by the main thread
+            self.error = e
+        finally:
+            self.result.ignored = self.consumer.ignored
+            self.result.fetched_bytes = self.consumer.fetched_bytes
+            self.consumer.close()
+
+    def _count(self, payload: dict, now_ns: int) -> None:
+        r = self.result
+        with self.lock:
+            if payload["run"] != self.run_id:
+                r.stale += 1
+                return
+            if payload["to"] != r.region:
+                r.misrouted += 1
+            if payload["id"] in r.received_ids:
+                r.duplicates += 1
+            r.received_ids.add(payload["id"])
+            r.received += 1
+            r.latencies_ms.append((now_ns - payload["sent_ns"]) / 1e6)
+
+    def received(self) -> int:
+        with self.lock:
+            return len(self.result.received_ids & self.result.addressed_ids)
+
+
+def run_traffic(
+    plan: Plan,
+    bootstrap: Mapping[str, str],
+    messages: int,
+    *,
+    seed: int | None = None,
+    size: int = 200,
+    rate: float = 0,
+    timeout: float = 60,
+    progress: Callable[[str], None] = lambda line: None,
+) -> TrafficResult:
+    """Sends `messages` messages to random regions and waits (bounded) for all of them.
+
+    `rate` paces the producer in messages per second; 0 sends as fast as it can
+    (throughput, with latency that is mostly queueing).
+    """
+    rng = random.Random(seed)
+    run = uuid.uuid4().hex
+    regions = list(plan.config.regions)
+    results = {r: RegionResult(r) for r in regions}
+    readers = []
+    for region in regions:
+        consumer = RoutingConsumer(
+            plan.routing[region].to_dict(), bootstrap,
+            group_id=f"demo-{naming.region_slug(plan.config.regions[region])}-{run[:8]}",
+            config={"statistics.interval.ms": STATS_INTERVAL_MS},
+        )
+        readers.append(_RegionReader(region, consumer, results[region], run))
+    for reader in readers:
+        reader.start()
+    # librdkafka holds an idempotent producer's first messages until Kafka
+    # gives it a producer id (about half a second); wait for that outside the
+    # timed part, as a long-running service would have.
+    producer_state = {}
+    producer = RoutingProducer(
+        plan.routing[plan.config.hub.key].to_dict(), bootstrap,
+        config={"linger.ms": 5, "statistics.interval.ms": 100,
+                "stats_cb": lambda text: producer_state.update(json.loads(text).get("eos", {}))},
+    )
+    try:
+        deadline = time.monotonic() + ASSIGN_TIMEOUT_S
+        while not (all(r.consumer.assigned for r in readers) and producer_state.get("idemp_state") == "Assigned"):
+            _check(readers)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"consumers and producer not ready within {ASSIGN_TIMEOUT_S} s")
+            producer.poll(0.05)
+        return _send_and_wait(plan, producer, messages, rng, run, size, rate, timeout, results, readers, progress)
+    finally:
+        for reader in readers:
+            reader.stop.set()
+        for reader in readers:
+            reader.join(timeout=10)
+
+
+def _check(readers: list[_RegionReader]) -> None:
+    for r in readers:
+        if r.error is not None:
+            raise RuntimeError(f"{r.name} failed: {r.error}") from r.error
+
+
+def _send_and_wait(plan, producer, messages, rng, run, size, rate, timeout, results, readers, progress) -> TrafficResult:
+    source = plan.config.hub.key
+    regions = list(results)
+    events = list(plan.config.events)
+    acked = failed = 0
+
+    def delivered(err, msg) -> None:
+        nonlocal acked, failed
+        if err is None:
+            acked += 1
+        else:
+            failed += 1
+
+    pad = "x" * max(0, size - 120)
+    started = time.monotonic()
+    next_report = started + 1
+    for i in range(messages):
+        if rate > 0:
+            ahead = started + i / rate - time.monotonic()
+            if ahead > 0:
+                producer.poll(ahead)
+        to = rng.choice(regions)
+        with readers[regions.index(to)].lock:
+            results[to].addressed_ids.add(i)
+        payload = json.dumps({"run": run, "id": i, "to": to, "sent_ns": time.time_ns(), "pad": pad})
+        producer.send(rng.choice(events), to, payload.encode(), key=str(i), on_delivery=delivered)
+        if time.monotonic() >= next_report:
+            next_report += 1
+            progress(_progress_line(i + 1, messages, acked, readers))
+            _check(readers)
+    left = producer.flush(FLUSH_TIMEOUT_S)
+    send_s = time.monotonic() - started
+    progress(_progress_line(messages, messages, acked, readers))
+
+    deadline = time.monotonic() + timeout
+    last = started
+    while True:
+        _check(readers)
+        got = sum(r.received() for r in readers)
+        if got >= messages - failed - left:
+            last = time.monotonic()
+            break
+        if time.monotonic() > deadline:
+            break
+        if time.monotonic() >= next_report:
+            next_report += 1
+            progress(_progress_line(messages, messages, acked, readers))
+        time.sleep(0.01)
+    complete = sum(r.received() for r in readers) == messages
+    total_s = (last if complete else time.monotonic()) - started
+    time.sleep(GRACE_S)
+    for reader in readers:
+        reader.stop.set()
+    for reader in readers:
+        reader.join(timeout=10)
+    _check(readers)
+    return TrafficResult(messages, size, rate, source, results, send_s, total_s, failed + left, complete)
+
+
+def _progress_line(sent: int, total: int, acked: int, readers: list[_RegionReader]) -> str:
+    got = sum(r.received() for r in readers)
+    return f"  sent {sent}/{total}, acknowledged {acked}, received {got}"

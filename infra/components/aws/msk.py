@@ -67,6 +67,9 @@ class MskCluster(pulumi.ComponentResource):
         keep = pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=True)
         s = args.settings
         self.scram_secrets: dict[str, aws.secretsmanager.Secret] = {}
+        # user -> password (a Pulumi secret), for clients this program configures itself
+        # (MirrorMaker 2 on GCP Managed Kafka Connect reading this cluster).
+        self.scram_passwords: dict[str, pulumi.Output[str]] = {}
         if s.serverless:
             if args.scram_users:
                 raise ValueError(f"{name}: serverless MSK has IAM auth only; it cannot serve SCRAM users")
@@ -169,6 +172,7 @@ class MskCluster(pulumi.ComponentResource):
         versions = []
         for user in users:
             password = random.RandomPassword(f"{name}-scram-{user}", length=32, special=False, opts=child)
+            self.scram_passwords[user] = pulumi.Output.secret(password.result)
             # MSK only associates secrets whose name starts with AmazonMSK_.
             secret = aws.secretsmanager.Secret(
                 f"{name}-scram-{user}",

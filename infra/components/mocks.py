@@ -20,6 +20,18 @@ ACCOUNT = "123456789012"
 AWS_PROVIDER = "pulumi:providers:aws"
 
 
+def mock_arn(type_: str, name: str, region: str) -> str:
+    """The ARN the mocks give a resource that has no more specific one."""
+    return f"arn:aws:mock:{region}:{ACCOUNT}:{type_}/{name}"
+
+
+def unsecret(value: Any) -> tuple[Any, bool]:
+    """(plain value, whether it was a Pulumi secret) of a recorded input."""
+    if isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+        return value["value"], True
+    return value, False
+
+
 def _urn_of(ref: Optional[str]) -> str:
     """A provider reference is '<urn>::<id>'."""
     return ref.rsplit("::", 1)[0] if ref else ""
@@ -57,7 +69,7 @@ class AwsMocks(Mocks):
         elif args.typ == "random:index/randomPassword:RandomPassword":
             out["result"] = "x" * int(args.inputs.get("length", 16))
         else:
-            out.setdefault("arn", f"arn:aws:mock:{region}:{ACCOUNT}:{args.typ}/{args.name}")
+            out.setdefault("arn", mock_arn(args.typ, args.name, region))
         if args.typ == "aws:cloudwatch/logGroup:LogGroup":
             out.setdefault("name", args.name)
         return f"{args.name}-id", out

@@ -1,0 +1,150 @@
+"""The one walk over the plan: dispatch by registry, refusal before registration."""
+
+import dataclasses
+
+import pulumi
+import pytest
+
+from infra import network, plan as p
+from infra.components import access, realize
+from infra.components.architecture import ARCHITECTURES, component_for
+from infra.components.base import RealizationError, Site
+from infra.components.registry import REALIZERS
+
+from conftest import make_plan
+
+MIXED = {
+    "aws/us-east-1": {"cidr": "10.10.0.0/16"},
+    "aws/us-west-2": {"cidr": "10.20.0.0/16"},
+    "gcp/europe-west1": {"cidr": "10.30.0.0/16"},
+    "gcp/asia-southeast1": {"cidr": "10.40.0.0/16"},
+}
+
+
+def mixed(architecture):
+    return make_plan(architecture, MIXED, **{"gcp:project": "acme"})
+
+
+@pytest.mark.parametrize("architecture", list(ARCHITECTURES))
+def test_a_plan_with_gcp_items_is_refused_whole_before_any_registration(run, architecture):
+    plan = mixed(architecture)
+    caught = {}
+
+    def program():
+        try:
+            component_for(plan)("mck", plan)
+        except RealizationError as e:
+            caught["error"] = e
+
+    reg, _, _ = run(program)
+    assert reg.all == []
+    message = str(caught["error"])
+    assert "region gcp/europe-west1: no provider realization for 'gcp'" in message
+    assert "link aws/us-east-1<->gcp/asia-southeast1: no link realization for 'ha-vpn'" in message
+    assert "GCP realization is not available yet" in message
+    if architecture == "regional-clusters":
+        assert "mirror flow aws/us-east-1->gcp/europe-west1: no mirror realization for 'mm2-managed-kafka-connect'" in message
+        assert "cluster gcp/europe-west1: no cluster realization for 'gcp'" in message
+
+
+def test_a_replication_factor_above_the_broker_count_is_refused():
+    big = {"big": {"replicationFactor": 4, "minInsyncReplicas": 2}}
+    found = realize.problems(make_plan("topic-per-region", events=big), REALIZERS)
+    # One per destination region's topic on the hub, each naming its fix.
+    assert len(found) == 3
+    assert all("exceeds the cluster's 3 brokers" in f and "msk.brokersPerAz" in f for f in found)
+    assert not realize.problems(make_plan("topic-per-region", events=big, msk={"brokersPerAz": 2}), REALIZERS)
+
+
+def test_serverless_is_refused_where_another_cloud_must_use_scram():
+    plan = make_plan("header-routing", MIXED, msk={"serverless": True}, **{"gcp:project": "acme"})
+    found = realize.problems(plan, REALIZERS)
+    assert any("cluster aws/us-east-1: multicloud-kafka:msk.serverless is true" in f for f in found)
+
+
+class FakeCloud:
+    """Test doubles for a second cloud, recording how the walk calls them."""
+
+    def __init__(self):
+        self.calls = []
+
+    def provider(self, ctx, region):
+        self.calls.append(("provider", region.key))
+        return None
+
+    def networks(self, ctx, regions):
+        self.calls.append(("networks", tuple(r.key for r in regions)))
+        shared = type("GlobalVpc", (), {})()
+        return {r.key: dataclasses.replace(_Net(r), vpc=shared) for r in regions}
+
+    def cluster(self, ctx, planned, net):
+        self.calls.append(("cluster", planned.key, net.region.key))
+        return _Cluster(planned.key)
+
+    def topics(self, ctx, planned, cluster, topics):
+        self.calls.append(("topics", planned.key, cluster.key, tuple(sorted(topics))))
+        return _Topics({})
+
+    def link(self, ctx, link, hub, spoke):
+        self.calls.append(("link", link.key, hub.region.key, spoke.region.key))
+        return None
+
+    def mirror(self, ctx, flow, source: Site, target: Site):
+        self.calls.append(("mirror", flow.key, source.plan.key, target.plan.key, type(source.cluster).__name__))
+        return None
+
+
+@dataclasses.dataclass
+class _Net:
+    region: object
+    vpc: object = None
+
+
+@dataclasses.dataclass
+class _Cluster:
+    key: str
+
+    def bootstrap(self, client_cloud):
+        return pulumi.Output.from_input(f"{self.key}:9092")
+
+
+@dataclasses.dataclass
+class _Topics:
+    topics: dict
+
+
+def test_a_second_cloud_plugs_in_through_the_registries_alone(run):
+    fake = FakeCloud()
+    realizers = dataclasses.replace(
+        REALIZERS,
+        providers={**REALIZERS.providers, "gcp": fake.provider},
+        networks={**REALIZERS.networks, "gcp": fake.networks},
+        clusters={**REALIZERS.clusters, "gcp": fake.cluster},
+        topics={**REALIZERS.topics, "gcp": fake.topics},
+        links={**REALIZERS.links, network.HA_VPN: fake.link},
+        mirrors={**REALIZERS.mirrors, p.MM2_GCP_CONNECT: fake.mirror},
+    )
+    plan = mixed("regional-clusters")
+
+    def program():
+        arch = component_for(plan)("mck", plan, realizers=realizers)
+        return arch.regions
+
+    reg, _, regions = run(program)
+    gcp = ("gcp/asia-southeast1", "gcp/europe-west1")
+    assert ("networks", gcp) in fake.calls and sum(c[0] == "networks" for c in fake.calls) == 1
+    for key in gcp:
+        assert ("cluster", key, key) in fake.calls
+        assert ("link", f"aws/us-east-1<->{key}", "aws/us-east-1", key) in fake.calls
+        assert ("mirror", f"aws/us-east-1->{key}", "aws/us-east-1", key, "MskCluster") in fake.calls
+    # AWS items were realized by the AWS entries: the hub now serves SCRAM to both GCP regions.
+    assert len(reg.of_type("aws:msk/cluster:Cluster")) == 2
+    assert len(reg.of_type("aws:msk/replicator:Replicator")) == 1
+    users = access.foreign_clients(plan)["aws/us-east-1"]
+    assert users == gcp
+    secrets = sorted(s.inputs["name"] for s in reg.of_type("aws:secretsmanager/secret:Secret"))
+    assert secrets == [f"AmazonMSK_mck-test-aws-us-east-1_{k.replace('/', '-')}" for k in gcp]
+    # Clients in GCP get the hub's SCRAM address, clients in AWS its IAM address.
+    assert regions["gcp/europe-west1"]["bootstrap"]["aws/us-east-1"].endswith(":9096")
+    assert regions["aws/us-west-2"]["bootstrap"]["aws/us-east-1"].endswith(":9098")
+    assert regions["gcp/europe-west1"]["bootstrap"]["gcp/europe-west1"] == "gcp/europe-west1:9092"

@@ -1,0 +1,192 @@
+"""The whole Pulumi program (__main__.py) under mocks, per architecture and stack file."""
+
+from __future__ import annotations
+
+import json
+import runpy
+from pathlib import Path
+
+import pytest
+
+from infra import geo, stackfile
+from infra.architectures import build_plan
+from infra.components import mocks
+from infra.components.architecture import ARCHITECTURES
+from infra.components.base import RealizationError
+from infra.config import validate
+
+MAIN = str(Path(__file__).resolve().parent.parent / "__main__.py")
+REGIONS = {
+    "aws/us-east-1": {"cidr": "10.10.0.0/16"},
+    "aws/us-west-2": {"cidr": "10.20.0.0/16"},
+    "aws/eu-west-1": {"cidr": "10.30.0.0/16"},
+    "aws/ap-southeast-1": {"cidr": "10.40.0.0/16"},
+}
+EVENTS = {"create_account": {"partitions": 12}, "update_profile": {}, "delete_account": {"retentionMs": -1}}
+PROVIDER = "pulumi:providers:aws"
+
+
+def aws_stack(architecture: str, **keys) -> dict:
+    """An AWS-only stack's config as Pulumi hands it over: objects as JSON text."""
+    raw = {
+        "multicloud-kafka:architecture": architecture,
+        "multicloud-kafka:hub": "aws/us-east-1",
+        "multicloud-kafka:regions": json.dumps(REGIONS),
+        "multicloud-kafka:events": json.dumps(EVENTS),
+        "aws:region": "us-east-1",
+    }
+    raw.update({f"multicloud-kafka:{k}": v for k, v in keys.items()})
+    return raw
+
+
+def run_main(config: dict, stack: str = "test"):
+    """(registrations, outputs, RealizationError or None) of __main__.py under mocks."""
+    refused = []
+
+    def program():
+        try:
+            a = runpy.run_path(MAIN)["architecture"]
+        except RealizationError as e:
+            refused.append(e)
+            return None
+        return {"hubBootstrap": a.hub_bootstrap, "regions": a.regions}
+
+    monitor, _, outputs = mocks.run(program, config, stack)
+    return monitor.registrations, outputs, (refused[0] if refused else None)
+
+
+def plan_of(config: dict, stack: str = "test"):
+    return build_plan(validate(stackfile.decode(config), stack))
+
+
+@pytest.fixture(scope="module", params=list(ARCHITECTURES))
+def realized(request):
+    config = aws_stack(request.param)
+    registrations, outputs, refused = run_main(config)
+    assert refused is None
+    return plan_of(config), registrations, outputs
+
+
+def of_type(registrations, type_):
+    return [r for r in registrations if r.type == type_]
+
+
+def test_one_msk_cluster_per_planned_cluster_in_its_region(realized):
+    plan, regs, _ = realized
+    regions = {r.urn: r.inputs["region"] for r in of_type(regs, PROVIDER)}
+    clusters = {c.inputs["clusterName"]: regions[c.provider] for c in of_type(regs, "aws:msk/cluster:Cluster")}
+    assert clusters == {c.name: c.region.name for c in plan.clusters.values()}
+
+
+def test_one_topic_per_planned_topic_on_its_cluster(realized):
+    plan, regs, _ = realized
+    # The mocks' cluster ARNs are arn:...:cluster/<cluster name>/<uuid>.
+    topics = [(t.inputs["clusterArn"].split("/")[1], t.inputs["name"]) for t in of_type(regs, "aws:msk/topic:Topic")]
+    planned = [(plan.clusters[key].name, name) for key, ts in plan.topics.items() for name in ts]
+    assert sorted(topics) == sorted(planned)
+
+
+def test_one_replicator_per_planned_aws_to_aws_flow_with_its_topics(realized):
+    plan, regs, _ = realized
+    flows = [f for f in plan.mirrors.values() if plan.clusters[f.source].region.cloud == plan.clusters[f.target].region.cloud == geo.AWS]
+    replicators = of_type(regs, "aws:msk/replicator:Replicator")
+    assert len(replicators) == len(flows) == len(plan.mirrors)
+    got = {
+        r.inputs["replicationInfoList"]["targetKafkaClusterArn"].split("/")[1]: tuple(
+            r.inputs["replicationInfoList"]["topicReplications"][0]["topicsToReplicates"]
+        )
+        for r in replicators
+    }
+    assert got == {plan.clusters[f.target].name: f.topics for f in flows}
+
+
+def test_one_network_per_region_and_one_peering_per_link(realized):
+    plan, regs, _ = realized
+    assert len(of_type(regs, "aws:ec2/vpc:Vpc")) == len(plan.config.regions)
+    assert sorted(v.inputs["cidrBlock"] for v in of_type(regs, "aws:ec2/vpc:Vpc")) == sorted(str(r.cidr) for r in plan.config.regions.values())
+    assert len(of_type(regs, "aws:ec2/vpcPeeringConnection:VpcPeeringConnection")) == len(plan.links)
+    assert len(of_type(regs, "aws:ec2/route:Route")) == 2 * len(plan.links)
+
+
+def test_every_resource_descends_from_the_architecture_component(realized):
+    plan, regs, _ = realized
+    by_urn = {r.urn: r for r in regs}
+    (root,) = [r for r in regs if r.type.startswith("multicloud-kafka:architecture:")]
+    assert root.type == ARCHITECTURES[plan.architecture].type_token()
+    for r in regs:
+        if r is root:
+            continue
+        node = r
+        while node.parent in by_urn and node is not root:
+            node = by_urn[node.parent]
+        assert node is root, f"{r.type} {r.name} is not under the architecture component"
+        assert r.name.startswith(plan.config.name_prefix)
+
+
+def test_every_aws_resource_uses_an_explicit_regional_provider(realized):
+    _, regs, _ = realized
+    ours = {r.urn for r in of_type(regs, PROVIDER)}
+    for r in regs:
+        if r.custom and r.type.startswith("aws:"):
+            assert r.provider in ours, f"{r.type} {r.name} would use the default provider"
+
+
+def test_clusters_and_topics_are_protected_and_retained_by_default(realized):
+    _, regs, _ = realized
+    for r in of_type(regs, "aws:msk/cluster:Cluster") + of_type(regs, "aws:msk/topic:Topic"):
+        assert (r.protect, r.retain_on_delete) == (True, True), r.name
+
+
+def test_outputs_give_each_region_its_bootstrap_and_routing_contract(realized):
+    plan, _, outputs = realized
+    assert outputs["hubBootstrap"] == f"b-1.{plan.hub.name}.kafka.{plan.hub.region.name}.amazonaws.com:9098"
+    assert set(outputs["regions"]) == set(plan.config.regions)
+    for key, contract in plan.routing.items():
+        region = outputs["regions"][key]
+        assert region["routing"] == contract.to_dict()
+        assert set(region["bootstrap"]) == {contract.produce_cluster, contract.consume_cluster}
+        for cluster_key, address in region["bootstrap"].items():
+            assert address.startswith(f"b-1.{plan.clusters[cluster_key].name}.") and address.endswith(":9098")
+
+
+def test_an_unprotected_stack_still_retains_clusters_and_topics_on_delete():
+    regs, _, _ = run_main(aws_stack("regional-clusters", protect="false"))
+    for r in of_type(regs, "aws:msk/cluster:Cluster") + of_type(regs, "aws:msk/topic:Topic"):
+        assert (r.protect, r.retain_on_delete) == (False, True), r.name
+
+
+def test_switching_architecture_keeps_the_names_of_what_both_plans_share():
+    before, _, _ = run_main(aws_stack("topic-per-region"))
+    after, _, _ = run_main(aws_stack("regional-clusters"))
+    (old_root,) = [r for r in before if r.type.startswith("multicloud-kafka:architecture:")]
+    (new_root,) = [r for r in after if r.type.startswith("multicloud-kafka:architecture:")]
+    # The new component answers to the old one's type, so children keep their URNs.
+    assert old_root.type in new_root.alias_types and old_root.name == new_root.name
+    shared = {(r.type, r.name) for r in before} - {(old_root.type, old_root.name)}
+    assert shared <= {(r.type, r.name) for r in after}
+
+
+def test_serverless_stacks_realize_serverless_clusters():
+    regs, outputs, _ = run_main(aws_stack("header-routing", msk=json.dumps({"serverless": True})))
+    assert len(of_type(regs, "aws:msk/serverlessCluster:ServerlessCluster")) == 1
+    assert not of_type(regs, "aws:msk/cluster:Cluster")
+    assert outputs["hubBootstrap"].endswith(":9098")
+
+
+def stack_file_config(stack: str) -> dict:
+    """A stack file's config as the Pulumi CLI hands it to the program."""
+    raw = stackfile.read(stackfile.stack_path(stack))
+    return {k: json.dumps(v) if isinstance(v, (dict, list)) else str(v).lower() if isinstance(v, bool) else str(v) for k, v in raw.items()}
+
+
+@pytest.mark.parametrize("stack", stackfile.stacks())
+def test_every_stack_file_runs_or_is_refused_whole_before_registration(stack):
+    config = stack_file_config(stack)
+    plan = plan_of(config, stack)
+    regs, outputs, refused = run_main(config, stack)
+    if any(r.cloud == geo.GCP for r in plan.config.regions.values()):
+        assert "GCP realization is not available yet" in str(refused)
+        assert regs == [] and outputs is None
+    else:
+        assert refused is None
+        assert set(outputs["regions"]) == set(plan.config.regions)

@@ -1,0 +1,71 @@
+"""Real Apache Kafka brokers for the tier-4 tests, started and always stopped here.
+
+Each test session fetches the jars if this clone has none yet, picks free
+loopback ports, and keeps every broker's data under pytest's temporary
+directory, so a running `./scripts/emulator` stack is never touched.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from emulator import jars, ports, stack
+from infra import stackfile
+from infra.architectures import build_plan
+
+
+def processes_under(root: Path) -> list[int]:
+    """Pids of live processes whose command line mentions `root`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if str(root) in cmdline and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture(name="processes_under")
+def processes_under_fixture():
+    return processes_under
+
+
+@pytest.fixture(scope="session")
+def kafka_jars() -> Path:
+    return jars.ensure(log=lambda m: print(m))
+
+
+@pytest.fixture(scope="session")
+def emulator_root(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("emulator")
+
+
+def _running(stack_name: str, root: Path):
+    plan = build_plan(stackfile.load(stack_name))
+    base = ports.free_base(2 * len(plan.clusters))
+    try:
+        emulation = stack.up(plan, base_port=base, root=root, log=lambda m: None)
+        yield plan, emulation
+    finally:
+        stack.down(plan.config.stack, root=root, log=lambda m: None)
+        assert processes_under(root / plan.config.stack) == []
+
+
+@pytest.fixture(scope="session")
+def dev_up(kafka_jars, emulator_root):
+    """The dev stack (header-routing) on the emulator."""
+    yield from _running("dev", emulator_root)
+
+
+@pytest.fixture(scope="session")
+def staging_up(kafka_jars, emulator_root):
+    """The staging stack (topic-per-region) on the emulator."""
+    yield from _running("staging", emulator_root)

@@ -1,0 +1,67 @@
+"""Tier 4: real brokers, real traffic through the routing client, counts asserted."""
+
+from __future__ import annotations
+
+import pytest
+from confluent_kafka.admin import AdminClient, ConfigResource
+
+from emulator.traffic import run_traffic
+
+MESSAGES = 1200
+SIZE = 200
+
+
+@pytest.fixture(params=["dev_up", "staging_up"], ids=["header-routing", "topic-per-region"])
+def running(request):
+    return request.getfixturevalue(request.param)
+
+
+def test_every_message_reaches_exactly_its_regions_consumer(running):
+    plan, emulation = running
+    result = run_traffic(plan, emulation.bootstrap(), MESSAGES, seed=11, size=SIZE, timeout=60)
+
+    assert result.complete and result.delivery_failures == 0
+    assert set(result.regions) == set(plan.config.regions)
+    addressed = [r.addressed_ids for r in result.regions.values()]
+    assert sum(map(len, addressed)) == MESSAGES
+    assert set().union(*addressed) == set(range(MESSAGES))
+    for region, r in result.regions.items():
+        assert r.addressed > 0, f"seed 11 should address every region; {region} got none"
+        assert r.received_ids == r.addressed_ids, region
+        assert (r.received, r.duplicates, r.misrouted, r.stale) == (r.addressed, 0, 0, 0), region
+        filtered = bool(plan.routing[region].header_filter)
+        # Header routing: every region reads every message and drops the others'.
+        assert r.ignored == (MESSAGES - r.addressed if filtered else 0), region
+        pulled = MESSAGES if filtered else r.addressed
+        assert pulled * SIZE <= r.fetched_bytes < (pulled + MESSAGES // 10) * 2 * SIZE, region
+        assert len(r.latencies_ms) == r.addressed and r.latency(0.99) is not None
+
+
+def test_planned_topics_exist_with_their_settings_and_replication_clamped_to_one(running):
+    plan, emulation = running
+    for key, planned in plan.topics.items():
+        admin = AdminClient({"bootstrap.servers": emulation.clusters[key].bootstrap})
+        md = admin.list_topics(timeout=10)
+        assert set(planned) <= set(md.topics)
+        assert not {t for t in md.topics if not t.startswith("__")} - set(planned)
+        resources = [ConfigResource(ConfigResource.Type.TOPIC, name) for name in planned]
+        for res, future in admin.describe_configs(resources).items():
+            settings = planned[res.name].settings
+            config = {k: v.value for k, v in future.result(timeout=10).items()}
+            assert len(md.topics[res.name].partitions) == settings.partitions
+            assert all(len(p.replicas) == 1 for p in md.topics[res.name].partitions.values())
+            assert config["retention.ms"] == str(settings.retention_ms)
+            assert config["cleanup.policy"] == settings.cleanup_policy
+            assert config["min.insync.replicas"] == "1"
+
+
+def test_producing_to_a_topic_outside_the_plan_fails(dev_up):
+    """Only the plan creates topics, as in the cloud (auto-creation is off)."""
+    from confluent_kafka import Producer
+
+    _, emulation = dev_up
+    errors = []
+    p = Producer({"bootstrap.servers": next(iter(emulation.bootstrap().values())), "message.timeout.ms": 3000})
+    p.produce("NOT_PLANNED", b"x", on_delivery=lambda err, msg: errors.append(err))
+    p.flush(10)
+    assert len(errors) == 1 and errors[0] is not None

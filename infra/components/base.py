@@ -66,13 +66,16 @@ class Context:
 
     `parent` is the architecture component; `provider(region)` returns the
     explicit provider of a region (created once, by the cloud's provider
-    realizer), so nothing reads a global region.
+    realizer), so nothing reads a global region. `once(key, make)` is the
+    same for any other resource several plan items share, e.g. the one VPN
+    gateway of an AWS VPC that several cross-cloud links attach to.
     """
 
     plan: p.Plan
     parent: pulumi.Resource
     provider_for: Callable[["Context", Region], pulumi.ProviderResource]
     _providers: dict[str, pulumi.ProviderResource] = field(default_factory=dict)
+    _shared: dict[str, Any] = field(default_factory=dict)
 
     @property
     def prefix(self) -> str:
@@ -86,6 +89,12 @@ class Context:
         if region.key not in self._providers:
             self._providers[region.key] = self.provider_for(self, region)
         return self._providers[region.key]
+
+    def once(self, key: str, make: Callable[[], Any]) -> Any:
+        """`make()` the first time `key` is asked for; the same object after."""
+        if key not in self._shared:
+            self._shared[key] = make()
+        return self._shared[key]
 
 
 # (ctx, region) -> the explicit provider of that region. Called once per region.

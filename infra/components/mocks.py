@@ -8,6 +8,7 @@ tests assert on (parent, provider, protect, retain_on_delete, aliases).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -15,6 +16,8 @@ from typing import Any, Optional
 import pulumi
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
+
+from infra.components.gcp import mocks as gcp_mocks
 
 ACCOUNT = "123456789012"
 AWS_PROVIDER = "pulumi:providers:aws"
@@ -67,9 +70,13 @@ class AwsMocks(Mocks):
             out["latestRevision"] = 1
             out["arn"] = f"arn:aws:kafka:{region}:{ACCOUNT}:configuration/{args.name}"
         elif args.typ == "random:index/randomPassword:RandomPassword":
-            out["result"] = "x" * int(args.inputs.get("length", 16))
+            # Distinct per resource, so tests can tell which secret went where.
+            seed = hashlib.sha256(args.name.encode()).hexdigest()
+            out["result"] = (seed * 4)[: int(args.inputs.get("length", 16))]
         else:
             out.setdefault("arn", mock_arn(args.typ, args.name, region))
+        if args.typ in gcp_mocks.OUTPUTS:
+            out.update(gcp_mocks.OUTPUTS[args.typ](args))
         if args.typ == "aws:cloudwatch/logGroup:LogGroup":
             out.setdefault("name", args.name)
         return f"{args.name}-id", out
@@ -78,6 +85,8 @@ class AwsMocks(Mocks):
         region = self.region_of(args.provider)
         with self._lock:
             self.calls.append((args.token, region))
+        if args.token in gcp_mocks.INVOKES:
+            return gcp_mocks.INVOKES[args.token](args)
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             return {"names": [f"{region}{z}" for z in "abc"], "zoneIds": [f"{region}-az{i}" for i in (1, 2, 3)]}
         raise NotImplementedError(f"no mock for invoke {args.token}")

@@ -1,0 +1,179 @@
+"""One GCP Managed Service for Apache Kafka cluster, with logins for the other cloud."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import pulumi
+import pulumi_gcp as gcp
+
+from infra.components import access
+from infra.components.base import Context
+from infra.config import ManagedKafkaSettings, Region
+from infra.plan import Cluster
+
+GIB = 1024**3
+CLIENT_ROLE = "roles/managedkafka.client"
+# Service account IDs: 6-30 characters.
+ACCOUNT_ID_MAX = 30
+# In-GCP clients (and Managed Kafka Connect) authenticate as their own
+# service account: OAUTHBEARER with Google's login handler, no secret.
+GCP_CLIENT = {
+    "security.protocol": "SASL_SSL",
+    "sasl.mechanism": "OAUTHBEARER",
+    "sasl.login.callback.handler.class": "com.google.cloud.hosted.kafka.auth.GcpLoginCallbackHandler",
+    "sasl.jaas.config": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;",
+}
+
+
+def account_id(cluster_name: str, client_region: str) -> str:
+    """A service account ID for one cluster's clients in one foreign region.
+
+    IDs allow 30 characters, too few for both names: a readable head and a
+    hash of the pair, stable for as long as the cluster and region exist.
+    """
+    digest = hashlib.sha256(f"{cluster_name}|{client_region}".encode()).hexdigest()[:8]
+    head = cluster_name[: ACCOUNT_ID_MAX - len(digest) - 1].rstrip("-")
+    return f"{head}-{digest}"
+
+
+def sasl_plain(username: pulumi.Input[str], password: pulumi.Input[str]) -> dict[str, pulumi.Input[str]]:
+    """Kafka client properties of a SASL/PLAIN login; the JAAS line is a secret."""
+    jaas = pulumi.Output.secret(
+        pulumi.Output.format(
+            'org.apache.kafka.common.security.plain.PlainLoginModule required username="{0}" password="{1}";',
+            username,
+            password,
+        )
+    )
+    return {"security.protocol": "SASL_SSL", "sasl.mechanism": "PLAIN", "sasl.jaas.config": jaas}
+
+
+@dataclass(frozen=True)
+class SaslLogin:
+    """A service account's SASL/PLAIN login: its email and its key file (base64)."""
+
+    username: pulumi.Output[str]
+    password: pulumi.Output[str]
+
+    def client_properties(self) -> dict[str, pulumi.Input[str]]:
+        return sasl_plain(self.username, self.password)
+
+
+@dataclass(frozen=True)
+class ManagedKafkaClusterArgs:
+    project: str
+    region: Region
+    # projects/P/regions/R/subnetworks/S: the region's subnet, where the
+    # brokers' addresses and DNS names are made.
+    subnet: pulumi.Input[str]
+    settings: ManagedKafkaSettings = field(default_factory=ManagedKafkaSettings)
+    # Region keys of the other cloud whose clients connect. Each gets a
+    # service account with a key, for SASL/PLAIN. Default: none, no keys.
+    foreign_clients: Sequence[str] = ()
+    # Pulumi `protect` on the cluster.
+    protect: bool = True
+
+
+class ManagedKafkaCluster(pulumi.ComponentResource):
+    """A private Managed Kafka cluster in one region, on that region's subnet.
+
+    Managed Kafka encrypts at rest (Google-managed key) and in transit (TLS
+    only), and authenticates every client as a Google principal: in GCP with
+    OAUTHBEARER (the workload's own service account), from AWS with
+    SASL/PLAIN, whose username is a service account and whose password is
+    that account's key. Those accounts hold `roles/managedkafka.client` on
+    the project; their keys are Pulumi secrets.
+
+    The cluster is `retain_on_delete`: when the plan drops it, Pulumi forgets
+    it and GCP keeps it with its data; delete it by hand once drained.
+    """
+
+    TYPE = "multicloud-kafka:gcp:ManagedKafkaCluster"
+
+    def __init__(self, name: str, args: ManagedKafkaClusterArgs, opts: pulumi.ResourceOptions):
+        super().__init__(self.TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        s = args.settings
+        self.region = args.region
+        self.cluster = gcp.managedkafka.Cluster(
+            name,
+            cluster_id=name,
+            project=args.project,
+            location=args.region.name,
+            capacity_config=gcp.managedkafka.ClusterCapacityConfigArgs(
+                vcpu_count=str(s.vcpu_count), memory_bytes=str(s.memory_gib * GIB)
+            ),
+            gcp_config=gcp.managedkafka.ClusterGcpConfigArgs(
+                access_config=gcp.managedkafka.ClusterGcpConfigAccessConfigArgs(
+                    network_configs=[gcp.managedkafka.ClusterGcpConfigAccessConfigNetworkConfigArgs(subnet=args.subnet)]
+                )
+            ),
+            # Growing the cluster should spread existing partitions onto the
+            # new brokers without an operator.
+            rebalance_config=gcp.managedkafka.ClusterRebalanceConfigArgs(mode="AUTO_REBALANCE_ON_SCALE_UP"),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=True),
+        )
+        # projects/P/locations/L/clusters/C, the form Managed Kafka Connect asks for.
+        self.path = self.cluster.cluster_id.apply(
+            lambda c: f"projects/{args.project}/locations/{args.region.name}/clusters/{c}"
+        )
+        self.logins: dict[str, SaslLogin] = {}
+        for region_key in args.foreign_clients:
+            self.logins[region_key] = self._login(name, args, region_key, child)
+        self.register_outputs(
+            {
+                "clusterId": self.cluster.cluster_id,
+                "bootstrap": self.cluster.bootstrap_address,
+                "foreignClients": {k: v.username for k, v in self.logins.items()},
+            }
+        )
+
+    def _login(self, name: str, args: ManagedKafkaClusterArgs, region_key: str, child) -> SaslLogin:
+        slug = region_key.replace("/", "-")
+        account = gcp.serviceaccount.Account(
+            f"{name}-{slug}",
+            account_id=account_id(name, region_key),
+            project=args.project,
+            display_name=f"Kafka clients in {region_key} of {name}"[:100],
+            description=f"SASL/PLAIN login of clients in {region_key} on Managed Kafka cluster {name}",
+            opts=child,
+        )
+        gcp.projects.IAMMember(
+            f"{name}-{slug}",
+            project=args.project,
+            role=CLIENT_ROLE,
+            member=account.member,
+            opts=child,
+        )
+        key = gcp.serviceaccount.Key(f"{name}-{slug}", service_account_id=account.name, opts=child)
+        return SaslLogin(username=account.email, password=pulumi.Output.secret(key.private_key))
+
+    def bootstrap(self, client_cloud: str) -> pulumi.Output[str]:
+        """One listener (SASL over TLS, port 9092) serves clients of both clouds."""
+        return self.cluster.bootstrap_address
+
+    def client_properties(self, client_region: str) -> Mapping[str, pulumi.Input[str]]:
+        """How a client in `client_region` authenticates to this cluster."""
+        if client_region in self.logins:
+            return self.logins[client_region].client_properties()
+        return dict(GCP_CLIENT)
+
+
+def realize_cluster(ctx: Context, planned: Cluster, net) -> ManagedKafkaCluster:
+    foreign = access.foreign_clients(ctx.plan)[planned.key]
+    return ManagedKafkaCluster(
+        planned.name,
+        ManagedKafkaClusterArgs(
+            project=ctx.plan.config.gcp_project,
+            region=planned.region,
+            subnet=net.subnet_path(),
+            settings=ctx.plan.config.managed_kafka,
+            foreign_clients=foreign,
+            protect=ctx.protect,
+        ),
+        pulumi.ResourceOptions(parent=ctx.parent, provider=net.provider, depends_on=[net.subnet]),
+    )
+

@@ -1,0 +1,301 @@
+"""One mirror flow from a GCP cluster into MSK: MSK Connect running MirrorMaker 2."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from infra import mirrormaker, naming, network
+from infra.components.base import Context, Site
+from infra.components.crosscloud import endpoints
+from infra.plan import MirrorFlow
+
+KAFKA_CONNECT_VERSION = "3.7.x"
+# MirrorMaker 2's connectors, from the Kafka release MSK Connect runs, and
+# MSK's IAM login module for MirrorMaker's own clients of the target. Pulumi
+# fetches them at deployment and uploads them as the plugin's zip.
+MM2_JARS = {
+    **{
+        f"mm2/{jar}-3.7.2.jar": f"https://repo1.maven.org/maven2/org/apache/kafka/{jar}/3.7.2/{jar}-3.7.2.jar"
+        for jar in ("connect-mirror", "connect-mirror-client")
+    },
+    "mm2/aws-msk-iam-auth-2.2.0-all.jar": (
+        "https://github.com/aws/aws-msk-iam-auth/releases/download/v2.2.0/aws-msk-iam-auth-2.2.0-all.jar"
+    ),
+}
+# One worker of one MCU (1 vCPU, 4 GiB) carries a region's few topics.
+WORKERS = 1
+MCU_PER_WORKER = 1
+LOG_RETENTION_DAYS = 30
+S3_BUCKET_MAX = 63
+MSK_IAM_PORT = 9098
+WORKER_PROPERTIES = "".join(
+    f"{k}={v}\n"
+    for k, v in {
+        "key.converter": mirrormaker.BYTES,
+        "value.converter": mirrormaker.BYTES,
+    }.items()
+)
+
+
+def _bounded(name: str, limit: int) -> str:
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: limit - 9]}-{digest}"
+
+
+def _arns(cluster_arn: str, kind: str, names: Sequence[str]) -> list[str]:
+    """arn:...:cluster/<name>/<uuid> -> arn:...:<kind>/<name>/<uuid>/<each name>."""
+    base = cluster_arn.replace(":cluster/", f":{kind}/", 1)
+    return [f"{base}/{n}" for n in names]
+
+
+def execution_policy(target_arn: str, topics: Sequence[str]) -> dict[str, Any]:
+    """What MirrorMaker 2 may do on the target: write the flow's topics, its own
+    internal topics (Connect's `__amazon_msk_connect_*`, MirrorMaker's offset
+    syncs and checkpoints) and consumer group offsets. The source is in GCP,
+    outside IAM: it is reached with its own SASL/PLAIN login.
+    """
+    internal = ["__amazon_msk_connect_*", "mm2-offset-syncs.*", "*.checkpoints.internal"]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Cluster",
+                "Effect": "Allow",
+                "Action": ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster", "kafka-cluster:WriteDataIdempotently"],
+                "Resource": [target_arn],
+            },
+            {
+                "Sid": "FlowTopics",
+                "Effect": "Allow",
+                "Action": [
+                    "kafka-cluster:DescribeTopic",
+                    "kafka-cluster:DescribeTopicDynamicConfiguration",
+                    "kafka-cluster:WriteData",
+                ],
+                "Resource": _arns(target_arn, "topic", topics),
+            },
+            {
+                "Sid": "InternalTopics",
+                "Effect": "Allow",
+                "Action": [
+                    "kafka-cluster:CreateTopic",
+                    "kafka-cluster:DescribeTopic",
+                    "kafka-cluster:DescribeTopicDynamicConfiguration",
+                    "kafka-cluster:AlterTopicDynamicConfiguration",
+                    "kafka-cluster:ReadData",
+                    "kafka-cluster:WriteData",
+                ],
+                "Resource": _arns(target_arn, "topic", internal),
+            },
+            {
+                "Sid": "ConsumerGroups",
+                "Effect": "Allow",
+                "Action": ["kafka-cluster:AlterGroup", "kafka-cluster:DescribeGroup"],
+                "Resource": _arns(target_arn, "group", ["*"]),
+            },
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class MskConnectMirrorArgs:
+    flow: MirrorFlow
+    source: mirrormaker.Endpoint
+    target: mirrormaker.Endpoint
+    target_cluster_arn: pulumi.Input[str]
+    # Where the workers run: the target's VPC.
+    vpc_id: pulumi.Input[str]
+    subnet_ids: Sequence[pulumi.Input[str]]
+    # The source's CIDR and Kafka ports, the target VPC's CIDR: the workers'
+    # security group lets them reach exactly those.
+    source_cidr: str
+    source_ports: Sequence[int]
+    target_cidr: str
+    # Resources to exist first: the target's topics, the source's logins.
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
+
+
+class MskConnectMirror(pulumi.ComponentResource):
+    """MirrorMaker 2 on MSK Connect, attached to the target MSK cluster (IAM auth).
+
+    Owns the MirrorMaker 2 plugin (Kafka's own connect-mirror jars, uploaded
+    to a private bucket), a worker configuration, the service execution role,
+    the workers' log group and security group, and one MSK Connect connector
+    per MirrorMaker 2 connector of `infra.mirrormaker.connector_configs`.
+    """
+
+    TYPE = "multicloud-kafka:aws:MskConnectMirror"
+
+    def __init__(self, name: str, args: MskConnectMirrorArgs, opts: pulumi.ResourceOptions):
+        super().__init__(self.TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        topics = sorted(args.flow.topics)
+
+        self.bucket = aws.s3.Bucket(
+            f"{name}-plugin", bucket=_bounded(f"{name}-mm2-plugin", S3_BUCKET_MAX), force_destroy=True, opts=child
+        )
+        aws.s3.BucketPublicAccessBlock(
+            f"{name}-plugin",
+            bucket=self.bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        archive = aws.s3.BucketObjectv2(
+            f"{name}-plugin",
+            bucket=self.bucket.id,
+            key="mirrormaker2.zip",
+            source=pulumi.AssetArchive({path: pulumi.RemoteAsset(url) for path, url in MM2_JARS.items()}),
+            opts=child,
+        )
+        self.plugin = aws.mskconnect.CustomPlugin(
+            f"{name}-mm2",
+            name=f"{name}-mm2",
+            content_type="ZIP",
+            location=aws.mskconnect.CustomPluginLocationArgs(
+                s3=aws.mskconnect.CustomPluginLocationS3Args(bucket_arn=self.bucket.arn, file_key=archive.key)
+            ),
+            opts=child,
+        )
+        self.worker_configuration = aws.mskconnect.WorkerConfiguration(
+            f"{name}-workers",
+            name=f"{name}-workers",
+            properties_file_content=WORKER_PROPERTIES,
+            opts=child,
+        )
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            name=_bounded(f"{name}-mm2", 64),
+            description=f"MirrorMaker 2 on MSK Connect: {args.flow.key}",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "kafkaconnect.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-role",
+            role=self.role.id,
+            policy=pulumi.Output.from_input(args.target_cluster_arn).apply(
+                lambda arn: json.dumps(execution_policy(arn, topics))
+            ),
+            opts=child,
+        )
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-workers", name=f"/msk-connect/{name}", retention_in_days=LOG_RETENTION_DAYS, opts=child
+        )
+        # Egress only: to the source's Kafka ports over the VPN, and to the
+        # target's IAM listener in this VPC.
+        self.security_group = aws.ec2.SecurityGroup(
+            f"{name}-workers",
+            name=f"{name}-workers",
+            description=f"MirrorMaker 2 workers of {args.flow.key}",
+            vpc_id=args.vpc_id,
+            egress=[
+                *(
+                    aws.ec2.SecurityGroupEgressArgs(
+                        protocol="tcp", from_port=p, to_port=p, cidr_blocks=[args.source_cidr], description=f"source Kafka {p}"
+                    )
+                    for p in args.source_ports
+                ),
+                aws.ec2.SecurityGroupEgressArgs(
+                    protocol="tcp",
+                    from_port=MSK_IAM_PORT,
+                    to_port=MSK_IAM_PORT,
+                    cidr_blocks=[args.target_cidr],
+                    description="target MSK (IAM)",
+                ),
+            ],
+            tags={"Name": f"{name}-workers"},
+            opts=child,
+        )
+        configs = mirrormaker.connector_configs(args.flow, args.source, args.target)
+        after = pulumi.ResourceOptions(parent=self, depends_on=[policy, *args.depends_on])
+        self.connectors: dict[str, aws.mskconnect.Connector] = {}
+        for role, connector in mirrormaker.connector_names(args.flow).items():
+            self.connectors[connector] = aws.mskconnect.Connector(
+                f"{name}-{role}",
+                name=connector,
+                description=f"MirrorMaker 2 {role} connector of {args.flow.key}",
+                kafkaconnect_version=KAFKA_CONNECT_VERSION,
+                connector_configuration=configs[connector],
+                capacity=aws.mskconnect.ConnectorCapacityArgs(
+                    provisioned_capacity=aws.mskconnect.ConnectorCapacityProvisionedCapacityArgs(
+                        worker_count=WORKERS, mcu_count=MCU_PER_WORKER
+                    )
+                ),
+                kafka_cluster=aws.mskconnect.ConnectorKafkaClusterArgs(
+                    apache_kafka_cluster=aws.mskconnect.ConnectorKafkaClusterApacheKafkaClusterArgs(
+                        bootstrap_servers=args.target.bootstrap,
+                        vpc=aws.mskconnect.ConnectorKafkaClusterApacheKafkaClusterVpcArgs(
+                            subnets=list(args.subnet_ids), security_groups=[self.security_group.id]
+                        ),
+                    )
+                ),
+                kafka_cluster_client_authentication=aws.mskconnect.ConnectorKafkaClusterClientAuthenticationArgs(
+                    authentication_type="IAM"
+                ),
+                kafka_cluster_encryption_in_transit=aws.mskconnect.ConnectorKafkaClusterEncryptionInTransitArgs(
+                    encryption_type="TLS"
+                ),
+                plugins=[
+                    aws.mskconnect.ConnectorPluginArgs(
+                        custom_plugin=aws.mskconnect.ConnectorPluginCustomPluginArgs(
+                            arn=self.plugin.arn, revision=self.plugin.latest_revision
+                        )
+                    )
+                ],
+                worker_configuration=aws.mskconnect.ConnectorWorkerConfigurationArgs(
+                    arn=self.worker_configuration.arn, revision=self.worker_configuration.latest_revision
+                ),
+                log_delivery=aws.mskconnect.ConnectorLogDeliveryArgs(
+                    worker_log_delivery=aws.mskconnect.ConnectorLogDeliveryWorkerLogDeliveryArgs(
+                        cloudwatch_logs=aws.mskconnect.ConnectorLogDeliveryWorkerLogDeliveryCloudwatchLogsArgs(
+                            enabled=True, log_group=self.log_group.name
+                        )
+                    )
+                ),
+                service_execution_role_arn=self.role.arn,
+                opts=after,
+            )
+        self.register_outputs(
+            {"connectors": {k: c.arn for k, c in self.connectors.items()}, "roleArn": self.role.arn}
+        )
+
+
+def realize_mirror(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -> MskConnectMirror:
+    region = target.plan.region
+    return MskConnectMirror(
+        f"{ctx.prefix}-{naming.region_slug(source.plan.region)}-to-{naming.region_slug(region)}",
+        MskConnectMirrorArgs(
+            flow=flow,
+            source=endpoints.endpoint(ctx.plan, source, region.key),
+            target=endpoints.endpoint(ctx.plan, target, region.key),
+            target_cluster_arn=target.cluster.arn,
+            vpc_id=target.network.vpc.id,
+            subnet_ids=target.network.subnet_ids,
+            source_cidr=str(source.plan.region.cidr),
+            source_ports=network.KAFKA_PORTS[source.plan.region.cloud],
+            target_cidr=str(region.cidr),
+            depends_on=[source.cluster, *target.topics.topics.values()],
+        ),
+        pulumi.ResourceOptions(parent=ctx.parent, provider=ctx.provider(region)),
+    )

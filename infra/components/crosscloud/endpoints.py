@@ -1,0 +1,56 @@
+"""How a client in one region reaches a realized cluster of either cloud.
+
+MirrorMaker 2 is such a client twice over (of its source and its target), so
+a mirror flow builds its two `infra.mirrormaker.Endpoint`s here. Passwords
+and keys stay Pulumi secrets; the endpoint's client properties place them.
+
+| cluster | client in AWS | client in GCP |
+|---|---|---|
+| MSK | IAM (port 9098) | SASL/SCRAM-SHA-512 (port 9096), one user per GCP region |
+| Managed Kafka | SASL/PLAIN: service account + key (port 9092) | OAUTHBEARER as its own service account (port 9092) |
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from infra import geo, mirrormaker
+from infra.components import access
+from infra.components.base import Site
+from infra.plan import Plan
+
+MSK_IAM = {
+    "security.protocol": "SASL_SSL",
+    "sasl.mechanism": "AWS_MSK_IAM",
+    "sasl.jaas.config": "software.amazon.msk.auth.iam.IAMLoginModule required;",
+    "sasl.client.callback.handler.class": "software.amazon.msk.auth.iam.IAMClientCallbackHandler",
+}
+
+
+def msk_scram(username: str, password: pulumi.Input[str]) -> dict[str, Any]:
+    jaas = pulumi.Output.secret(
+        pulumi.Output.format(
+            'org.apache.kafka.common.security.scram.ScramLoginModule required username="{0}" password="{1}";',
+            username,
+            password,
+        )
+    )
+    return {"security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512", "sasl.jaas.config": jaas}
+
+
+def endpoint(plan: Plan, site: Site, client_region: str) -> mirrormaker.Endpoint:
+    """The cluster of `site` as a client in region `client_region` reaches it."""
+    client_cloud = plan.config.regions[client_region].cloud
+    cluster = site.cluster
+    bootstrap = cluster.bootstrap(client_cloud)
+    if site.plan.region.cloud == geo.AWS:
+        if client_cloud == geo.AWS:
+            client: dict[str, Any] = dict(MSK_IAM)
+        else:
+            user = access.scram_username(plan, client_region)
+            client = msk_scram(user, cluster.scram_passwords[user])
+    else:
+        client = dict(cluster.client_properties(client_region))
+    return mirrormaker.Endpoint(mirrormaker.alias(site.plan.key), bootstrap, client)

@@ -8,25 +8,39 @@ resource is registered.
 
 from __future__ import annotations
 
-from infra import geo, network, plan
-from infra.components.aws import msk, peering, replicator, topics
+from infra import geo, network, plan, vpn
+from infra.components.aws import msk, msk_connect, peering, replicator, topics
 from infra.components.aws import network as aws_network
 from infra.components.aws import provider as aws_provider
 from infra.components.base import Realizers
+from infra.components.crosscloud import link as crosscloud_link
+from infra.components.gcp import connect as gcp_connect
+from infra.components.gcp import managed_kafka
+from infra.components.gcp import network as gcp_network
+from infra.components.gcp import provider as gcp_provider
+from infra.components.gcp import topics as gcp_topics
 
 REALIZERS = Realizers(
     # cloud -> (ctx, region) -> provider
-    providers={geo.AWS: aws_provider.realize_provider},
+    providers={geo.AWS: aws_provider.realize_provider, geo.GCP: gcp_provider.realize_provider},
     # cloud -> (ctx, regions of that cloud) -> region key -> network
-    networks={geo.AWS: aws_network.realize_networks},
+    networks={geo.AWS: aws_network.realize_networks, geo.GCP: gcp_network.realize_networks},
     # cloud -> (ctx, planned cluster, network) -> KafkaCluster
-    clusters={geo.AWS: msk.realize_cluster},
+    clusters={geo.AWS: msk.realize_cluster, geo.GCP: managed_kafka.realize_cluster},
     # cloud -> (ctx, planned cluster, KafkaCluster, topics) -> TopicSet
-    topics={geo.AWS: topics.realize_topics},
+    topics={geo.AWS: topics.realize_topics, geo.GCP: gcp_topics.realize_topics},
     # link kind -> (ctx, link, hub network, spoke network) -> resource
-    links={network.VPC_PEERING: peering.realize_peering},
+    links={
+        network.VPC_PEERING: peering.realize_peering,
+        network.SHARED_VPC: gcp_network.realize_shared_vpc,
+        network.HA_VPN: crosscloud_link.realize_link,
+    },
     # mechanism -> (ctx, flow, source Site, target Site) -> resource
-    mirrors={plan.MSK_REPLICATOR: replicator.realize_replication},
+    mirrors={
+        plan.MSK_REPLICATOR: replicator.realize_replication,
+        plan.MM2_GCP_CONNECT: gcp_connect.realize_mirror,
+        plan.MM2_MSK_CONNECT: msk_connect.realize_mirror,
+    },
     # cloud -> plan -> problems, checked before anything is registered
-    checks={geo.AWS: msk.problems},
+    checks={geo.AWS: msk.problems, geo.GCP: vpn.problems},
 )

@@ -1,0 +1,89 @@
+"""The API of a stack: one entry point per served region, one global name."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+import pulumi
+import pulumi_aws as aws
+
+from infra import geo, naming
+from infra.api import ApiPlan
+from infra.components.api import dns
+from infra.components.api.aws import AwsEntryPoint, AwsEntryPointArgs
+from infra.components.api.gcp import GcpEntryPoint, GcpEntryPointArgs
+
+# Route 53 is global; its API lives in us-east-1.
+DNS_REGION = "us-east-1"
+
+
+def _aws_entry_point(name: str, plan: ApiPlan, endpoint, network, zone: dns.Zone, parent) -> AwsEntryPoint:
+    provider = network.get_provider("aws::")
+    return AwsEntryPoint(
+        name, AwsEntryPointArgs(plan, endpoint, network, zone), pulumi.ResourceOptions(parent=parent, provider=provider)
+    )
+
+
+def _gcp_entry_point(name: str, plan: ApiPlan, endpoint, network, zone: dns.Zone, parent) -> GcpEntryPoint:
+    return GcpEntryPoint(
+        name, GcpEntryPointArgs(plan, endpoint, network, zone), pulumi.ResourceOptions(parent=parent, provider=network.provider)
+    )
+
+
+# cloud -> the entry point of one region of that cloud.
+ENTRY_POINTS: Mapping[str, Callable[..., pulumi.ComponentResource]] = {
+    geo.AWS: _aws_entry_point,
+    geo.GCP: _gcp_entry_point,
+}
+
+
+class RegionalApi(pulumi.ComponentResource):
+    """Every served region's entry point, and the global name over them.
+
+    Not a child of the architecture component: the API's names and
+    certificates do not depend on how Kafka is laid out, so switching the
+    architecture leaves them untouched. It reads the regional networks the
+    realization built (`networks`: region key -> that cloud's network).
+    """
+
+    TYPE = "multicloud-kafka:api:RegionalApi"
+
+    def __init__(
+        self,
+        prefix: str,
+        plan: ApiPlan,
+        networks: Mapping[str, Any],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        name = f"{prefix}-api"
+        super().__init__(self.TYPE, name, None, opts)
+        self.dns_provider = aws.Provider(
+            f"{name}-dns",
+            region=DNS_REGION,
+            default_tags=aws.ProviderDefaultTagsArgs(tags={"project": "multicloud-kafka", "stack": pulumi.get_stack()}),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        if plan.zone_id:
+            zone_id = pulumi.Output.from_input(plan.zone_id)
+        else:
+            zone_id = aws.route53.get_zone_output(
+                name=plan.zone,
+                private_zone=False,
+                opts=pulumi.InvokeOutputOptions(parent=self, provider=self.dns_provider),
+            ).zone_id
+        zone = dns.Zone(zone_id, self.dns_provider, self, prefix)
+        self.entry_points = {
+            key: ENTRY_POINTS[endpoint.region.cloud](
+                naming.resource_name(prefix, endpoint.region, "api"), plan, endpoint, networks[key], zone, self
+            )
+            for key, endpoint in plan.endpoints.items()
+        }
+        self.outputs: pulumi.Output[dict[str, Any]] = pulumi.Output.from_input(
+            {
+                "hostname": plan.hostname,
+                "url": plan.url,
+                "regions": {key: e.outputs for key, e in self.entry_points.items()},
+                "skipped": list(plan.skipped),
+            }
+        )
+        self.register_outputs({"api": self.outputs})

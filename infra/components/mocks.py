@@ -17,6 +17,7 @@ import pulumi
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 
+from infra.components.api import mocks as api_mocks
 from infra.components.gcp import mocks as gcp_mocks
 
 ACCOUNT = "123456789012"
@@ -77,6 +78,8 @@ class AwsMocks(Mocks):
             out.setdefault("arn", mock_arn(args.typ, args.name, region))
         if args.typ in gcp_mocks.OUTPUTS:
             out.update(gcp_mocks.OUTPUTS[args.typ](args))
+        if args.typ in api_mocks.OUTPUTS:
+            out.update(api_mocks.OUTPUTS[args.typ](args))
         if args.typ == "aws:cloudwatch/logGroup:LogGroup":
             out.setdefault("name", args.name)
         return f"{args.name}-id", out
@@ -87,6 +90,8 @@ class AwsMocks(Mocks):
             self.calls.append((args.token, region))
         if args.token in gcp_mocks.INVOKES:
             return gcp_mocks.INVOKES[args.token](args)
+        if args.token in api_mocks.INVOKES:
+            return api_mocks.INVOKES[args.token](args)
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             return {"names": [f"{region}{z}" for z in "abc"], "zoneIds": [f"{region}-az{i}" for i in (1, 2, 3)]}
         raise NotImplementedError(f"no mock for invoke {args.token}")

@@ -13,6 +13,7 @@ from infra import naming
 from infra.components.api import mocks as api_mocks
 from infra.components.api.component import RegionalApi
 from infra.components.architecture import component_for
+from tests.components.api.conftest import run_program
 from tests.components.api.examples import (
     AWS_REGIONS,
     CLOUD_MAP,
@@ -42,10 +43,8 @@ def aws_program(api_value: dict):
 
 
 @pytest.fixture(scope="module")
-def aws_run(request):
-    from tests.components.api.conftest import run_api
-
-    return run_api.__wrapped__()(aws_program(api_key(AWS_BACKENDS)))
+def aws_run():
+    return run_program(aws_program(api_key(AWS_BACKENDS)))
 
 
 def mine(reg, r) -> bool:
@@ -240,9 +239,7 @@ def aws_stand_in():
 
 @pytest.fixture(scope="module")
 def gcp_run():
-    from tests.components.api.conftest import run_api
-
-    return run_api.__wrapped__()(gcp_program())
+    return run_program(gcp_program())
 
 
 def test_one_gcp_load_balancer_per_gcp_region_in_its_region(gcp_run):

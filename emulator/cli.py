@@ -16,10 +16,13 @@ from infra.config import ConfigError
 from infra.plan import Plan
 from infra.render import table
 
-MIRRORING_NOTE = (
-    "regional-clusters needs MirrorMaker 2 mirroring from the hub to each regional cluster, "
-    "which the emulator does not run yet"
-)
+
+
+def mirroring_note(plan: Plan) -> str:
+    return (
+        f"{plan.architecture} needs MirrorMaker 2 mirroring for its {len(plan.mirrors)} mirror flows "
+        f"({', '.join(plan.mirrors)}), which the emulator does not run yet"
+    )
 
 
 def plan_for(arg: str) -> Plan:
@@ -47,7 +50,7 @@ def describe(plan: Plan, emulation: stack.Emulation) -> str:
     if note:
         parts.append(note)
     if plan.mirrors:
-        parts.append(f"note: {MIRRORING_NOTE}: {len(plan.mirrors)} planned mirror flows are not running.")
+        parts.append(f"note: {mirroring_note(plan)}: the regional clusters get no messages.")
     return "\n\n".join(parts) + "\n"
 
 

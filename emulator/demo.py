@@ -14,7 +14,7 @@ import sys
 import time
 
 from emulator import ports, stack
-from emulator.cli import MIRRORING_NOTE, plan_for
+from emulator.cli import mirroring_note, plan_for
 from emulator.errors import EmulatorError
 from emulator.topics import clamp_note, emulated_topics
 from emulator.traffic import TrafficResult, run_traffic
@@ -81,8 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         plan = plan_for(args.stack)
         name = plan.config.stack
         if plan.mirrors:
-            print(f"stack {name} uses {plan.architecture}: {MIRRORING_NOTE} (a later issue). "
-                  "The demo stops here and started nothing.")
+            print(f"stack {name}: {mirroring_note(plan)} (a later issue). The demo stops here and started nothing.")
             return REFUSED
         running = stack.load(name)
         started = not (running and all(running.alive().values()))

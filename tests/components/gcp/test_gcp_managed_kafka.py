@@ -1,0 +1,111 @@
+"""Managed Kafka cluster and topics under mocks: capacity, subnet, logins, protection."""
+
+import ipaddress
+
+import pulumi
+import pulumi_gcp as gcp
+import pytest
+
+from infra.components.gcp.managed_kafka import GCP_CLIENT, GIB, ManagedKafkaCluster, ManagedKafkaClusterArgs, account_id
+from infra.components.gcp.topics import ManagedKafkaTopics, ManagedKafkaTopicsArgs
+from infra.config import ManagedKafkaSettings, Region
+
+from gcp_support import make_plan
+
+CLUSTER = "gcp:managedkafka/cluster:Cluster"
+EUROPE = Region("gcp", "europe-west1", ipaddress.ip_network("10.30.0.0/16"))
+SUBNET = "projects/p/regions/europe-west1/subnetworks/mck-gcp-europe-west1"
+
+
+def build(settings=ManagedKafkaSettings(vcpu_count=6, memory_gib=24), foreign=(), protect=True):
+    def program():
+        provider = gcp.Provider("europe", project="p", region="europe-west1")
+        cluster = ManagedKafkaCluster(
+            "mck-gcp-europe-west1",
+            ManagedKafkaClusterArgs("p", EUROPE, SUBNET, settings, foreign, protect),
+            pulumi.ResourceOptions(provider=provider),
+        )
+        return {
+            "aws": cluster.bootstrap("aws"),
+            "gcp": cluster.bootstrap("gcp"),
+            "path": cluster.path,
+            "gcpClient": cluster.client_properties("gcp/europe-west1"),
+            "usernames": {k: v.username for k, v in cluster.logins.items()},
+        }
+
+    return program
+
+
+def test_capacity_from_config_in_vcpus_and_bytes(run):
+    reg, _, _ = run(build())
+    capacity = reg.one(CLUSTER).inputs["capacityConfig"]
+    assert capacity == {"vcpuCount": "6", "memoryBytes": str(24 * GIB)}
+
+
+def test_attached_to_the_regions_subnet_in_its_region_with_no_public_access(run):
+    reg, _, value = run(build())
+    cluster = reg.one(CLUSTER)
+    assert cluster.inputs["location"] == "europe-west1" and reg.provider_region(cluster) == "europe-west1"
+    access = cluster.inputs["gcpConfig"]["accessConfig"]
+    assert access["networkConfigs"] == [{"subnet": SUBNET}]
+    assert "publicClusterConfig" not in access
+    assert value["path"] == "projects/p/locations/europe-west1/clusters/mck-gcp-europe-west1"
+
+
+def test_one_listener_for_both_clouds(run):
+    _, _, value = run(build())
+    assert value["aws"] == value["gcp"] == "bootstrap.mck-gcp-europe-west1.europe-west1.managedkafka.p.cloud.goog:9092"
+
+
+@pytest.mark.parametrize("protect", [True, False])
+def test_cluster_is_retained_on_delete_and_protected_as_asked(run, protect):
+    reg, _, _ = run(build(protect=protect))
+    cluster = reg.one(CLUSTER)
+    assert (cluster.protect, cluster.retain_on_delete) == (protect, True)
+
+
+def test_no_foreign_clients_no_service_accounts_or_keys(run):
+    reg, _, value = run(build())
+    assert not reg.of_type("gcp:serviceaccount/account:Account") and not reg.of_type("gcp:serviceaccount/key:Key")
+    assert value["gcpClient"] == GCP_CLIENT
+
+
+def test_each_foreign_region_gets_a_service_account_with_the_client_role_and_a_key(run):
+    reg, _, value = run(build(foreign=("aws/us-east-1", "aws/us-west-2")))
+    accounts = reg.of_type("gcp:serviceaccount/account:Account")
+    assert sorted(a.inputs["accountId"] for a in accounts) == sorted(
+        account_id("mck-gcp-europe-west1", r) for r in ("aws/us-east-1", "aws/us-west-2")
+    )
+    members = reg.of_type("gcp:projects/iAMMember:IAMMember")
+    assert {m.inputs["role"] for m in members} == {"roles/managedkafka.client"}
+    assert sorted(m.inputs["member"] for m in members) == sorted(f"serviceAccount:{e}" for e in value["usernames"].values())
+    assert len(reg.of_type("gcp:serviceaccount/key:Key")) == 2
+
+
+def test_account_ids_fit_gcp_limits_and_differ_per_region():
+    ids = {account_id("a-twenty-char-prefix-gcp-asia-southeast1", r) for r in ("aws/us-east-1", "aws/us-east-2")}
+    assert len(ids) == 2
+    assert all(6 <= len(i) <= 30 and i[0].isalpha() and i[-1].isalnum() for i in ids)
+
+
+def test_topics_carry_the_planned_settings_and_are_retained(run):
+    plan = make_plan("regional-clusters")
+    planned = plan.topics["gcp/europe-west1"]
+
+    def program():
+        provider = gcp.Provider("europe", project="p", region="europe-west1")
+        ManagedKafkaTopics(
+            "t",
+            ManagedKafkaTopicsArgs("p", "europe-west1", "mck-gcp-europe-west1", planned, protect=True),
+            pulumi.ResourceOptions(provider=provider),
+        )
+
+    reg, _, _ = run(program)
+    topics = reg.of_type("gcp:managedkafka/topic:Topic")
+    assert {t.inputs["topicId"] for t in topics} == set(planned)
+    for t in topics:
+        s = planned[t.inputs["topicId"]].settings
+        assert t.inputs["partitionCount"] == s.partitions and t.inputs["replicationFactor"] == s.replication_factor
+        assert t.inputs["configs"] == s.kafka_config()
+        assert t.inputs["cluster"] == "mck-gcp-europe-west1" and t.inputs["location"] == "europe-west1"
+        assert (t.protect, t.retain_on_delete) == (True, True)

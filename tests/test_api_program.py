@@ -1,0 +1,103 @@
+"""The whole program (__main__.py) with the api key: the prod stack file under mocks."""
+
+from __future__ import annotations
+
+import json
+import runpy
+from pathlib import Path
+
+import pytest
+
+from infra import api, stackfile
+from infra.components import mocks
+from infra.components.api.component import RegionalApi
+
+MAIN = str(Path(__file__).resolve().parent.parent / "__main__.py")
+
+
+def stack_file_config(stack: str) -> dict:
+    """A stack file's config as the Pulumi CLI hands it to the program."""
+    raw = stackfile.read(stackfile.stack_path(stack))
+    return {k: json.dumps(v) if isinstance(v, (dict, list)) else str(v).lower() if isinstance(v, bool) else str(v) for k, v in raw.items()}
+
+
+@pytest.fixture(scope="module")
+def prod():
+    def program():
+        main = runpy.run_path(MAIN)
+        return {"api": main["regional_api"].outputs, "regions": main["regions"]}
+
+    monitor, _, outputs = mocks.run(program, stack_file_config("prod"), "prod")
+    regs = monitor.registrations
+    return api.plan_api(stackfile.load("prod")), regs, {r.urn: r for r in regs}, outputs
+
+
+def of_type(regs, type_):
+    return [r for r in regs if r.type == type_]
+
+
+def test_prod_serves_the_api_in_every_region_in_its_cloud(prod):
+    plan, regs, by_urn, _ = prod
+    points = {r.name: r.type for r in regs if r.type.startswith("multicloud-kafka:api:") and r.type != RegionalApi.TYPE}
+    assert points == {
+        "mck-prod-aws-us-east-1-api": "multicloud-kafka:api:AwsEntryPoint",
+        "mck-prod-aws-us-west-2-api": "multicloud-kafka:api:AwsEntryPoint",
+        "mck-prod-gcp-europe-west1-api": "multicloud-kafka:api:GcpEntryPoint",
+        "mck-prod-gcp-asia-southeast1-api": "multicloud-kafka:api:GcpEntryPoint",
+    }
+    assert len(plan.endpoints) == 4
+
+
+def test_entry_points_live_in_the_networks_the_realization_built(prod):
+    _, regs, by_urn, _ = prod
+    vpcs = {r.inputs["cidrBlock"]: r.name for r in of_type(regs, "aws:ec2/vpc:Vpc")}
+    for region, cidr in (("us-east-1", "10.10.0.0/16"), ("us-west-2", "10.20.0.0/16")):
+        link = next(r for r in of_type(regs, "aws:apigatewayv2/vpcLink:VpcLink") if region in r.name)
+        subnets = [r.name for r in of_type(regs, "aws:ec2/subnet:Subnet") if r.name.startswith(f"mck-prod-aws-{region}-az")]
+        assert sorted(link.inputs["subnetIds"]) == sorted(f"{s}-id" for s in subnets)
+        sg = next(r for r in of_type(regs, "aws:ec2/securityGroup:SecurityGroup") if r.name == f"mck-prod-aws-{region}-api-vpc-link")
+        assert sg.inputs["vpcId"] == f"{vpcs[cidr]}-id"
+    [vpc] = of_type(regs, "gcp:compute/network:Network")
+    for r in of_type(regs, "gcp:compute/forwardingRule:ForwardingRule") + [
+        s for s in of_type(regs, "gcp:compute/subnetwork:Subnetwork") if s.inputs.get("purpose") == "REGIONAL_MANAGED_PROXY"
+    ]:
+        assert r.inputs["network"] == f"{vpc.name}-id", r.name
+
+
+def test_every_api_resource_is_under_the_api_component_with_an_explicit_provider(prod):
+    _, regs, by_urn, _ = prod
+    [root] = of_type(regs, RegionalApi.TYPE)
+    providers = {r.urn for r in regs if r.type.startswith("pulumi:providers:")}
+    under = []
+    for r in regs:
+        node = r
+        while node.parent in by_urn and node is not root:
+            node = by_urn[node.parent]
+        if node is root and r is not root:
+            under.append(r)
+            assert r.name.startswith("mck-prod-")
+            if r.custom and not r.type.startswith("pulumi:providers:"):
+                assert r.provider in providers, f"{r.type} {r.name} would use a default provider"
+    kinds = {r.type for r in under}
+    assert {"aws:apigatewayv2/api:Api", "gcp:compute/forwardingRule:ForwardingRule", "aws:route53/healthCheck:HealthCheck"} <= kinds
+
+
+def test_four_health_checked_latency_records_make_the_global_name(prod):
+    _, regs, _, _ = prod
+    latency = [r for r in of_type(regs, "aws:route53/record:Record") if r.inputs.get("latencyRoutingPolicies")]
+    assert sorted(r.inputs["latencyRoutingPolicies"][0]["region"] for r in latency) == [
+        "ap-southeast-1", "eu-west-3", "us-east-1", "us-west-2",
+    ]
+    assert {r.inputs["name"] for r in latency} == {"api.example.com"}
+    assert all(r.inputs["healthCheckId"] for r in latency)
+    assert len(of_type(regs, "aws:route53/healthCheck:HealthCheck")) == 4
+
+
+def test_outputs_carry_the_global_name_and_each_regions_endpoint(prod):
+    plan, _, _, outputs = prod
+    assert outputs["api"]["hostname"] == "api.example.com"
+    assert set(outputs["api"]["regions"]) == set(plan.endpoints)
+    for key, region in outputs["regions"].items():
+        assert region["api"]["url"] == f"https://api-{key.replace('/', '-')}.example.com/"
+        assert region["api"]["globalUrl"] == "https://api.example.com/"
+        assert "routing" in region and "bootstrap" in region

@@ -101,7 +101,7 @@ class HaVpnLink(pulumi.ComponentResource):
 
     TYPE = "multicloud-kafka:crosscloud:HaVpnLink"
 
-    def __init__(self, name: str, args: HaVpnLinkArgs, opts: pulumi.ResourceOptions):
+    def __init__(self, name: str, args: HaVpnLinkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(self.TYPE, name, None, opts)
         on_aws = pulumi.ResourceOptions(parent=self, provider=args.aws_provider)
         on_gcp = pulumi.ResourceOptions(parent=self, provider=args.gcp_provider)

@@ -216,3 +216,21 @@ def test_problems_are_reported_together_with_the_rest_of_the_config():
     with pytest.raises(ConfigError) as e:
         validate(decode(value), "test")
     assert {p.key for p in e.value.problems} == {k("architecture"), k("api.zone")}
+
+
+def test_the_readme_example_plans_as_documented():
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Regional API (request/response)", 1)[1].split("\n## ", 1)[0]
+    example = yaml.safe_load(re.search(r"```yaml\n(.*?)```", section, re.S).group(1))
+    plan = api.plan_api(cfg_of(MIXED_REGIONS, example["multicloud-kafka:api"]))
+    assert plan.hostname == "api.example.com"
+    assert {k: e.latency_region for k, e in plan.endpoints.items()} == {
+        "aws/us-east-1": "us-east-1",
+        "gcp/europe-west1": "eu-west-3",
+    }
+    assert plan.skipped == ("gcp/asia-southeast1",)

@@ -101,3 +101,25 @@ def test_outputs_carry_the_global_name_and_each_regions_endpoint(prod):
         assert region["api"]["url"] == f"https://api-{key.replace('/', '-')}.example.com/"
         assert region["api"]["globalUrl"] == "https://api.example.com/"
         assert "routing" in region and "bootstrap" in region
+
+
+def test_an_api_key_that_disagrees_with_the_regions_stops_the_program_before_any_resource():
+    from infra.config import ConfigError
+
+    config = stack_file_config("prod")
+    value = json.loads(config["multicloud-kafka:api"])
+    del value["backends"]["gcp/asia-southeast1"]
+    config["multicloud-kafka:api"] = json.dumps(value)
+    refused = []
+
+    def program():
+        try:
+            runpy.run_path(MAIN)
+        except ConfigError as e:
+            refused.append(e)
+
+    monitor, _, _ = mocks.run(program, config, "prod")
+    [error] = refused
+    assert [p.key for p in error.problems] == ["multicloud-kafka:api.backends"]
+    assert "gcp/asia-southeast1" in str(error)
+    assert monitor.registrations == []

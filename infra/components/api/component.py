@@ -18,7 +18,10 @@ DNS_REGION = "us-east-1"
 
 
 def _aws_entry_point(name: str, plan: ApiPlan, endpoint, network, zone: dns.Zone, parent) -> AwsEntryPoint:
+    # The AwsNetwork component was given its region's provider; its children share it.
     provider = network.get_provider("aws::")
+    if provider is None:
+        raise ValueError(f"the AWS network of {endpoint.region.key} has no explicit provider to build its API with")
     return AwsEntryPoint(
         name, AwsEntryPointArgs(plan, endpoint, network, zone), pulumi.ResourceOptions(parent=parent, provider=provider)
     )

@@ -321,3 +321,23 @@ def test_gcp_regions_join_the_global_name_under_their_nearest_aws_region(gcp_run
         "mck-test-api-gcp-validation-api-gcp-asia-southeast1-example-com",
         "mck-test-api-gcp-validation-api-gcp-europe-west1-example-com",
     ]
+
+
+def test_switching_architecture_leaves_the_api_untouched():
+    def api_resources(architecture: str):
+        plan, api_plan = plans(AWS_REGIONS, api_key(AWS_BACKENDS), architecture)
+
+        def program():
+            arch = component_for(plan)(plan.config.name_prefix, plan)
+            return RegionalApi(plan.config.name_prefix, api_plan, arch.realization.networks).outputs
+
+        reg, _, _ = run_program(program)
+        return {(r.urn, json_of(r.inputs)) for r in reg.all if mine(reg, r)}
+
+    assert api_resources("header-routing") == api_resources("regional-clusters")
+
+
+def json_of(value) -> str:
+    import json
+
+    return json.dumps(value, sort_keys=True, default=str)

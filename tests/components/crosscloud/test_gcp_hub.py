@@ -1,0 +1,139 @@
+"""A GCP hub under mocks: MSK Connect mirroring into AWS, AWS resolving GCP names."""
+
+import base64
+import json
+
+import pytest
+
+from infra import mirrormaker
+from infra.components.architecture import component_for
+from infra.components.aws.msk_connect import MM2_JARS
+from infra.components.crosscloud.dns import managed_kafka_domain
+from infra.components.gcp.managed_kafka import account_id
+from infra.components.mocks import unsecret
+from infra.plan import MM2_GCP_CONNECT, MM2_MSK_CONNECT
+from tests.components.gcp.gcp_support import GCP_HUB, PROJECT, make_plan, secret
+
+CONNECTOR = "aws:mskconnect/connector:Connector"
+PLAN = make_plan("regional-clusters", GCP_HUB, hub="gcp/europe-west1")
+HUB = PLAN.hub
+INTO_AWS = [f for f in PLAN.mirrors.values() if f.mechanism == MM2_MSK_CONNECT]
+
+
+@pytest.fixture
+def reg(run):
+    registry, _, _ = run(lambda: component_for(PLAN)("mck-test", PLAN))
+    return registry
+
+
+def connectors_of(reg, flow):
+    names = set(mirrormaker.connector_names(flow).values())
+    return [c for c in reg.of_type(CONNECTOR) if c.inputs["name"] in names]
+
+
+def test_the_plan_has_flows_of_both_mechanisms():
+    assert {f.mechanism for f in PLAN.mirrors.values()} == {MM2_MSK_CONNECT, MM2_GCP_CONNECT}
+    assert len(INTO_AWS) == 2
+
+
+def test_each_flow_into_aws_runs_source_and_checkpoint_on_msk_connect_in_the_target_region(reg):
+    assert len(reg.of_type(CONNECTOR)) == 2 * len(INTO_AWS)
+    for flow in INTO_AWS:
+        target = PLAN.clusters[flow.target]
+        mine = connectors_of(reg, flow)
+        assert len(mine) == 2
+        for c in mine:
+            assert reg.provider_region(c) == target.region.name
+            config = secret(c.inputs["connectorConfiguration"])
+            assert config["topics"] == ",".join(flow.topics)
+            assert config["replication.policy.class"] == mirrormaker.IDENTITY
+            cluster = c.inputs["kafkaCluster"]["apacheKafkaCluster"]
+            assert cluster["bootstrapServers"] == config["target.cluster.bootstrap.servers"]
+            assert cluster["bootstrapServers"] == f"b-1.{target.name}.kafka.{target.region.name}.amazonaws.com:9098"
+            assert c.inputs["kafkaClusterClientAuthentication"] == {"authenticationType": "IAM"}
+            assert c.inputs["kafkaClusterEncryptionInTransit"] == {"encryptionType": "TLS"}
+            assert c.inputs["logDelivery"]["workerLogDelivery"]["cloudwatchLogs"]["enabled"] is True
+            assert c.inputs["plugins"][0]["customPlugin"]["revision"] == 1
+            assert c.inputs["workerConfiguration"]["revision"] == 1
+
+
+def test_mirrormaker_reads_the_gcp_hub_with_the_target_regions_own_service_account_key(reg):
+    keys = {k.name: k for k in reg.of_type("gcp:serviceaccount/key:Key")}
+    for flow in INTO_AWS:
+        region = PLAN.clusters[flow.target].region.key
+        email = f"{account_id(HUB.name, region)}@{PROJECT}.iam.gserviceaccount.com"
+        for c in connectors_of(reg, flow):
+            config = secret(c.inputs["connectorConfiguration"])
+            assert config["source.cluster.bootstrap.servers"].startswith(f"bootstrap.{HUB.name}.{HUB.region.name}.managedkafka.")
+            assert config["source.cluster.sasl.mechanism"] == "PLAIN"
+            jaas = config["source.cluster.sasl.jaas.config"]
+            assert f'username="{email}"' in jaas
+            password = jaas.split('password="')[1].split('"')[0]
+            key_id = json.loads(base64.b64decode(password))["private_key_id"]
+            assert key_id == f"{HUB.name}-{region.replace('/', '-')}" and key_id in keys
+            assert config["target.cluster.sasl.mechanism"] == "AWS_MSK_IAM"
+
+
+def test_the_execution_role_is_trusted_by_msk_connect_and_scoped_to_the_target(reg):
+    roles = [r for r in reg.of_type("aws:iam/role:Role") if "MirrorMaker 2 on MSK Connect" in r.inputs.get("description", "")]
+    assert len(roles) == len(INTO_AWS)
+    for role in roles:
+        trust = json.loads(role.inputs["assumeRolePolicy"])
+        assert trust["Statement"][0]["Principal"] == {"Service": "kafkaconnect.amazonaws.com"}
+    for flow in INTO_AWS:
+        target = PLAN.clusters[flow.target]
+        (policy,) = [
+            p for p in reg.of_type("aws:iam/rolePolicy:RolePolicy") if f"cluster/{target.name}/" in p.inputs["policy"]
+        ]
+        statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
+        flow_topics = statements["FlowTopics"]["Resource"]
+        assert sorted(a.rsplit("/", 1)[1] for a in flow_topics) == sorted(flow.topics)
+        assert all(f"/{target.name}/" in a for s in statements.values() for a in s["Resource"])
+
+
+def test_the_plugin_is_kafkas_mirrormaker_in_a_private_bucket(reg):
+    plugins = reg.of_type("aws:mskconnect/customPlugin:CustomPlugin")
+    assert len(plugins) == len(INTO_AWS) and all(p.inputs["contentType"] == "ZIP" for p in plugins)
+    assert any("connect-mirror-3.7.2.jar" in path for path in MM2_JARS)
+    for block in reg.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"):
+        assert all(block.inputs[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
+
+
+def test_workers_may_reach_only_the_source_kafka_port_and_the_targets_iam_listener(reg):
+    groups = [g for g in reg.of_type("aws:ec2/securityGroup:SecurityGroup") if g.name.endswith("-workers")]
+    assert len(groups) == len(INTO_AWS)
+    for g in groups:
+        rules = {(e["fromPort"], tuple(e["cidrBlocks"])) for e in g.inputs["egress"]}
+        target_cidr = next(str(r.cidr) for r in PLAN.config.regions.values() if g.name.endswith(f"{r.cloud}-{r.name}-workers"))
+        assert rules == {(9092, (str(HUB.region.cidr),)), (9098, (target_cidr,))}
+        assert "ingress" not in g.inputs or g.inputs["ingress"] == []
+
+
+def test_aws_spokes_resolve_the_hubs_managed_kafka_names_through_cloud_dns(reg):
+    (policy,) = reg.of_type("gcp:dns/policy:Policy")
+    assert policy.inputs["enableInboundForwarding"] is True
+    rules = reg.of_type("aws:route53/resolverRule:ResolverRule")
+    aws_spokes = [r for r in PLAN.config.regions.values() if r.cloud == "aws"]
+    assert len(rules) == len(aws_spokes)
+    for rule in rules:
+        assert rule.inputs["domainName"] == managed_kafka_domain(PROJECT, HUB.region.name)
+        assert rule.inputs["ruleType"] == "FORWARD"
+        assert [t["port"] for t in rule.inputs["targetIps"]] == [53]
+    assert {reg.provider_region(r) for r in rules} == {r.name for r in aws_spokes}
+    assert len(reg.of_type("aws:route53/resolverRuleAssociation:ResolverRuleAssociation")) == len(aws_spokes)
+    for endpoint in reg.of_type("aws:route53/resolverEndpoint:ResolverEndpoint"):
+        assert endpoint.inputs["direction"] == "OUTBOUND" and len(endpoint.inputs["ipAddresses"]) == 2
+
+
+def test_the_gcp_spoke_is_fed_from_the_hub_over_the_shared_vpc(reg):
+    (flow,) = [f for f in PLAN.mirrors.values() if f.mechanism == MM2_GCP_CONNECT]
+    (connect,) = reg.of_type("gcp:managedkafka/connectCluster:ConnectCluster")
+    (net,) = connect.inputs["gcpConfig"]["accessConfig"]["networkConfigs"]
+    # The hub's private domain is made visible to the spoke's workers.
+    assert net["dnsDomainNames"] == [f"{HUB.name}.{HUB.region.name}.managedkafka.{PROJECT}.cloud.goog"]
+    for c in reg.of_type("gcp:managedkafka/connector:Connector"):
+        config, _ = unsecret(c.inputs["configs"])
+        assert config["source.cluster.sasl.mechanism"] == config["target.cluster.sasl.mechanism"] == "OAUTHBEARER"
+        assert config["topics"] == ",".join(flow.topics)
+    # No VPN between two GCP regions: one VPC.
+    assert len(reg.of_type("multicloud-kafka:crosscloud:HaVpnLink")) == 2

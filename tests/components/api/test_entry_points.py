@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 from dataclasses import dataclass
 
 import pulumi
@@ -9,10 +11,11 @@ import pulumi_aws as aws
 import pulumi_gcp as gcp
 import pytest
 
-from infra import naming
 from infra.components.api import mocks as api_mocks
 from infra.components.api.component import RegionalApi
 from infra.components.architecture import component_for
+from infra.components.aws.network import AwsNetwork, AwsNetworkArgs
+from infra.config import Region
 from tests.components.api.conftest import run_program
 from tests.components.api.examples import (
     AWS_REGIONS,
@@ -227,10 +230,6 @@ def gcp_program():
 
 
 def aws_stand_in():
-    from infra.components.aws.network import AwsNetwork, AwsNetworkArgs
-    from infra.config import Region
-    import ipaddress
-
     region = Region("aws", "us-east-1", ipaddress.ip_network("10.10.0.0/16"))
     provider = aws.Provider("aws-us-east-1", region="us-east-1")
     return AwsNetwork("mck-test-aws-us-east-1", AwsNetworkArgs(region, ["10.10.0.0/16"]),
@@ -338,6 +337,4 @@ def test_switching_architecture_leaves_the_api_untouched():
 
 
 def json_of(value) -> str:
-    import json
-
     return json.dumps(value, sort_keys=True, default=str)

@@ -1,0 +1,171 @@
+"""dev, staging and prod (each spans AWS and GCP) through __main__.py under mocks.
+
+The resource set must match the plan: clusters in the right cloud and region,
+topics on the right cluster, the right mirroring per flow, one cross-cloud
+link per planned ha-vpn link.
+"""
+
+import json
+import runpy
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from infra import geo, mirrormaker, network, stackfile
+from infra.architectures import build_plan
+from infra.components import mocks
+from infra.config import validate
+from infra.plan import MM2_GCP_CONNECT, MM2_MSK_CONNECT, MSK_REPLICATOR
+
+MAIN = str(Path(__file__).resolve().parents[3] / "__main__.py")
+STACKS = ("dev", "staging", "prod")
+
+
+def stack_config(stack: str) -> dict[str, str]:
+    """A stack file's config as the Pulumi CLI hands it to the program."""
+    raw = stackfile.read(stackfile.stack_path(stack))
+    return {
+        k: json.dumps(v) if isinstance(v, (dict, list)) else str(v).lower() if isinstance(v, bool) else str(v)
+        for k, v in raw.items()
+    }
+
+
+@pytest.fixture(scope="module", params=STACKS)
+def realized(request):
+    stack = request.param
+    config = stack_config(stack)
+    plan = build_plan(validate(stackfile.decode(config), stack))
+
+    def program():
+        a = runpy.run_path(MAIN)["architecture"]
+        return {"hubBootstrap": a.hub_bootstrap, "regions": a.regions}
+
+    monitor, _, outputs = mocks.run(program, config, stack)
+    return plan, monitor.registrations, outputs
+
+
+def of_type(regs, type_):
+    return [r for r in regs if r.type == type_]
+
+
+def top(regs, r):
+    """The top-level component a registration descends from (itself if top-level)."""
+    by_urn = {x.urn: x for x in regs}
+    while r.parent in by_urn:
+        r = by_urn[r.parent]
+    return r
+
+
+def realization(regs):
+    """What the architecture component realized: the plan's resources, not the regional API's."""
+    return [r for r in regs if top(regs, r).type.startswith("multicloud-kafka:architecture:")]
+
+
+def regions_of_providers(regs):
+    return {r.urn: r.inputs.get("region") for r in regs if r.type.startswith("pulumi:providers:")}
+
+
+def test_every_stack_spans_both_clouds(realized):
+    plan, _, _ = realized
+    assert {r.cloud for r in plan.config.regions.values()} == {geo.AWS, geo.GCP}
+
+
+def test_clusters_in_the_right_cloud_and_region(realized):
+    plan, regs, _ = realized
+    regions = regions_of_providers(regs)
+    msk = {c.inputs["clusterName"]: regions[c.provider] for c in of_type(regs, "aws:msk/cluster:Cluster")}
+    gmk = {c.inputs["clusterId"]: c.inputs["location"] for c in of_type(regs, "gcp:managedkafka/cluster:Cluster")}
+    assert {c.inputs["clusterId"]: regions[c.provider] for c in of_type(regs, "gcp:managedkafka/cluster:Cluster")} == gmk
+    planned = {cloud: {c.name: c.region.name for c in plan.clusters.values() if c.region.cloud == cloud} for cloud in geo.CLOUDS}
+    assert msk == planned[geo.AWS] and gmk == planned[geo.GCP]
+
+
+def test_topics_on_the_right_cluster(realized):
+    plan, regs, _ = realized
+    got = [(t.inputs["clusterArn"].split("/")[1], t.inputs["name"]) for t in of_type(regs, "aws:msk/topic:Topic")]
+    got += [(t.inputs["cluster"], t.inputs["topicId"]) for t in of_type(regs, "gcp:managedkafka/topic:Topic")]
+    planned = [(plan.clusters[key].name, name) for key, topics in plan.topics.items() for name in topics]
+    assert sorted(got) == sorted(planned)
+
+
+def test_each_flow_is_mirrored_by_its_mechanism_with_exactly_its_topics(realized):
+    plan, regs, _ = realized
+    by_mechanism = Counter(f.mechanism for f in plan.mirrors.values())
+    assert len(of_type(regs, "aws:msk/replicator:Replicator")) == by_mechanism[MSK_REPLICATOR]
+    assert len(of_type(regs, "gcp:managedkafka/connectCluster:ConnectCluster")) == by_mechanism[MM2_GCP_CONNECT]
+    assert len(of_type(regs, "multicloud-kafka:aws:MskConnectMirror")) == by_mechanism[MM2_MSK_CONNECT]
+    connectors = {
+        c.inputs["connectorId"]: mocks.unsecret(c.inputs["configs"])[0]
+        for c in of_type(regs, "gcp:managedkafka/connector:Connector")
+    }
+    for flow in plan.mirrors.values():
+        if flow.mechanism != MM2_GCP_CONNECT:
+            continue
+        target = plan.clusters[flow.target]
+        (connect,) = [
+            c for c in of_type(regs, "gcp:managedkafka/connectCluster:ConnectCluster")
+            if c.inputs["kafkaCluster"].endswith(f"/clusters/{target.name}")
+        ]
+        assert connect.inputs["location"] == target.region.name
+        for name in mirrormaker.connector_names(flow).values():
+            assert connectors[name]["topics"] == ",".join(flow.topics)
+    assert len(connectors) == 2 * by_mechanism[MM2_GCP_CONNECT]
+
+
+def test_one_cross_cloud_link_per_planned_ha_vpn_link_four_tunnels_each(realized):
+    plan, regs, _ = realized
+    kinds = Counter(link.kind for link in plan.links.values())
+    assert len(of_type(regs, "multicloud-kafka:crosscloud:HaVpnLink")) == kinds[network.HA_VPN]
+    assert len(of_type(regs, "gcp:compute/vPNTunnel:VPNTunnel")) == 4 * kinds[network.HA_VPN]
+    assert len(of_type(regs, "aws:ec2/vpnConnection:VpnConnection")) == 2 * kinds[network.HA_VPN]
+    assert len(of_type(regs, "aws:ec2/vpcPeeringConnection:VpcPeeringConnection")) == kinds[network.VPC_PEERING]
+    # One VPN gateway per AWS VPC that has a cross-cloud link, shared by its links.
+    aws_ends = {
+        plan.config.regions[k].key
+        for link in plan.links.values() if link.kind == network.HA_VPN
+        for k in (link.hub, link.spoke) if plan.config.regions[k].cloud == geo.AWS
+    }
+    assert len(of_type(regs, "aws:ec2/vpnGateway:VpnGateway")) == len(aws_ends)
+    (gateway,) = of_type(regs, "aws:ec2/vpnGateway:VpnGateway")
+    assert {c.inputs["vpnGatewayId"] for c in of_type(regs, "aws:ec2/vpnConnection:VpnConnection")} == {f"{gateway.name}-id"}
+
+
+def test_one_gcp_vpc_with_a_subnet_per_gcp_region(realized):
+    plan, regs, _ = realized
+    regs = realization(regs)
+    assert len(of_type(regs, "gcp:compute/network:Network")) == 1
+    subnets = {(s.inputs["region"], s.inputs["ipCidrRange"]) for s in of_type(regs, "gcp:compute/subnetwork:Subnetwork")}
+    assert subnets == {(r.name, str(r.cidr)) for r in plan.config.regions.values() if r.cloud == geo.GCP}
+    (rule,) = of_type(regs, "gcp:compute/firewall:Firewall")
+    assert rule.inputs["sourceRanges"] == sorted(str(r.cidr) for r in plan.config.regions.values())
+
+
+def test_every_gcp_resource_uses_an_explicit_provider(realized):
+    _, regs, _ = realized
+    providers = {r.urn for r in regs if r.type == "pulumi:providers:gcp"}
+    for r in regs:
+        if r.custom and r.type.startswith("gcp:"):
+            assert r.provider in providers, f"{r.type} {r.name} would use the default provider"
+
+
+def test_gcp_and_cross_cloud_components_descend_from_the_architecture(realized):
+    _, regs, _ = realized
+    mine = [r for r in regs if r.type.startswith(("multicloud-kafka:gcp:", "multicloud-kafka:crosscloud:"))]
+    assert mine
+    for r in mine:
+        assert top(regs, r).type.startswith("multicloud-kafka:architecture:"), f"{r.type} {r.name}"
+
+
+def test_every_region_gets_its_bootstrap_addresses(realized):
+    plan, _, outputs = realized
+    assert set(outputs["regions"]) == set(plan.config.regions)
+    for key, contract in plan.routing.items():
+        assert set(outputs["regions"][key]["bootstrap"]) == {contract.produce_cluster, contract.consume_cluster}
+        for cluster_key, address in outputs["regions"][key]["bootstrap"].items():
+            client, server = plan.config.regions[key].cloud, plan.clusters[cluster_key].region.cloud
+            if server == geo.AWS:
+                # GCP clients use the SASL/SCRAM listener, AWS clients IAM.
+                assert address.endswith(":9098" if client == geo.AWS else ":9096")
+            else:
+                assert address.endswith(".cloud.goog:9092")

@@ -69,6 +69,9 @@ def server_properties(node_dir: Path, broker_port: int, controller_port: int) ->
         "share.coordinator.state.topic.replication.factor": "1",
         "share.coordinator.state.topic.min.isr": "1",
         "group.initial.rebalance.delay.ms": "0",
+        # Fifty partitions each (the default) only slow a single broker down.
+        "offsets.topic.num.partitions": "1",
+        "transaction.state.log.num.partitions": "1",
         # Only the plan creates topics, as in the cloud.
         "auto.create.topics.enable": "false",
         "num.network.threads": "2",

@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Mapping
@@ -22,7 +23,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from emulator import jars, java, ports
 from emulator.broker import FORMAT_TIMEOUT_S, Broker, is_our_process, stop
 from emulator.errors import EmulatorError
-from emulator.topics import emulated_topics
+from emulator.topics import EmulatedTopic, emulated_topics
 from infra import naming
 from infra.plan import Plan
 
@@ -118,16 +119,21 @@ def up(plan: Plan, *, base_port: int = ports.DEFAULT_BASE, root: Path = DATA, lo
         for key, c in plan.clusters.items()
     ]
     started = time.monotonic()
+    lap = lambda: f"{time.monotonic() - started:.1f} s"
     try:
         _format(b for b, _ in brokers)
         for broker, _ in brokers:
             broker.start()
             _write_state(stack, plan.architecture, brokers, root)
-        log(f"started {len(brokers)} broker{'s' if len(brokers) > 1 else ''} for stack '{stack}', waiting for them ...")
+        log(f"storage formatted, {len(brokers)} broker{'s' if len(brokers) > 1 else ''} started for stack "
+            f"'{stack}' ({lap()}), waiting for them ...")
         _wait_ready([b for b, _ in brokers], READY_TIMEOUT_S)
-        _create_topics(plan, {b.key: b.bootstrap for b, _ in brokers})
-        for broker, _ in brokers:
-            _warm_producer_ids(broker.bootstrap)
+        log(f"brokers ready ({lap()}), creating topics ...")
+        topics = emulated_topics(plan)
+        # Each cluster independently; in parallel, as the brokers are.
+        with ThreadPoolExecutor(len(brokers)) as pool:
+            for done in [pool.submit(_provision, b.key, b.bootstrap, topics[b.key]) for b, _ in brokers]:
+                done.result()
     except BaseException:
         stop({b.pid: b.node_dir for b, _ in brokers if b.pid is not None})
         (home / STATE).unlink(missing_ok=True)
@@ -179,18 +185,19 @@ def _registered(bootstrap: str) -> bool:
         return False
 
 
-def _create_topics(plan: Plan, bootstrap: Mapping[str, str]) -> None:
-    for key, topics in emulated_topics(plan).items():
-        admin = AdminClient({"bootstrap.servers": bootstrap[key], **QUIET})
-        futures = admin.create_topics(
-            [NewTopic(t.name, t.partitions, t.replication_factor, config=dict(t.config)) for t in topics.values()],
-            operation_timeout=TOPICS_TIMEOUT_S, request_timeout=TOPICS_TIMEOUT_S,
-        )
-        for name, future in futures.items():
-            try:
-                future.result(timeout=TOPICS_TIMEOUT_S)
-            except Exception as e:  # noqa: BLE001 - any failure names the topic
-                raise EmulatorError(f"creating topic {name} on {key} failed: {e}") from None
+def _provision(key: str, bootstrap: str, topics: Mapping[str, EmulatedTopic]) -> None:
+    """Creates a cluster's planned topics, then readies it for idempotent producers."""
+    admin = AdminClient({"bootstrap.servers": bootstrap, **QUIET})
+    futures = admin.create_topics(
+        [NewTopic(t.name, t.partitions, t.replication_factor, config=dict(t.config)) for t in topics.values()],
+        operation_timeout=TOPICS_TIMEOUT_S, request_timeout=TOPICS_TIMEOUT_S,
+    )
+    for name, future in futures.items():
+        try:
+            future.result(timeout=TOPICS_TIMEOUT_S)
+        except Exception as e:  # noqa: BLE001 - any failure names the topic
+            raise EmulatorError(f"creating topic {name} on {key} failed: {e}") from None
+    _warm_producer_ids(bootstrap)
 
 
 def _warm_producer_ids(bootstrap: str) -> None:

@@ -30,7 +30,12 @@ api_plan = api.plan_api(config)
 architecture = component_for(plan)(plan.config.name_prefix, plan)
 regions = architecture.regions
 if api_plan is not None:
-    regional_api = RegionalApi(plan.config.name_prefix, api_plan, architecture.realization.networks)
+    regional_api = RegionalApi(
+        plan.config.name_prefix,
+        api_plan,
+        architecture.realization.networks,
+        pulumi.ResourceOptions(parent=architecture),
+    )
     regions = regions.apply(api_plan.with_endpoints)
     pulumi.export("api", regional_api.outputs)
 

@@ -67,6 +67,7 @@ def test_entry_points_live_in_the_networks_the_realization_built(prod):
 def test_every_api_resource_is_under_the_api_component_with_an_explicit_provider(prod):
     _, regs, by_urn, _ = prod
     [root] = of_type(regs, RegionalApi.TYPE)
+    assert by_urn[root.parent].type == "multicloud-kafka:architecture:RegionalClusters"
     providers = {r.urn for r in regs if r.type.startswith("pulumi:providers:")}
     under = []
     for r in regs:

@@ -43,10 +43,12 @@ ENTRY_POINTS: Mapping[str, Callable[..., pulumi.ComponentResource]] = {
 class RegionalApi(pulumi.ComponentResource):
     """Every served region's entry point, and the global name over them.
 
-    Not a child of the architecture component: the API's names and
-    certificates do not depend on how Kafka is laid out, so switching the
-    architecture leaves them untouched. It reads the regional networks the
-    realization built (`networks`: region key -> that cloud's network).
+    It reads the regional networks the realization built (`networks`:
+    region key -> that cloud's network) and is meant to be a child of the
+    architecture component, like everything else the stack builds: that
+    component aliases the other architectures' types, so switching the
+    architecture keeps the API's URNs, and nothing of the API depends on
+    how Kafka is laid out.
     """
 
     TYPE = "multicloud-kafka:api:RegionalApi"

@@ -98,6 +98,10 @@ def test_outputs_carry_the_global_name_and_each_regions_endpoint(prod):
     plan, _, _, outputs = prod
     assert outputs["api"]["hostname"] == "api.example.com"
     assert set(outputs["api"]["regions"]) == set(plan.endpoints)
+    assert outputs["api"]["regions"]["aws/us-west-2"]["vpcLinkSecurityGroupId"] == "mck-prod-aws-us-west-2-api-vpc-link-id"
+    europe = outputs["api"]["regions"]["gcp/europe-west1"]
+    assert europe["proxyCidr"] == "10.130.0.0/23" and europe["address"].startswith("203.0.113.")
+    assert europe["latencyRegion"] == "eu-west-3"
     for key, region in outputs["regions"].items():
         assert region["api"]["url"] == f"https://api-{key.replace('/', '-')}.example.com/"
         assert region["api"]["globalUrl"] == "https://api.example.com/"

@@ -189,8 +189,6 @@ class AwsEntryPoint(pulumi.ComponentResource):
             )
 
         self.health_check = dns.endpoint_records(self, name, zone, plan, endpoint, target("regional"), target("global"))
-        self.outputs = {
-            **endpoint.to_dict(plan.hostname),
-            "vpcLinkSecurityGroupId": self.security_group.id,
-        }
+        # What the region's entry in the `api` output adds to the plan's names.
+        self.outputs = {"vpcLinkSecurityGroupId": self.security_group.id}
         self.register_outputs({"url": endpoint.url, "healthCheckId": self.health_check.id, **self.outputs})

@@ -83,12 +83,11 @@ class RegionalApi(pulumi.ComponentResource):
             )
             for key, endpoint in plan.endpoints.items()
         }
+        summary = plan.to_dict()
         self.outputs: pulumi.Output[dict[str, Any]] = pulumi.Output.from_input(
             {
-                "hostname": plan.hostname,
-                "url": plan.url,
-                "regions": {key: e.outputs for key, e in self.entry_points.items()},
-                "skipped": list(plan.skipped),
+                **summary,
+                "regions": {key: {**summary["regions"][key], **e.outputs} for key, e in self.entry_points.items()},
             }
         )
         self.register_outputs({"api": self.outputs})

@@ -191,9 +191,6 @@ class GcpEntryPoint(pulumi.ComponentResource):
 
         target = dns.Target(address=self.address.address)
         self.health_check = dns.endpoint_records(self, name, zone, plan, endpoint, target, target)
-        self.outputs = {
-            **endpoint.to_dict(plan.hostname),
-            "address": self.address.address,
-            "proxyCidr": str(backend.proxy_cidr),
-        }
+        # What the region's entry in the `api` output adds to the plan's names.
+        self.outputs = {"address": self.address.address, "proxyCidr": str(backend.proxy_cidr)}
         self.register_outputs({"url": endpoint.url, "healthCheckId": self.health_check.id, **self.outputs})

@@ -49,17 +49,22 @@ def of_type(regs, type_):
     return [r for r in regs if r.type == type_]
 
 
-def top(regs, r):
-    """The top-level component a registration descends from (itself if top-level)."""
+def lineage(regs, r):
+    """The registration and its ancestors, nearest first."""
     by_urn = {x.urn: x for x in regs}
-    while r.parent in by_urn:
-        r = by_urn[r.parent]
-    return r
+    out = [r]
+    while out[-1].parent in by_urn:
+        out.append(by_urn[out[-1].parent])
+    return out
+
+
+def top(regs, r):
+    return lineage(regs, r)[-1]
 
 
 def realization(regs):
-    """What the architecture component realized: the plan's resources, not the regional API's."""
-    return [r for r in regs if top(regs, r).type.startswith("multicloud-kafka:architecture:")]
+    """What realizes the plan's Kafka side: not the regional API's resources."""
+    return [r for r in regs if not any(a.type.startswith("multicloud-kafka:api:") for a in lineage(regs, r))]
 
 
 def regions_of_providers(regs):

@@ -1,10 +1,11 @@
-"""Fixtures for the API component tests: run a program under the shared mocks."""
+"""Runs a program under the shared mocks for the API component tests.
+
+Not a conftest.py: test modules elsewhere import `conftest` by that name.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Callable
-
-import pytest
 
 from infra.components import mocks
 from tests.components.conftest import Registry
@@ -14,8 +15,3 @@ def run_program(program: Callable[[], Any]):
     """(Registry, mocks, value) of `program` under fresh mocks."""
     monitor, m, value = mocks.run(program)
     return Registry(monitor.registrations), m, value
-
-
-@pytest.fixture
-def run_api() -> Callable:
-    return run_program

@@ -16,7 +16,7 @@ from infra.components.api.component import RegionalApi
 from infra.components.architecture import component_for
 from infra.components.aws.network import AwsNetwork, AwsNetworkArgs
 from infra.config import Region
-from tests.components.api.conftest import run_program
+from tests.components.api.harness import run_program
 from tests.components.api.examples import (
     AWS_REGIONS,
     CLOUD_MAP,
@@ -187,8 +187,8 @@ def test_every_api_resource_is_under_the_api_component_and_nothing_is_public(aws
     assert outputs["regions"]["aws/eu-west-1"]["vpcLinkSecurityGroupId"] == "mck-test-aws-eu-west-1-api-vpc-link-id"
 
 
-def test_zone_id_from_config_skips_the_lookup(run_api):
-    _, m, _ = run_api(aws_program(api_key(AWS_BACKENDS, zoneId="Z0123456789ABCDEFGHIJ")))
+def test_zone_id_from_config_skips_the_lookup():
+    _, m, _ = run_program(aws_program(api_key(AWS_BACKENDS, zoneId="Z0123456789ABCDEFGHIJ")))
     assert not any(token == "aws:route53/getZone:getZone" for token, _ in m.calls)
 
 

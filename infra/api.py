@@ -4,7 +4,8 @@
 that region's cloud in front of a backend the user runs in the region's
 network, and one global hostname that DNS answers with the nearest healthy
 region. `parse` checks the key on its own (registered in
-`config.EXTRA_KEYS`); `plan_api` checks it against the stack's regions and
+`config.EXTRA_KEYS`), `problems` against the stack's regions (registered in
+`config.CROSS_CHECKS`, so validation at the edge reports both); `plan_api`
 returns the names and latency regions every component and output reads.
 
 Names: the global name is `<hostname>.<zone>`; each region also gets its own
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from infra import config, geo, naming
-from infra.config import Config, ConfigError, Problem, Region
+from infra.config import Config, Problem, Region
 
 KEY = "api"
 DEFAULT_HOSTNAME = "api"
@@ -467,17 +468,17 @@ def _gcp_problems(cfg: Config, api: ApiSettings, key: str, backend: GcpBackend) 
     return out
 
 
+config.CROSS_CHECKS[KEY] = lambda cfg: problems(cfg, cfg.extra[KEY])
+
+
 def plan_api(cfg: Config) -> ApiPlan | None:
     """The API of a validated stack; None when it has no api key.
 
-    Raises ConfigError when the key disagrees with the stack's regions.
+    validate() has already checked the key against the stack's regions.
     """
     api: ApiSettings | None = cfg.extra.get(KEY)
     if api is None:
         return None
-    found = problems(cfg, api)
-    if found:
-        raise ConfigError(cfg.stack, found)
     endpoints = {
         key: Endpoint(
             cfg.regions[key],

@@ -428,6 +428,9 @@ KEYS = (
 )
 # name -> validator(checker_add, value) for keys that later components own.
 EXTRA_KEYS: dict[str, Callable[[Callable[[str, Any, str], None], Any], Any]] = {}
+# name -> check(config) -> problems, for keys that must agree with the rest of
+# the config (regions above all); run once everything else is valid.
+CROSS_CHECKS: dict[str, Callable[["Config"], list[Problem]]] = {}
 
 
 def validate(raw: Mapping[str, Any], stack: str) -> Config:
@@ -486,7 +489,7 @@ def validate(raw: Mapping[str, Any], stack: str) -> Config:
         c.add(key, value, fix)
     if c.problems:
         raise ConfigError(stack, c.problems)
-    return Config(
+    cfg = Config(
         stack=stack,
         architecture=arch,
         hub=hub,
@@ -500,3 +503,7 @@ def validate(raw: Mapping[str, Any], stack: str) -> Config:
         vpn=vpn,
         extra=extra,
     )
+    crossed = [p for name, check in CROSS_CHECKS.items() if extra.get(name) is not None for p in check(cfg)]
+    if crossed:
+        raise ConfigError(stack, crossed)
+    return cfg

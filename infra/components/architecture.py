@@ -7,6 +7,7 @@ given through `realize.realize`, so what gets built is what the plan says.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pulumi
@@ -46,20 +47,25 @@ class Architecture(pulumi.ComponentResource):
         self.realization = realize.realize(plan, self, realizers)
         sites = self.realization.sites
         self.hub_bootstrap: pulumi.Output[str] = sites[plan.hub.key].cluster.bootstrap(plan.hub.region.cloud)
-        self.regions: pulumi.Output[dict[str, Any]] = pulumi.Output.from_input(
-            {
-                key: {
-                    "bootstrap": {
-                        c: sites[c].cluster.bootstrap(plan.config.regions[key].cloud)
-                        for c in sorted({contract.produce_cluster, contract.consume_cluster})
-                    },
-                    "routing": contract.to_dict(),
-                }
-                for key, contract in plan.routing.items()
-            }
+        self.regions: pulumi.Output[dict[str, Any]] = pulumi.Output.all(
+            **{key: self._region(key, contract) for key, contract in plan.routing.items()}
         )
         self.register_outputs(
             {"architecture": plan.architecture, "hubBootstrap": self.hub_bootstrap, "regions": self.regions}
+        )
+
+    def _region(self, key: str, contract) -> pulumi.Output[dict[str, Any]]:
+        """{bootstrap: {cluster key: address for this region's clients}, routing: contract as JSON}.
+
+        The contract goes out as JSON text: it grows with events x regions, and
+        Pulumi lifts every nested map of an output into Outputs of its own,
+        which for a large stack costs more than registering all its resources.
+        """
+        sites, cloud = self.realization.sites, self.plan.config.regions[key].cloud
+        used = sorted({contract.produce_cluster, contract.consume_cluster})
+        routing = json.dumps(contract.to_dict(), sort_keys=True)
+        return pulumi.Output.all(*(sites[c].cluster.bootstrap(cloud) for c in used)).apply(
+            lambda addresses: {"bootstrap": dict(zip(used, addresses)), "routing": routing}
         )
 
     @classmethod

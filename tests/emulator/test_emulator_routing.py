@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from confluent_kafka.admin import AdminClient, ConfigResource
 
+from emulator import ports
 from emulator.traffic import run_traffic
 
 MESSAGES = 1200
@@ -65,3 +68,49 @@ def test_producing_to_a_topic_outside_the_plan_fails(dev_up):
     p.produce("NOT_PLANNED", b"x", on_delivery=lambda err, msg: errors.append(err))
     p.flush(10)
     assert len(errors) == 1 and errors[0] is not None
+
+
+def test_route_headers_win_over_caller_headers_and_other_headers_pass(dev_up):
+    from routing_client import RoutingConsumer, RoutingProducer
+
+    plan, emulation = dev_up
+    bootstrap = emulation.bootstrap()
+    key = f"spoof-{time.time_ns()}"
+    producer = RoutingProducer(plan.routing["aws/us-east-1"].to_dict(), bootstrap)
+    producer.send("update_profile", "gcp/europe-west1", b"x", key=key,
+                  headers={"route-region": "us-east-1", "trace-id": "t1"})
+    assert producer.flush(10) == 0
+    consumers = {r: RoutingConsumer(plan.routing[r].to_dict(), bootstrap, f"spoof-{r}-{key}", events=["update_profile"])
+                 for r in plan.config.regions}
+    try:
+        found = {r: _find(c, key) for r, c in consumers.items()}
+    finally:
+        for c in consumers.values():
+            c.close()
+    assert found["aws/us-east-1"] is None
+    headers = found["gcp/europe-west1"].headers()
+    assert headers["route-region"] == b"europe-west1" and headers["trace-id"] == b"t1"
+
+
+def _find(consumer, key: str, timeout: float = 15):
+    """The message with `key` among those the consumer keeps, reading to the end."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = consumer.poll(1.0)
+        if got is None:
+            if consumer.assigned:
+                return None
+            continue
+        if got.message.key() == key.encode():
+            return got
+    raise TimeoutError(f"consumer did not reach the end of its topics within {timeout} s")
+
+
+def test_a_stack_already_up_is_not_started_twice(dev_up, emulator_root):
+    from emulator import stack
+    from emulator.errors import EmulatorError
+
+    plan, emulation = dev_up
+    with pytest.raises(EmulatorError, match="already up on the emulator"):
+        stack.up(plan, base_port=ports.free_base(2), root=emulator_root, log=lambda m: None)
+    assert all(emulation.alive().values())

@@ -174,6 +174,6 @@ def realize_cluster(ctx: Context, planned: Cluster, net) -> ManagedKafkaCluster:
             foreign_clients=foreign,
             protect=ctx.protect,
         ),
-        pulumi.ResourceOptions(parent=ctx.parent, provider=net.provider, depends_on=[net.subnet]),
+        pulumi.ResourceOptions(parent=ctx.parent, provider=net.provider),
     )
 

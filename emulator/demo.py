@@ -76,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-port", type=int, default=ports.DEFAULT_BASE,
                         help=f"first loopback port if the demo starts the stack (default {ports.DEFAULT_BASE})")
     args = parser.parse_args(argv)
+    if args.messages < 1 or args.rate < 0 or args.size < 1:
+        parser.error("--messages and --size must be at least 1, --rate at least 0")
     err = lambda m: print(m, file=sys.stderr, flush=True)
     try:
         plan = plan_for(args.stack)

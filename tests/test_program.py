@@ -186,3 +186,23 @@ def test_every_stack_file_runs(stack):
     regs, outputs, refused = run_main(config, stack)
     assert refused is None
     assert set(outputs["regions"]) == set(plan.config.regions)
+
+
+def test_the_readme_outputs_example_is_what_the_program_exports():
+    readme = (Path(MAIN).parent / "README.md").read_text()
+    section = readme[readme.index("## Deploying on AWS") :]
+    section = section[section.index("### Outputs") :]
+    block = section[section.index("```json") + len("```json") : section.index("```", section.index("```json") + 7)]
+    shown = json.loads(block.replace(', ...}"', '}"'))
+    config = {
+        "multicloud-kafka:architecture": "regional-clusters",
+        "multicloud-kafka:hub": "aws/us-east-1",
+        "multicloud-kafka:regions": json.dumps({"aws/us-east-1": {"cidr": "10.10.0.0/16"}, "aws/us-west-2": {"cidr": "10.20.0.0/16"}}),
+        "multicloud-kafka:events": json.dumps({"create_account": {}}),
+    }
+    _, outputs, refused = run_main(config, "dev")
+    assert refused is None
+    west = outputs["regions"]["aws/us-west-2"]
+    assert west["bootstrap"] == shown["bootstrap"]
+    # The README shows the head of the contract; the program's text starts the same way.
+    assert west["routing"].startswith(shown["routing"][:-1])

@@ -24,7 +24,7 @@ import pulumi_aws as aws
 from pulumi.runtime.mocks import MockMonitor
 
 from infra import geo
-from infra.components import mocks
+from infra.components import bench_mixed, mocks
 
 MAIN = str(Path(__file__).resolve().parents[2] / "__main__.py")
 HUB = "us-east-1"
@@ -167,10 +167,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--regions", type=int, default=12)
     parser.add_argument("--events", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each side, alternating; the median is reported")
+    parser.add_argument("--gcp", type=int, default=0, help="GCP spokes beside the AWS regions (mixed-cloud topology)")
     args = parser.parse_args(argv)
     names = regions(args.regions)
-    cfg = config(names, args.events)
-    sides = {"ours": ours, "bare": bare(names, args.events)}
+    if args.gcp:
+        gcp_names = bench_mixed.gcp_regions(args.gcp)
+        cfg = bench_mixed.config(names, gcp_names, args.events)
+        sides = {"ours": ours, "bare": bench_mixed.bare(names, gcp_names, args.events)}
+    else:
+        cfg = config(names, args.events)
+        sides = {"ours": ours, "bare": bare(names, args.events)}
     # One untimed run each first: imports and the SDK's first-use caches.
     for program in sides.values():
         timed(program, cfg)
@@ -188,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: the two sides registered different resources (ours, bare): {diff}", file=sys.stderr)
         return 1
     total = sum(counts["ours"].values())
-    print(f"regional-clusters, {args.regions} AWS regions, {args.events} events: {total} resources per run, same on both sides")
+    where = f"{args.regions} AWS regions" + (f" and {args.gcp} GCP regions" if args.gcp else "")
+    print(f"regional-clusters, {where}, {args.events} events: {total} resources per run, same on both sides")
     for t, n in sorted(counts["ours"].items()):
         print(f"  {n:6d}  {t}")
     for label, series in (("CPU", cpu), ("wall", wall)):

@@ -206,3 +206,14 @@ def test_the_readme_outputs_example_is_what_the_program_exports():
     assert west["bootstrap"] == shown["bootstrap"]
     # The README shows the head of the contract; the program's text starts the same way.
     assert west["routing"].startswith(shown["routing"][:-1])
+
+
+def test_the_program_reads_the_config_the_pulumi_cli_hands_it_in_the_environment(monkeypatch):
+    # `pulumi up` passes the stack's config as JSON in PULUMI_CONFIG, objects as JSON text.
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(aws_stack("topic-per-region", protect="false")))
+    regs, outputs, refused = run_main({})
+    assert refused is None
+    assert set(outputs["regions"]) == set(REGIONS)
+    topics = of_type(regs, "aws:msk/topic:Topic")
+    assert len(topics) == len(REGIONS) * len(EVENTS)
+    assert all(t.protect is False for t in topics)

@@ -52,8 +52,8 @@ def report_text(plan: Plan, result: TrafficResult) -> str:
         lines.append(f"{result.delivery_failures} messages were not acknowledged by Kafka")
     stale = sum(r.stale for r in result.regions.values())
     if stale:
-        lines.append(f"{stale} messages of an earlier demo run on this kept stack were read and left out of the counts "
-                     "(but not of the bytes fetched)")
+        lines.append(f"{stale} messages of another demo run on the same stack were read and left out of the counts "
+                     "(but not of ignored and bytes fetched)")
     note = clamp_note(emulated_topics(plan))
     if note:
         lines.append(note)

@@ -25,7 +25,7 @@ STATS_INTERVAL_MS = 500
 # Long enough for two statistics reports after the last message, so the
 # fetched byte counts include everything.
 GRACE_S = 2.5 * STATS_INTERVAL_MS / 1000
-ASSIGN_TIMEOUT_S = 30
+READY_TIMEOUT_S = 30
 FLUSH_TIMEOUT_S = 30
 
 
@@ -38,7 +38,7 @@ class RegionResult:
     ignored: int = 0
     duplicates: int = 0
     misrouted: int = 0
-    # Messages of an earlier run on a stack kept running; not counted above.
+    # Messages of another run on the same stack (two demos at once); not counted above.
     stale: int = 0
     fetched_bytes: int = 0
     latencies_ms: list[float] = field(default_factory=list)
@@ -148,7 +148,8 @@ def run_traffic(
         consumer = RoutingConsumer(
             plan.routing[region].to_dict(), bootstrap,
             group_id=f"demo-{naming.region_slug(plan.config.regions[region])}-{run[:8]}",
-            config={"statistics.interval.ms": STATS_INTERVAL_MS},
+            # From the end: a stack kept running may hold earlier runs' messages.
+            config={"statistics.interval.ms": STATS_INTERVAL_MS, "auto.offset.reset": "latest"},
         )
         readers.append(_RegionReader(region, consumer, results[region], run))
     for reader in readers:
@@ -163,11 +164,11 @@ def run_traffic(
                 "stats_cb": lambda text: producer_state.update(json.loads(text).get("eos", {}))},
     )
     try:
-        deadline = time.monotonic() + ASSIGN_TIMEOUT_S
-        while not (all(r.consumer.assigned for r in readers) and producer_state.get("idemp_state") == "Assigned"):
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while not (all(r.consumer.fetching for r in readers) and producer_state.get("idemp_state") == "Assigned"):
             _check(readers)
             if time.monotonic() > deadline:
-                raise TimeoutError(f"consumers and producer not ready within {ASSIGN_TIMEOUT_S} s")
+                raise TimeoutError(f"consumers and producer not ready within {READY_TIMEOUT_S} s")
             producer.poll(0.05)
         return _send_and_wait(plan, producer, messages, rng, run, size, rate, timeout, results, readers, progress)
     finally:

@@ -60,6 +60,7 @@ class RoutingConsumer:
         self.received = 0
         self.ignored = 0
         self.fetched_bytes = 0
+        self._fetching = False
         self._assigned = threading.Event()
         self._consumer = Consumer({
             "bootstrap.servers": self.contract.bootstrap_of(self.contract.consume_cluster, bootstrap),
@@ -76,17 +77,26 @@ class RoutingConsumer:
         """True once the group has given this consumer its partitions."""
         return self._assigned.is_set()
 
+    @property
+    def fetching(self) -> bool:
+        """True once every assigned partition is being fetched, as of the last statistics report.
+
+        From then on, whatever is produced to this region's topics is read,
+        even with `auto.offset.reset` set to latest.
+        """
+        return self._fetching
+
     def _on_assign(self, consumer: Consumer, partitions: list) -> None:
         self._assigned.set()
 
     def _on_stats(self, text: str) -> None:
         stats = json.loads(text)
-        self.fetched_bytes = sum(
-            p.get("rxbytes", 0)
-            for t in stats.get("topics", {}).values()
-            for pid, p in t.get("partitions", {}).items()
-            if int(pid) >= 0
-        )
+        partitions = [
+            p for t in stats.get("topics", {}).values() for pid, p in t.get("partitions", {}).items() if int(pid) >= 0
+        ]
+        self.fetched_bytes = sum(p.get("rxbytes", 0) for p in partitions)
+        assigned = [p for p in partitions if p.get("desired")]
+        self._fetching = self.assigned and bool(assigned) and all(p.get("fetch_state") == "active" for p in assigned)
 
     def _wanted(self, msg: Message) -> bool:
         if not self._filter:

@@ -22,6 +22,9 @@ from infra.render import table
 
 ROOT = stack.DATA / "bench"
 SETTLE_S = 5
+# The emulator's budget for the prod plan on a laptop.
+UP_BUDGET_S = 60
+RSS_BUDGET_MIB = 4096
 
 
 def rss_mib(emulation: stack.Emulation) -> float:
@@ -53,8 +56,11 @@ def bring_up(name: str, log) -> list:
         stack.down(plan.config.stack, root=ROOT, log=log)
         stop_s = time.monotonic() - t0
     log(f"{name}: {len(plan.clusters)} clusters up in {seconds:.1f} s")
-    return [name, plan.architecture, len(plan.clusters), f"{seconds:.1f}", f"{max(rss_ready, rss_settled):.0f}",
-            f"{stop_s:.1f}"]
+    rss = max(rss_ready, rss_settled)
+    within = seconds < UP_BUDGET_S and rss < RSS_BUDGET_MIB
+    log(f"budget: up {seconds:.1f} s (< {UP_BUDGET_S} s), RSS {rss:.0f} MiB (< {RSS_BUDGET_MIB} MiB): "
+        + ("within" if within else "EXCEEDED"))
+    return [name, plan.architecture, len(plan.clusters), f"{seconds:.1f}", f"{rss:.0f}", f"{stop_s:.1f}"]
 
 
 def traffic(name: str, messages: int, rate: float, log) -> tuple[str, TrafficResult, float]:

@@ -38,7 +38,7 @@ class RoutingConsumer:
 
     def __init__(
         self,
-        contract: Mapping[str, Any],
+        contract: Mapping[str, Any] | str,
         bootstrap: Mapping[str, str],
         group_id: str,
         events: Iterable[str] | None = None,

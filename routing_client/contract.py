@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -27,7 +28,15 @@ class Contract:
     header_filter: Mapping[str, str]
 
     @classmethod
-    def from_dict(cls, doc: Mapping[str, Any]) -> "Contract":
+    def from_dict(cls, doc: Mapping[str, Any] | str) -> "Contract":
+        """From the exported form: a dict, or its JSON text (as the stack outputs hold it)."""
+        if isinstance(doc, str):
+            try:
+                doc = json.loads(doc)
+            except ValueError as e:
+                raise RoutingError(f"routing contract is not valid JSON: {e}") from None
+        if not isinstance(doc, Mapping):
+            raise RoutingError(f"routing contract must be a map, not {type(doc).__name__}")
         missing = [k for k in ("produceCluster", "consumeCluster", "produce", "consume", "headerFilter") if k not in doc]
         if missing:
             raise RoutingError(f"routing contract lacks {', '.join(missing)}; pass the region's contract as exported")

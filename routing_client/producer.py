@@ -15,7 +15,7 @@ QUEUE_FULL_WAIT_S = 30
 class RoutingProducer:
     """Sends each event where the contract says, with the route's headers."""
 
-    def __init__(self, contract: Mapping[str, Any], bootstrap: Mapping[str, str], config: Mapping[str, Any] | None = None):
+    def __init__(self, contract: Mapping[str, Any] | str, bootstrap: Mapping[str, str], config: Mapping[str, Any] | None = None):
         """`config` is added to (and may override) the librdkafka producer settings.
 
         By default the producer is idempotent with acks=all: no duplicates on

@@ -33,6 +33,15 @@ def test_unknown_event_or_destination_is_named_with_what_is_known():
         c.route("create_account", "aws/mars-1")
 
 
+def test_the_json_text_of_the_stack_output_is_the_same_contract():
+    import json
+
+    doc = _contract("staging", "aws/us-west-2")
+    assert Contract.from_dict(json.dumps(doc)) == Contract.from_dict(doc)
+    with pytest.raises(RoutingError, match="not valid JSON"):
+        Contract.from_dict("{nope")
+
+
 def test_a_contract_missing_keys_and_a_missing_bootstrap_are_refused():
     with pytest.raises(RoutingError, match="lacks headerFilter"):
         Contract.from_dict({k: v for k, v in _contract("dev", "aws/us-east-1").items() if k != "headerFilter"})

@@ -84,9 +84,10 @@ def _reserved(block: ipaddress.IPv4Network) -> bool:
 def inside_block(spoke_key: str) -> ipaddress.IPv4Network:
     """The /28 of 169.254.0.0/16 holding the four tunnels of a spoke's link."""
     h = int.from_bytes(hashlib.sha256(spoke_key.encode()).digest()[:4], "big")
-    blocks = list(LINK_LOCAL.subnets(new_prefix=BLOCK_PREFIX))
+    size = 2 ** (32 - BLOCK_PREFIX)
     for step in range(_BLOCKS):
-        block = blocks[(h + step) % _BLOCKS]
+        first = LINK_LOCAL.network_address + ((h + step) % _BLOCKS) * size
+        block = ipaddress.IPv4Network((first, BLOCK_PREFIX))
         if not _reserved(block):
             return block
     raise AssertionError("169.254.0.0/16 has free blocks")

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from emulator import jars, ports, stack
+from emulator.errors import EmulatorError
 from infra import stackfile
 from infra.architectures import build_plan
 
@@ -48,11 +49,20 @@ def emulator_root(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("emulator")
 
 
+def up_on_free_ports(plan, root: Path, tries: int = 3) -> stack.Emulation:
+    """Brings a plan up on free ports, choosing again if another run took them meanwhile."""
+    for attempt in range(tries):
+        try:
+            return stack.up(plan, base_port=ports.free_base(2 * len(plan.clusters)), root=root, log=lambda m: None)
+        except EmulatorError as e:
+            if "already in use" not in str(e) or attempt == tries - 1:
+                raise
+
+
 def _running(stack_name: str, root: Path):
     plan = build_plan(stackfile.load(stack_name))
-    base = ports.free_base(2 * len(plan.clusters))
     try:
-        emulation = stack.up(plan, base_port=base, root=root, log=lambda m: None)
+        emulation = up_on_free_ports(plan, root)
         yield plan, emulation
     finally:
         stack.down(plan.config.stack, root=root, log=lambda m: None)

@@ -9,12 +9,20 @@ from infra import mirrormaker
 from infra.components.architecture import component_for
 from infra.components.aws.msk_connect import MM2_JARS
 from infra.components.crosscloud.dns import managed_kafka_domain
+from infra.components.gcp import mocks as gcp_mocks
 from infra.components.gcp.managed_kafka import account_id
 from infra.components.mocks import unsecret
 from infra.plan import MM2_GCP_CONNECT, MM2_MSK_CONNECT
 from tests.components.gcp.gcp_support import GCP_HUB, PROJECT, make_plan, secret
 
 CONNECTOR = "aws:mskconnect/connector:Connector"
+
+
+class DnsQuery:
+    """The invoke arguments the mocks answer the forwarder look-up with."""
+
+    def __init__(self, region):
+        self.args = {"region": region}
 PLAN = make_plan("regional-clusters", GCP_HUB, hub="gcp/europe-west1")
 HUB = PLAN.hub
 INTO_AWS = [f for f in PLAN.mirrors.values() if f.mechanism == MM2_MSK_CONNECT]
@@ -94,7 +102,12 @@ def test_the_execution_role_is_trusted_by_msk_connect_and_scoped_to_the_target(r
 def test_the_plugin_is_kafkas_mirrormaker_in_a_private_bucket(reg):
     plugins = reg.of_type("aws:mskconnect/customPlugin:CustomPlugin")
     assert len(plugins) == len(INTO_AWS) and all(p.inputs["contentType"] == "ZIP" for p in plugins)
-    assert any("connect-mirror-3.7.2.jar" in path for path in MM2_JARS)
+    objects = reg.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+    assert len(objects) == len(INTO_AWS)
+    for o in objects:
+        jars = o.inputs["source"].assets
+        assert {path: asset.uri for path, asset in jars.items()} == MM2_JARS
+        assert {"mm2/connect-mirror-3.7.2.jar", "mm2/connect-mirror-client-3.7.2.jar"} <= set(jars)
     for block in reg.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"):
         assert all(block.inputs[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
 
@@ -115,10 +128,12 @@ def test_aws_spokes_resolve_the_hubs_managed_kafka_names_through_cloud_dns(reg):
     rules = reg.of_type("aws:route53/resolverRule:ResolverRule")
     aws_spokes = [r for r in PLAN.config.regions.values() if r.cloud == "aws"]
     assert len(rules) == len(aws_spokes)
+    hub_forwarders = [a["address"] for a in gcp_mocks._addresses(DnsQuery(HUB.region.name))["addresses"]]
     for rule in rules:
         assert rule.inputs["domainName"] == managed_kafka_domain(PROJECT, HUB.region.name)
         assert rule.inputs["ruleType"] == "FORWARD"
-        assert [t["port"] for t in rule.inputs["targetIps"]] == [53]
+        # Cloud DNS's inbound forwarders in the hub's region, read back from GCP.
+        assert rule.inputs["targetIps"] == [{"ip": ip, "port": 53} for ip in hub_forwarders]
     assert {reg.provider_region(r) for r in rules} == {r.name for r in aws_spokes}
     assert len(reg.of_type("aws:route53/resolverRuleAssociation:ResolverRuleAssociation")) == len(aws_spokes)
     for endpoint in reg.of_type("aws:route53/resolverEndpoint:ResolverEndpoint"):

@@ -11,6 +11,7 @@ import pulumi_gcp as gcp
 from infra import geo, mirrormaker, naming
 from infra.components.base import Context, Site
 from infra.components.crosscloud import endpoints
+from infra.components.crosscloud.ha_vpn import gcp_name
 from infra.components.gcp.managed_kafka import GIB
 from infra.plan import MirrorFlow
 
@@ -56,7 +57,7 @@ class ManagedKafkaMirror(pulumi.ComponentResource):
         super().__init__(self.TYPE, name, None, opts)
         self.connect = gcp.managedkafka.ConnectCluster(
             name,
-            connect_cluster_id=name,
+            connect_cluster_id=gcp_name(name),
             project=args.project,
             location=args.location,
             kafka_cluster=args.target_cluster,

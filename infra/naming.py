@@ -9,6 +9,7 @@ Kafka alike. Changing this function renames every topic: don't.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Iterable, Iterator, Protocol
 
 MAX_TOPIC_NAME = 249
@@ -45,6 +46,20 @@ def region_slug(region: _Region) -> str:
 def resource_name(prefix: str, region: _Region, *parts: str) -> str:
     """mck-prod-aws-us-west-2[-part...]: deterministic, no random suffix."""
     return "-".join((prefix, region_slug(region), *parts))
+
+
+def hashed(head: str, key: str, limit: int) -> str:
+    """A readable head and a stable 8-hex hash of `key`, within `limit` characters."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:8]
+    return f"{head[: limit - len(digest) - 1].rstrip('-')}-{digest}"
+
+
+def bounded(name: str, limit: int) -> str:
+    """`name` itself when it fits a cloud's length limit, else `hashed(name, name)`.
+
+    Deterministic: the same plan always gives the same names.
+    """
+    return name if len(name) <= limit else hashed(name, name, limit)
 
 
 def topic_problems(regions: Iterable[_Region], events: Iterable[str]) -> Iterator[tuple[str, str, str]]:

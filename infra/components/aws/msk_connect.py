@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -41,13 +40,6 @@ WORKER_PROPERTIES = "".join(
         "value.converter": mirrormaker.BYTES,
     }.items()
 )
-
-
-def _bounded(name: str, limit: int) -> str:
-    if len(name) <= limit:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-    return f"{name[: limit - 9]}-{digest}"
 
 
 def _arns(cluster_arn: str, kind: str, names: Sequence[str]) -> list[str]:
@@ -140,7 +132,7 @@ class MskConnectMirror(pulumi.ComponentResource):
         topics = sorted(args.flow.topics)
 
         self.bucket = aws.s3.Bucket(
-            f"{name}-plugin", bucket=_bounded(f"{name}-mm2-plugin", S3_BUCKET_MAX), force_destroy=True, opts=child
+            f"{name}-plugin", bucket=naming.bounded(f"{name}-mm2-plugin", S3_BUCKET_MAX), force_destroy=True, opts=child
         )
         aws.s3.BucketPublicAccessBlock(
             f"{name}-plugin",
@@ -175,7 +167,7 @@ class MskConnectMirror(pulumi.ComponentResource):
         )
         self.role = aws.iam.Role(
             f"{name}-role",
-            name=_bounded(f"{name}-mm2", 64),
+            name=naming.bounded(f"{name}-mm2", 64),
             description=f"MirrorMaker 2 on MSK Connect: {args.flow.key}",
             assume_role_policy=json.dumps(
                 {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -106,10 +105,7 @@ def _vpc(e: MskEndpoint) -> aws.msk.ReplicatorKafkaClusterArgs:
 
 def role_name(name: str) -> str:
     """IAM allows 64 characters: long flow names keep a readable head and a stable hash."""
-    if len(name) <= IAM_ROLE_NAME_MAX:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-    return f"{name[: IAM_ROLE_NAME_MAX - 9]}-{digest}"
+    return naming.bounded(name, IAM_ROLE_NAME_MAX)
 
 
 class MskReplication(pulumi.ComponentResource):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import pulumi
 import pulumi_gcp as gcp
 
+from infra import naming
 from infra.components import access
 from infra.components.base import Context
 from infra.config import ManagedKafkaSettings, Region
@@ -34,9 +34,7 @@ def account_id(cluster_name: str, client_region: str) -> str:
     IDs allow 30 characters, too few for both names: a readable head and a
     hash of the pair, stable for as long as the cluster and region exist.
     """
-    digest = hashlib.sha256(f"{cluster_name}|{client_region}".encode()).hexdigest()[:8]
-    head = cluster_name[: ACCOUNT_ID_MAX - len(digest) - 1].rstrip("-")
-    return f"{head}-{digest}"
+    return naming.hashed(cluster_name, f"{cluster_name}|{client_region}", ACCOUNT_ID_MAX)
 
 
 def sasl_plain(username: pulumi.Input[str], password: pulumi.Input[str]) -> dict[str, pulumi.Input[str]]:

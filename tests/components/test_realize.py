@@ -11,7 +11,7 @@ from infra.components.architecture import ARCHITECTURES, component_for
 from infra.components.base import RealizationError, Site
 from infra.components.registry import REALIZERS
 
-from conftest import make_plan
+from tests.components.plans import make_plan
 
 MIXED = {
     "aws/us-east-1": {"cidr": "10.10.0.0/16"},

@@ -13,7 +13,7 @@ from infra.components.gcp.managed_kafka import GCP_CLIENT
 from infra.components.mocks import unsecret
 from infra.plan import MM2_GCP_CONNECT, MirrorFlow
 
-from gcp_support import make_plan, secret
+from tests.components.gcp.gcp_support import make_plan, secret
 
 CONNECT = "gcp:managedkafka/connectCluster:ConnectCluster"
 CONNECTOR = "gcp:managedkafka/connector:Connector"

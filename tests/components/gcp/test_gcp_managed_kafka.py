@@ -10,7 +10,7 @@ from infra.components.gcp.managed_kafka import GCP_CLIENT, GIB, ManagedKafkaClus
 from infra.components.gcp.topics import ManagedKafkaTopics, ManagedKafkaTopicsArgs
 from infra.config import ManagedKafkaSettings, Region
 
-from gcp_support import make_plan
+from tests.components.gcp.gcp_support import make_plan
 
 CLUSTER = "gcp:managedkafka/cluster:Cluster"
 EUROPE = Region("gcp", "europe-west1", ipaddress.ip_network("10.30.0.0/16"))

@@ -1,6 +1,6 @@
-"""The mixed-cloud topology of the mocks benchmark: AWS hub, AWS and GCP spokes.
+"""The topology of the mocks benchmark: AWS hub, AWS spokes and any GCP spokes.
 
-`scripts/bench --gcp N` uses it: the stack's config, and the bare-SDK program
+`scripts/bench` uses it (`--gcp N` adds GCP spokes): the stack's config, and the bare-SDK program
 that registers exactly the resources the whole program registers for it
 (VPCs, MSK with SCRAM users for the GCP regions, the GCP VPC, Managed Kafka
 clusters and topics, VPC peering and MSK Replicator per AWS spoke, HA VPN and
@@ -104,23 +104,24 @@ def bare(aws_names: list[str], gcp_names: list[str], events: int) -> Callable[[]
                 for t in here
             ]
         hub_o = pulumi.ResourceOptions(provider=ap[HUB])
-        # SCRAM users on the hub, one per GCP region.
-        skey = aws.kms.Key("b-scram-key", enable_key_rotation=True, opts=hub_o)
-        secrets, versions = [], []
-        for g in gcp_names:
-            pw = random.RandomPassword(f"b-scram-{g}", length=32, special=False)
-            passwords[g] = pulumi.Output.secret(pw.result)
-            secret = aws.secretsmanager.Secret(f"b-scram-{g}", name=f"AmazonMSK_b_{g}", kms_key_id=skey.arn, opts=hub_o)
-            versions.append(aws.secretsmanager.SecretVersion(
-                f"b-scram-{g}", secret_id=secret.id,
-                secret_string=pulumi.Output.json_dumps({"username": g, "password": pw.result}), opts=hub_o,
-            ))
-            aws.secretsmanager.SecretPolicy(f"b-scram-{g}", secret_arn=secret.arn, policy=secret.arn.apply(lambda a: json.dumps({"Resource": a})), opts=hub_o)
-            secrets.append(secret)
-        aws.msk.ScramSecretAssociation(
-            "b-scram", cluster_arn=clusters[HUB].arn, secret_arn_lists=[s.arn for s in secrets],
-            opts=pulumi.ResourceOptions(provider=ap[HUB], depends_on=versions),
-        )
+        # SCRAM users on the hub, one per GCP region (none for an AWS-only stack).
+        if gcp_names:
+            skey = aws.kms.Key("b-scram-key", enable_key_rotation=True, opts=hub_o)
+            secrets, versions = [], []
+            for g in gcp_names:
+                pw = random.RandomPassword(f"b-scram-{g}", length=32, special=False)
+                passwords[g] = pulumi.Output.secret(pw.result)
+                secret = aws.secretsmanager.Secret(f"b-scram-{g}", name=f"AmazonMSK_b_{g}", kms_key_id=skey.arn, opts=hub_o)
+                versions.append(aws.secretsmanager.SecretVersion(
+                    f"b-scram-{g}", secret_id=secret.id,
+                    secret_string=pulumi.Output.json_dumps({"username": g, "password": pw.result}), opts=hub_o,
+                ))
+                aws.secretsmanager.SecretPolicy(f"b-scram-{g}", secret_arn=secret.arn, policy=secret.arn.apply(lambda a: json.dumps({"Resource": a})), opts=hub_o)
+                secrets.append(secret)
+            aws.msk.ScramSecretAssociation(
+                "b-scram", cluster_arn=clusters[HUB].arn, secret_arn_lists=[s.arn for s in secrets],
+                opts=pulumi.ResourceOptions(provider=ap[HUB], depends_on=versions),
+            )
         for r in aws_names[1:]:
             spoke_o = pulumi.ResourceOptions(provider=ap[r])
             pcx = aws.ec2.VpcPeeringConnection(f"b-{r}-pcx", vpc_id=vpcs[HUB].id, peer_vpc_id=vpcs[r].id, peer_region=r, opts=hub_o)
@@ -153,6 +154,8 @@ def bare(aws_names: list[str], gcp_names: list[str], events: int) -> Callable[[]
             )
 
         # GCP: one VPC, a subnet, a cluster with its topics and MirrorMaker 2 per region.
+        if not gcp_names:
+            return
         glob = gcp.Provider("b-gcp", project=PROJECT)
         net = gcp.compute.Network("b-net", name="b-net", auto_create_subnetworks=False, routing_mode="REGIONAL",
                                   opts=pulumi.ResourceOptions(provider=glob))

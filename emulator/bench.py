@@ -39,7 +39,7 @@ def rss_mib(emulation: stack.Emulation) -> float:
 
 def _up(name: str) -> tuple[object, stack.Emulation, float]:
     plan = plan_for(name)
-    base = ports.free_base(2 * len(plan.clusters))
+    base = ports.free_base(stack.ports_needed(plan))
     t0 = time.monotonic()
     emulation = stack.up(plan, base_port=base, root=ROOT, log=lambda m: None)
     return plan, emulation, time.monotonic() - t0

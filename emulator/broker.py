@@ -157,7 +157,7 @@ class Broker:
 
 
 def is_our_process(pid: int, node_dir: Path) -> bool:
-    """True if `pid` is a live JVM started for `node_dir` (pids get reused)."""
+    """True if `pid` is a live JVM started for `node_dir`, broker or worker (pids get reused)."""
     proc = _children.get(pid)
     if proc is not None:
         # Started by this process: right after the fork its command line is
@@ -168,7 +168,7 @@ def is_our_process(pid: int, node_dir: Path) -> bool:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
         return False
-    return state != "Z" and str(node_dir / "server.properties") in cmdline
+    return state != "Z" and f"{node_dir}/" in cmdline
 
 
 def _reap(pid: int) -> None:

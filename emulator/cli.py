@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from emulator import ports, stack
+from emulator import connect, ports, stack
 from emulator.errors import EmulatorError
 from emulator.topics import clamp_note, emulated_topics
 from infra import stackfile
@@ -16,13 +16,6 @@ from infra.config import ConfigError
 from infra.plan import Plan
 from infra.render import table
 
-
-
-def mirroring_note(plan: Plan) -> str:
-    return (
-        f"{plan.architecture} needs MirrorMaker 2 mirroring for its {len(plan.mirrors)} mirror flows "
-        f"({', '.join(plan.mirrors)}), which the emulator does not run yet"
-    )
 
 
 def plan_for(arg: str) -> Plan:
@@ -49,9 +42,38 @@ def describe(plan: Plan, emulation: stack.Emulation) -> str:
     note = clamp_note(emulated_topics(plan))
     if note:
         parts.append(note)
-    if plan.mirrors:
-        parts.append(f"note: {mirroring_note(plan)}: the regional clusters get no messages.")
+    if emulation.workers:
+        parts.insert(2, mirroring_table(plan, emulation))
     return "\n\n".join(parts) + "\n"
+
+
+def connector_states(emulation: stack.Emulation) -> dict[str, dict]:
+    """Connector name -> its state as the worker reports it ({} for a worker that does not answer)."""
+    out: dict[str, dict] = {}
+    for key, w in emulation.workers.items():
+        try:
+            out.update(connect.status(w.url))
+        except (OSError, ValueError):
+            pass
+    return out
+
+
+def mirroring_table(plan: Plan, emulation: stack.Emulation) -> str:
+    alive = emulation.workers_alive()
+    states = connector_states(emulation)
+    rows = []
+    for key, w in emulation.workers.items():
+        for name in w.connectors:
+            s = states.get(name)
+            tasks = ", ".join(s["tasks"]) if s and s["tasks"] else "-"
+            rows.append((key, f"{w.pid} {'running' if alive[key] else 'stopped'}", w.url, name,
+                         s["state"] if s else "unknown", tasks))
+    flows = ", ".join(f"{f.source} -> {f.target} ({len(f.topics)} topics)" for f in plan.mirrors.values())
+    return table(
+        f"MirrorMaker 2 (Kafka Connect, one worker per target, connectors from infra.mirrormaker): {flows}",
+        ["into", "worker pid", "REST", "connector", "state", "tasks"], rows,
+    ) + ("\na checkpoint connector has no task until the source has a consumer group"
+         if any(s and not s["tasks"] for s in states.values()) else "")
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -78,11 +100,18 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"stack '{plan.config.stack}' is not up on the emulator", file=sys.stderr)
         return 1
     if args.json:
+        states = connector_states(emulation)
+        mirroring = {}
+        for key, w in emulation.workers.items():
+            for name in w.connectors:
+                s = states.get(name, {"state": "unknown", "tasks": []})
+                mirroring[name] = {"into": key, "worker": w.url, "state": s["state"], "tasks": s["tasks"]}
         # What a service needs: the routing client takes routing[region] and bootstrap.
         doc = {
             "architecture": plan.architecture,
             "bootstrap": emulation.bootstrap(),
             "routing": {r: c.to_dict() for r, c in plan.routing.items()},
+            "mirroring": mirroring,
         }
         print(json.dumps(doc, indent=2))
     else:
@@ -93,17 +122,20 @@ def cmd_status(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/emulator", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("up", help="start one Kafka broker per planned cluster and create the planned topics")
+    p = sub.add_parser("up", help="start one Kafka broker per planned cluster, create the planned topics, "
+                                  "run MirrorMaker 2 for the planned mirror flows")
     p.add_argument("stack", help="stack name (stacks/Pulumi.<stack>.yaml) or path to a stack file")
     p.add_argument("--base-port", type=int, default=ports.DEFAULT_BASE,
-                   help=f"first loopback port; each cluster takes two (default {ports.DEFAULT_BASE})")
+                   help=f"first loopback port; each cluster takes two, each mirror target one more "
+                        f"(default {ports.DEFAULT_BASE})")
     p.set_defaults(run=cmd_up)
-    p = sub.add_parser("down", help="stop the stack's brokers (SIGTERM, then SIGKILL after a grace period)")
+    p = sub.add_parser("down", help="stop the stack's MirrorMaker 2 workers and brokers "
+                                    "(SIGTERM, then SIGKILL after a grace period)")
     p.add_argument("stack")
     p.set_defaults(run=cmd_down)
     p = sub.add_parser("status", help="what runs, where, and how many planned topics exist")
     p.add_argument("stack")
-    p.add_argument("--json", action="store_true", help="print bootstrap addresses and routing contracts as JSON")
+    p.add_argument("--json", action="store_true", help="print bootstrap addresses, routing contracts and connector states as JSON")
     p.set_defaults(run=cmd_status)
     args = parser.parse_args(argv)
     try:

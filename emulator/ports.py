@@ -1,4 +1,5 @@
-"""Loopback ports: two per emulated cluster (client listener, KRaft controller)."""
+"""Loopback ports: two per emulated cluster (client listener, KRaft controller),
+then one per MirrorMaker 2 worker (its REST API)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,16 @@ DEFAULT_BASE = 19092
 def layout(cluster_keys: Sequence[str], base: int) -> dict[str, tuple[int, int]]:
     """cluster key -> (broker port, controller port), in plan order from `base`."""
     return {key: (base + 2 * i, base + 2 * i + 1) for i, key in enumerate(cluster_keys)}
+
+
+def worker_layout(cluster_count: int, targets: Sequence[str], base: int) -> dict[str, int]:
+    """mirror target cluster key -> REST port of its Connect worker, after the clusters' ports."""
+    return {key: base + 2 * cluster_count + i for i, key in enumerate(targets)}
+
+
+def needed(cluster_count: int, target_count: int) -> int:
+    """How many consecutive ports from the base a plan takes."""
+    return 2 * cluster_count + target_count
 
 
 def in_use(port: int) -> bool:

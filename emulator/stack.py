@@ -1,18 +1,18 @@
 """Bringing a stack's Plan up and down on the emulator, and its recorded state.
 
-`up` starts one broker per planned cluster and creates the planned topics;
-the state (ports, pids, directories) is written to `<root>/<stack>/emulator.json`
-as soon as a process exists, so `down` can always find what is running.
-
-Mirror flows are not run yet. The jars of a Connect worker with MirrorMaker 2
-are already in the pom; running it belongs after the topics are created, with
-the connectors of `infra.mirrormaker` and the clusters' bootstrap addresses.
+`up` starts one broker per planned cluster and creates the planned topics,
+then one MirrorMaker 2 worker per mirror target running the planned flows
+(emulator/connect.py); the state (ports, pids, directories) is written to
+`<root>/<stack>/emulator.json` as soon as a process exists, so `down` can
+always find what is running.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -24,7 +24,7 @@ from typing import Callable, Mapping
 from confluent_kafka import KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from emulator import jars, java, ports
+from emulator import connect, jars, java, ports
 from emulator.broker import FORMAT_TIMEOUT_S, Broker, is_our_process, stop
 from emulator.errors import EmulatorError
 from emulator.topics import EmulatedTopic, emulated_topics
@@ -54,12 +54,25 @@ class RunningCluster:
 
 
 @dataclass(frozen=True)
+class RunningWorker:
+    """The MirrorMaker 2 worker of the flows into cluster `target`."""
+
+    target: str
+    url: str
+    rest_port: int
+    pid: int
+    dir: str
+    connectors: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Emulation:
     """A stack as it runs on the emulator."""
 
     stack: str
     architecture: str
     clusters: Mapping[str, RunningCluster]
+    workers: Mapping[str, RunningWorker]
 
     def bootstrap(self) -> dict[str, str]:
         """cluster key -> bootstrap address, the shape the routing client takes."""
@@ -68,18 +81,30 @@ class Emulation:
     def alive(self) -> dict[str, bool]:
         return {k: is_our_process(c.pid, Path(c.dir)) for k, c in self.clusters.items()}
 
+    def workers_alive(self) -> dict[str, bool]:
+        return {k: is_our_process(w.pid, Path(w.dir)) for k, w in self.workers.items()}
+
+    def pids(self) -> dict[int, Path]:
+        return {x.pid: Path(x.dir) for x in [*self.workers.values(), *self.clusters.values()]}
+
 
 def stack_dir(stack: str, root: Path = DATA) -> Path:
     return root / stack
 
 
-def _write_state(stack: str, architecture: str, brokers: list[tuple[Broker, str]], root: Path) -> None:
+def _write_state(stack: str, architecture: str, brokers: list[tuple[Broker, str]], root: Path,
+                 workers: Mapping[str, tuple[connect.Worker, tuple[str, ...]]] = {}) -> None:
     clusters = {
         b.key: asdict(RunningCluster(b.key, name, b.bootstrap, b.broker_port, b.controller_port, b.pid, str(b.node_dir)))
         for b, name in brokers
         if b.pid is not None
     }
-    doc = {"stack": stack, "architecture": architecture, "clusters": clusters}
+    mirror = {
+        key: asdict(RunningWorker(key, w.url, w.rest_port, w.pid, str(w.node_dir), names))
+        for key, (w, names) in workers.items()
+        if w.pid is not None
+    }
+    doc = {"stack": stack, "architecture": architecture, "clusters": clusters, "workers": mirror}
     path = stack_dir(stack, root) / STATE
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(doc, indent=2) + "\n")
@@ -93,7 +118,13 @@ def load(stack: str, root: Path = DATA) -> Emulation | None:
         return None
     doc = json.loads(path.read_text())
     clusters = {k: RunningCluster(**c) for k, c in doc["clusters"].items()}
-    return Emulation(doc["stack"], doc["architecture"], clusters)
+    workers = {k: RunningWorker(**{**w, "connectors": tuple(w["connectors"])}) for k, w in doc.get("workers", {}).items()}
+    return Emulation(doc["stack"], doc["architecture"], clusters, workers)
+
+
+def ports_needed(plan: Plan) -> int:
+    """Consecutive loopback ports from the base that `plan` takes."""
+    return ports.needed(len(plan.clusters), len(connect.flows_by_target(plan.mirrors)))
 
 
 def up(plan: Plan, *, base_port: int = ports.DEFAULT_BASE, root: Path = DATA, log: Log = print) -> Emulation:
@@ -104,14 +135,17 @@ def up(plan: Plan, *, base_port: int = ports.DEFAULT_BASE, root: Path = DATA, lo
         raise EmulatorError(f"stack '{stack}' is already up on the emulator: run `./scripts/emulator down {stack}` first")
     javabin = java.find()
     layout = ports.layout(list(plan.clusters), base_port)
-    taken = ports.busy(p for pair in layout.values() for p in pair)
+    by_target = connect.flows_by_target(plan.mirrors)
+    rest_ports = ports.worker_layout(len(layout), list(by_target), base_port)
+    owners = {p: k for k, pair in layout.items() for p in pair}
+    owners.update({p: f"the MirrorMaker 2 worker into {k}" for k, p in rest_ports.items()})
+    taken = ports.busy(owners)
     if taken:
-        owners = {p: k for k, pair in layout.items() for p in pair}
         what = ", ".join(f"{p} (for {owners[p]})" for p in taken)
         raise EmulatorError(
             f"port{'s' if len(taken) > 1 else ''} {what} already in use on {ports.HOST}: stop what holds "
             f"{'them' if len(taken) > 1 else 'it'}, or pick other ports with --base-port "
-            f"(this plan needs {2 * len(layout)} from the base)"
+            f"(this plan needs {len(owners)} from the base)"
         )
     jar_dir = jars.ensure(log)
 
@@ -122,6 +156,11 @@ def up(plan: Plan, *, base_port: int = ports.DEFAULT_BASE, root: Path = DATA, lo
         (Broker(key, home / naming.region_slug(c.region), *layout[key], javabin, jar_dir), c.name)
         for key, c in plan.clusters.items()
     ]
+    workers = {
+        key: (connect.Worker(key, home / f"mirror-into-{naming.region_slug(plan.clusters[key].region)}",
+                             rest_ports[key], javabin, jar_dir), ())
+        for key in by_target
+    }
     started = time.monotonic()
     lap = lambda: f"{time.monotonic() - started:.1f} s"
     try:
@@ -138,12 +177,52 @@ def up(plan: Plan, *, base_port: int = ports.DEFAULT_BASE, root: Path = DATA, lo
         with ThreadPoolExecutor(len(brokers)) as pool:
             for done in [pool.submit(_provision, b.key, b.bootstrap, topics.get(b.key, {})) for b, _ in brokers]:
                 done.result()
+        if workers:
+            _start_mirroring(plan, brokers, workers, by_target, root, log, lap)
+            _write_state(stack, plan.architecture, brokers, root, workers)
     except BaseException:
-        stop({b.pid: b.node_dir for b, _ in brokers if b.pid is not None})
+        stop({x.pid: x.node_dir for x in [*(w for w, _ in workers.values()), *(b for b, _ in brokers)]
+              if x.pid is not None})
         (home / STATE).unlink(missing_ok=True)
         raise
     log(f"stack '{stack}' is up in {time.monotonic() - started:.1f} s")
     return load(stack, root)
+
+
+def _start_mirroring(plan: Plan, brokers, workers, by_target, root: Path, log: Log, lap) -> None:
+    """Starts the workers, creates the connectors, waits until every task runs."""
+    bootstrap = {b.key: b.bootstrap for b, _ in brokers}
+    for key, (worker, _) in workers.items():
+        worker.prepare(bootstrap[key])
+        worker.start()
+        _write_state(plan.config.stack, plan.architecture, brokers, root, workers)
+    flows = sum(len(f) for f in by_target.values())
+    log(f"MirrorMaker 2: {len(workers)} Connect worker{'s' if len(workers) > 1 else ''} started for "
+        f"{flows} mirror flow{'s' if flows > 1 else ''} ({lap()}), creating connectors ...")
+    for key, (worker, _) in list(workers.items()):
+        configs = connect.configs_for(by_target[key], bootstrap)
+        _wait_answering(worker)
+        connect.put_connectors(worker.url, configs)
+        workers[key] = (worker, tuple(configs))
+    for key, (worker, names) in workers.items():
+        connect.wait_running(worker, list(names), worker_alive(worker))
+    log(f"mirroring running ({lap()})")
+
+
+def worker_alive(worker: connect.Worker):
+    return lambda: worker.pid is not None and is_our_process(worker.pid, worker.node_dir)
+
+
+def _wait_answering(worker: connect.Worker) -> None:
+    deadline = time.monotonic() + connect.START_TIMEOUT_S
+    while not connect.answering(worker.url):
+        if not worker_alive(worker)():
+            raise EmulatorError(f"the MirrorMaker 2 worker for {worker.target} stopped while starting:\n"
+                                f"{worker.failure()}")
+        if time.monotonic() > deadline:
+            raise EmulatorError(f"the MirrorMaker 2 worker for {worker.target} does not answer on {worker.url} "
+                                f"after {connect.START_TIMEOUT_S} s; log: {worker.log_file}")
+        time.sleep(0.2)
 
 
 def _format(brokers) -> None:
@@ -216,25 +295,73 @@ def _warm_producer_ids(bootstrap: str) -> None:
 
 
 def down(stack: str, root: Path = DATA, log: Log = print) -> bool:
-    """Stops a stack's brokers; False if nothing of it was running."""
+    """Stops a stack's MirrorMaker 2 workers and brokers; False if nothing of it was running."""
     running = load(stack, root)
     if running is None:
         return False
-    pids = {c.pid: Path(c.dir) for c in running.clusters.values()}
-    live = [pid for pid, d in pids.items() if is_our_process(pid, d)]
-    killed = stop(pids)
+    # Workers first, so they do not spend the brokers' shutdown reconnecting.
+    live = [pid for pid, d in running.pids().items() if is_our_process(pid, d)]
+    killed = stop({w.pid: Path(w.dir) for w in running.workers.values()})
+    killed += stop({c.pid: Path(c.dir) for c in running.clusters.values()})
     (stack_dir(stack, root) / STATE).unlink(missing_ok=True)
     if killed:
-        log(f"brokers {killed} did not stop within the grace period and were killed")
+        log(f"processes {killed} did not stop within the grace period and were killed")
     return bool(live)
 
 
+def _set_pid(stack: str, root: Path, section: str, key: str, pid: int) -> None:
+    path = stack_dir(stack, root) / STATE
+    doc = json.loads(path.read_text())
+    doc[section][key]["pid"] = pid
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(doc, indent=2) + "\n")
+    tmp.replace(path)
+
+
+def _running(stack: str, root: Path) -> Emulation:
+    running = load(stack, root)
+    if running is None:
+        raise EmulatorError(f"stack '{stack}' is not up on the emulator")
+    return running
+
+
+def stop_process(stack: str, key: str, *, worker: bool, kill: bool = False, root: Path = DATA) -> None:
+    """Stops one cluster's broker, or the MirrorMaker 2 worker into it: SIGTERM, or SIGKILL if `kill`."""
+    running = _running(stack, root)
+    x = running.workers[key] if worker else running.clusters[key]
+    if kill and is_our_process(x.pid, Path(x.dir)):
+        os.kill(x.pid, signal.SIGKILL)
+    stop({x.pid: Path(x.dir)})
+
+
+def start_broker(stack: str, key: str, *, root: Path = DATA) -> None:
+    """Starts a stopped cluster's broker again on its data and ports; waits until it is ready."""
+    c = _running(stack, root).clusters[key]
+    broker = Broker(key, Path(c.dir), c.broker_port, c.controller_port, java.find(), jars.jar_dir())
+    broker.start()
+    _set_pid(stack, root, "clusters", key, broker.pid)
+    _wait_ready([broker], READY_TIMEOUT_S)
+
+
+def start_worker(stack: str, key: str, *, root: Path = DATA) -> None:
+    """Starts a stopped MirrorMaker 2 worker again; waits until its connectors and tasks run.
+
+    Its connectors live in its config topic on the target, so it resumes
+    them from its committed positions without being told.
+    """
+    w = _running(stack, root).workers[key]
+    worker = connect.Worker(key, Path(w.dir), w.rest_port, java.find(), jars.jar_dir())
+    worker.start()
+    _set_pid(stack, root, "workers", key, worker.pid)
+    connect.wait_running(worker, list(w.connectors), worker_alive(worker))
+
+
 def topics_on(bootstrap: str, timeout: float = 5) -> set[str] | None:
-    """The topics a running broker holds (internal ones left out), None if unreachable."""
+    """The topics a running broker holds (Kafka's and MirrorMaker's own left out), None if unreachable."""
     host, port = bootstrap.rsplit(":", 1)
     try:
         socket.create_connection((host, int(port)), timeout=1).close()
         md = AdminClient({"bootstrap.servers": bootstrap, **QUIET}).list_topics(timeout=timeout)
     except (OSError, KafkaException):
         return None
-    return {t for t in md.topics if not t.startswith("__")}
+    return {t for t in md.topics if not connect.internal(t)}

@@ -5,6 +5,11 @@ messages addressed to random regions; one consumer per region, each with its
 own region's contract, reads what is addressed to it. Every payload carries
 its id, destination and send time, so each consumer can tell what it got
 right, what it got twice and what it should never have got.
+
+A region that reads its own cluster (regional-clusters) gets its messages
+through MirrorMaker 2; its mirror lag is the time from the hub acknowledging
+a message (send time plus the producer's measured delivery latency) to its
+receipt from the regional cluster.
 """
 
 from __future__ import annotations
@@ -42,6 +47,10 @@ class RegionResult:
     stale: int = 0
     fetched_bytes: int = 0
     latencies_ms: list[float] = field(default_factory=list)
+    # Through a mirror flow: first receipt time of each id, and the lags computed from it.
+    mirrored: bool = False
+    first_receipt_ns: dict[int, int] = field(default_factory=dict)
+    mirror_lags_ms: list[float] = field(default_factory=list)
 
     @property
     def addressed(self) -> int:
@@ -53,10 +62,19 @@ class RegionResult:
 
     def latency(self, q: float) -> float | None:
         """The q-quantile (nearest rank) of end-to-end latency in ms."""
-        if not self.latencies_ms:
-            return None
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+        return quantile(self.latencies_ms, q)
+
+    def mirror_lag(self, q: float) -> float | None:
+        """The q-quantile of mirror lag in ms; None for a region reading the hub."""
+        return quantile(self.mirror_lags_ms, q)
+
+
+def quantile(values: list[float], q: float) -> float | None:
+    """The q-quantile by nearest rank, None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
 @dataclass
@@ -114,6 +132,8 @@ class _RegionReader(threading.Thread):
                 r.misrouted += 1
             if payload["id"] in r.received_ids:
                 r.duplicates += 1
+            else:
+                r.first_receipt_ns[payload["id"]] = now_ns
             r.received_ids.add(payload["id"])
             r.received += 1
             r.latencies_ms.append((now_ns - payload["sent_ns"]) / 1e6)
@@ -142,7 +162,8 @@ def run_traffic(
     rng = random.Random(seed)
     run = uuid.uuid4().hex
     regions = list(plan.config.regions)
-    results = {r: RegionResult(r) for r in regions}
+    hub_cluster = plan.routing[plan.config.hub.key].produce_cluster
+    results = {r: RegionResult(r, mirrored=plan.routing[r].consume_cluster != hub_cluster) for r in regions}
     readers = []
     for region in regions:
         consumer = RoutingConsumer(
@@ -189,11 +210,15 @@ def _send_and_wait(plan, producer, messages, rng, run, size, rate, timeout, resu
     regions = list(results)
     events = list(plan.config.events)
     acked = failed = 0
+    sent_ns: dict[int, int] = {}
+    acked_ns: dict[int, int] = {}
 
     def delivered(err, msg) -> None:
         nonlocal acked, failed
         if err is None:
             acked += 1
+            i = int(msg.key())
+            acked_ns[i] = sent_ns[i] + round(msg.latency() * 1e9)
         else:
             failed += 1
 
@@ -208,7 +233,8 @@ def _send_and_wait(plan, producer, messages, rng, run, size, rate, timeout, resu
         to = rng.choice(regions)
         with readers[regions.index(to)].lock:
             results[to].addressed_ids.add(i)
-        payload = json.dumps({"run": run, "id": i, "to": to, "sent_ns": time.time_ns(), "pad": pad})
+        sent_ns[i] = time.time_ns()
+        payload = json.dumps({"run": run, "id": i, "to": to, "sent_ns": sent_ns[i], "pad": pad})
         producer.send(rng.choice(events), to, payload.encode(), key=str(i), on_delivery=delivered)
         if time.monotonic() >= next_report:
             next_report += 1
@@ -240,6 +266,9 @@ def _send_and_wait(plan, producer, messages, rng, run, size, rate, timeout, resu
     for reader in readers:
         reader.join(timeout=10)
     _check(readers)
+    for r in results.values():
+        if r.mirrored:
+            r.mirror_lags_ms = [(t - acked_ns[i]) / 1e6 for i, t in r.first_receipt_ns.items() if i in acked_ns]
     return TrafficResult(messages, size, rate, source, results, send_s, total_s, failed + left, complete)
 
 

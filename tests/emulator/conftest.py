@@ -8,6 +8,7 @@ directory, so a running `./scripts/emulator` stack is never touched.
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,7 @@ def up_on_free_ports(plan, root: Path, tries: int = 3) -> stack.Emulation:
     """Brings a plan up on free ports, choosing again if another run took them meanwhile."""
     for attempt in range(tries):
         try:
-            return stack.up(plan, base_port=ports.free_base(2 * len(plan.clusters)), root=root, log=lambda m: None)
+            return stack.up(plan, base_port=ports.free_base(stack.ports_needed(plan)), root=root, log=lambda m: None)
         except EmulatorError as e:
             if "already in use" not in str(e) or attempt == tries - 1:
                 raise
@@ -61,12 +62,22 @@ def up_on_free_ports(plan, root: Path, tries: int = 3) -> stack.Emulation:
 
 def _running(stack_name: str, root: Path):
     plan = build_plan(stackfile.load(stack_name))
+    emulation = None
     try:
         emulation = up_on_free_ports(plan, root)
         yield plan, emulation
     finally:
-        stack.down(plan.config.stack, root=root, log=lambda m: None)
+        was_up = stack.down(plan.config.stack, root=root, log=lambda m: None)
         assert processes_under(root / plan.config.stack) == []
+        assert stack.load(plan.config.stack, root) is None
+        if emulation is not None:
+            assert was_up
+            first = min(c.broker_port for c in emulation.clusters.values())
+            assert not ports.busy(range(first, first + 2 * len(plan.clusters)))
+            # A worker's REST port may sit in TIME_WAIT after the HTTP calls; nothing listens on it.
+            for w in emulation.workers.values():
+                with socket.socket() as s:
+                    assert s.connect_ex((ports.HOST, w.rest_port)) != 0
 
 
 @pytest.fixture(scope="session")
@@ -79,3 +90,9 @@ def dev_up(kafka_jars, emulator_root):
 def staging_up(kafka_jars, emulator_root):
     """The staging stack (topic-per-region) on the emulator."""
     yield from _running("staging", emulator_root)
+
+
+@pytest.fixture(scope="session")
+def prod_up(kafka_jars, emulator_root):
+    """The prod stack (regional-clusters) on the emulator, MirrorMaker 2 included."""
+    yield from _running("prod", emulator_root)

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from emulator import ports, stack
+from emulator.cli import connector_states
 from emulator.errors import EmulatorError
-from infra import stackfile
+from infra import mirrormaker, stackfile
 from infra.architectures import build_plan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,23 +34,22 @@ def stack_copy(tmp_path) -> Path:
     return path
 
 
-def test_prod_plan_comes_up_as_one_broker_per_cluster_and_stops_cleanly(kafka_jars, emulator_root, processes_under):
-    plan = build_plan(stackfile.load("prod"))
-    base = ports.free_base(2 * len(plan.clusters))
-    home = emulator_root / "prod"
-    try:
-        emulation = stack.up(plan, base_port=base, root=emulator_root, log=lambda m: None)
-        assert list(emulation.clusters) == list(plan.clusters)
-        assert all(emulation.alive().values())
-        assert len(set(processes_under(home))) == len(plan.clusters)
-        for key, c in emulation.clusters.items():
-            assert stack.topics_on(c.bootstrap) == set(plan.topics[key])
-    finally:
-        was_up = stack.down("prod", root=emulator_root, log=lambda m: None)
-    assert was_up
-    assert processes_under(home) == []
-    assert stack.load("prod", emulator_root) is None
-    assert not ports.busy(range(base, base + 2 * len(plan.clusters)))
+def test_prod_plan_comes_up_as_one_broker_per_cluster_and_a_mirror_worker_per_target(prod_up, emulator_root,
+                                                                                   processes_under):
+    """The clean stop (every process gone, every port free) is checked when the session's prod_up ends."""
+    plan, emulation = prod_up
+    assert list(emulation.clusters) == list(plan.clusters)
+    assert set(emulation.workers) == {f.target for f in plan.mirrors.values()}
+    assert all(emulation.alive().values()) and all(emulation.workers_alive().values())
+    assert len(set(processes_under(emulator_root / "prod"))) == len(plan.clusters) + len(emulation.workers)
+    for key, c in emulation.clusters.items():
+        assert stack.topics_on(c.bootstrap) == set(plan.topics[key])
+    states = connector_states(emulation)
+    for flow in plan.mirrors.values():
+        for name in mirrormaker.connector_names(flow).values():
+            assert name in emulation.workers[flow.target].connectors
+            assert states[name]["state"] == "RUNNING"
+            assert all(t == "RUNNING" for t in states[name]["tasks"])
 
 
 def test_a_stack_file_with_errors_fails_before_anything_starts(tmp_path, processes_under):
@@ -97,10 +97,3 @@ def test_a_missing_jdk_is_said_plainly_and_nothing_starts(stack_copy, tmp_path, 
     out = _cli("up", str(stack_copy), env={"JAVA_HOME": str(tmp_path)})
     assert out.returncode == 1 and f"JAVA_HOME={tmp_path} has no bin/java" in out.stderr
     assert processes_under(stack.DATA / "emutest") == []
-
-
-def test_regional_clusters_demo_says_mirroring_is_missing_and_starts_nothing(processes_under):
-    out = _cli("prod", module="emulator.demo")
-    assert out.returncode == 3
-    assert "regional-clusters needs MirrorMaker 2 mirroring" in out.stdout and "started nothing" in out.stdout
-    assert processes_under(stack.DATA / "prod") == []

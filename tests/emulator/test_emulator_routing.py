@@ -7,14 +7,14 @@ import time
 import pytest
 from confluent_kafka.admin import AdminClient, ConfigResource
 
-from emulator import ports
+from emulator import connect, ports
 from emulator.traffic import run_traffic
 
 MESSAGES = 1200
 SIZE = 200
 
 
-@pytest.fixture(params=["dev_up", "staging_up"], ids=["header-routing", "topic-per-region"])
+@pytest.fixture(params=["dev_up", "staging_up", "prod_up"], ids=["header-routing", "topic-per-region", "regional-clusters"])
 def running(request):
     return request.getfixturevalue(request.param)
 
@@ -38,6 +38,9 @@ def test_every_message_reaches_exactly_its_regions_consumer(running):
         pulled = MESSAGES if filtered else r.addressed
         assert pulled * SIZE <= r.fetched_bytes < (pulled + MESSAGES // 10) * 2 * SIZE, region
         assert len(r.latencies_ms) == r.addressed and r.latency(0.99) is not None
+        # Regional clusters: a region other than the hub's reads its own cluster, fed by MirrorMaker 2.
+        assert r.mirrored == (plan.routing[region].consume_cluster != plan.config.hub.key), region
+        assert len(r.mirror_lags_ms) == (r.addressed if r.mirrored else 0), region
 
 
 def test_planned_topics_exist_with_their_settings_and_replication_clamped_to_one(running):
@@ -46,7 +49,7 @@ def test_planned_topics_exist_with_their_settings_and_replication_clamped_to_one
         admin = AdminClient({"bootstrap.servers": emulation.clusters[key].bootstrap})
         md = admin.list_topics(timeout=10)
         assert set(planned) <= set(md.topics)
-        assert not {t for t in md.topics if not t.startswith("__")} - set(planned)
+        assert not {t for t in md.topics if not connect.internal(t)} - set(planned)
         resources = [ConfigResource(ConfigResource.Type.TOPIC, name) for name in planned]
         for res, future in admin.describe_configs(resources).items():
             settings = planned[res.name].settings

@@ -42,3 +42,13 @@ def test_ports_are_two_per_cluster_in_plan_order_without_overlap():
     assert layout[plan.config.hub.key] == (30000, 30001)
     used = [p for pair in layout.values() for p in pair]
     assert sorted(used) == list(range(30000, 30000 + 2 * len(plan.clusters)))
+
+
+def test_each_mirror_target_gets_one_worker_port_after_the_clusters():
+    from emulator import connect, stack
+
+    plan = build_plan(stackfile.load("prod"))
+    targets = list(connect.flows_by_target(plan.mirrors))
+    assert sorted(targets) == sorted(f.target for f in plan.mirrors.values())
+    rest = ports.worker_layout(len(plan.clusters), targets, 30000)
+    assert sorted(rest.values()) == list(range(30000 + 2 * len(plan.clusters), 30000 + stack.ports_needed(plan)))

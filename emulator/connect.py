@@ -1,0 +1,243 @@
+"""MirrorMaker 2 on the emulator: a Kafka Connect worker per mirror target.
+
+Like GCP Managed Kafka Connect, whose primary cluster is the flow's target,
+each worker runs in distributed mode with its internal topics (connector
+configs, source offsets, status) on the target cluster, and runs the
+connectors of every planned flow into that cluster. The connectors are
+created through the worker's REST API (on a loopback port) with exactly the
+configuration `infra.mirrormaker.connector_configs` generates for the cloud;
+only the addresses and the internal topics' replication factor (1, as every
+emulated topic) differ.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from emulator.broker import _children
+from emulator.errors import EmulatorError
+from emulator.ports import HOST
+from emulator.topics import EMULATED_REPLICAS
+from infra import mirrormaker
+from infra.plan import MirrorFlow
+
+# Smaller than a broker's: a worker holds a few consumers and producers.
+JVM_OPTS = (
+    "-Xms32m", "-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+    "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true",
+)
+MAIN = "org.apache.kafka.connect.cli.ConnectDistributed"
+REST_TIMEOUT_S = 5
+START_TIMEOUT_S = 90
+RUNNING = "RUNNING"
+
+LOG4J2 = """\
+status = warn
+appender.file.type = File
+appender.file.name = file
+appender.file.fileName = {log}
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = info
+rootLogger.appenderRef.file.ref = file
+logger.clients.name = org.apache.kafka.clients
+logger.clients.level = warn
+logger.reflections.name = org.reflections
+logger.reflections.level = error
+"""
+
+
+def worker_properties(target_alias: str, bootstrap: str, rest_port: int) -> dict[str, str]:
+    """The Connect worker's own settings (the connectors bring theirs)."""
+    prefix = f"mm2-{target_alias}"
+    return {
+        "bootstrap.servers": bootstrap,
+        "group.id": prefix,
+        "config.storage.topic": f"{prefix}-configs",
+        "offset.storage.topic": f"{prefix}-offsets",
+        "status.storage.topic": f"{prefix}-status",
+        "config.storage.replication.factor": str(EMULATED_REPLICAS),
+        "offset.storage.replication.factor": str(EMULATED_REPLICAS),
+        "status.storage.replication.factor": str(EMULATED_REPLICAS),
+        "offset.storage.partitions": "1",
+        "status.storage.partitions": "1",
+        "key.converter": mirrormaker.BYTES,
+        "value.converter": mirrormaker.BYTES,
+        "listeners": f"http://{HOST}:{rest_port}",
+        "rest.advertised.host.name": HOST,
+        "rest.advertised.port": str(rest_port),
+        # Kafka's own plugins declare themselves; scanning ~90 jars for them
+        # costs seconds at every start.
+        "plugin.discovery": "service_load",
+        # A worker killed and started again is the only member: hand its
+        # connectors back at once instead of waiting 5 minutes for the old one.
+        "scheduled.rebalance.max.delay.ms": "0",
+        # How often source positions are committed: what a killed worker
+        # copies again after its restart (at-least-once).
+        "offset.flush.interval.ms": "2000",
+    }
+
+
+def internal(topic: str) -> bool:
+    """True for Kafka's, Connect's and MirrorMaker 2's own topics.
+
+    Planned topics are upper case without '.', so none can look like these:
+    `__consumer_offsets`, `mm2-<alias>-configs|offsets|status` (the worker),
+    `mm2-offset-syncs.<source>.internal`, `<source>.checkpoints.internal`.
+    """
+    return topic.startswith(("__", "mm2-")) or topic.endswith(".internal")
+
+
+def flows_by_target(flows: Mapping[str, MirrorFlow]) -> dict[str, list[MirrorFlow]]:
+    out: dict[str, list[MirrorFlow]] = {}
+    for flow in flows.values():
+        out.setdefault(flow.target, []).append(flow)
+    return out
+
+
+def configs_for(flows: list[MirrorFlow], bootstrap: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """Connector name -> config, from infra.mirrormaker with the emulated addresses."""
+    out: dict[str, dict[str, str]] = {}
+    for flow in flows:
+        out.update(mirrormaker.connector_configs(
+            flow,
+            mirrormaker.Endpoint(mirrormaker.alias(flow.source), bootstrap[flow.source]),
+            mirrormaker.Endpoint(mirrormaker.alias(flow.target), bootstrap[flow.target]),
+            internal_replication_factor=EMULATED_REPLICAS,
+        ))
+    return out
+
+
+@dataclass
+class Worker:
+    """The files and process of one Connect worker, under `node_dir`."""
+
+    target: str
+    node_dir: Path
+    rest_port: int
+    java: str
+    jars: Path
+    pid: int | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.rest_port}"
+
+    @property
+    def log_file(self) -> Path:
+        return self.node_dir / "connect.log"
+
+    def prepare(self, bootstrap: str) -> None:
+        self.node_dir.mkdir(parents=True, exist_ok=True)
+        props = worker_properties(mirrormaker.alias(self.target), bootstrap, self.rest_port)
+        (self.node_dir / "worker.properties").write_text("".join(f"{k}={v}\n" for k, v in props.items()))
+        (self.node_dir / "log4j2.properties").write_text(LOG4J2.format(log=self.log_file))
+
+    def start(self) -> None:
+        cmd = [
+            self.java, *JVM_OPTS,
+            f"-Dlog4j2.configurationFile={self.node_dir / 'log4j2.properties'}",
+            "-cp", f"{self.jars}/*", MAIN, str(self.node_dir / "worker.properties"),
+        ]
+        out = open(self.node_dir / "stdout.log", "ab")
+        try:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        finally:
+            out.close()
+        self.pid = proc.pid
+        _children[proc.pid] = proc
+
+    def failure(self) -> str:
+        lines: list[str] = []
+        for name in ("stdout.log", "connect.log"):
+            path = self.node_dir / name
+            if path.exists():
+                lines += [line for line in path.read_text(errors="replace").splitlines() if "ERROR" in line]
+        return "\n".join(lines[-8:]) or f"(no errors logged; see {self.node_dir})"
+
+
+def rest(url: str, method: str = "GET", body: object | None = None, timeout: float = REST_TIMEOUT_S):
+    """A call to a worker's REST API; the decoded JSON answer (None if empty)."""
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        text = resp.read()
+    return json.loads(text) if text else None
+
+
+def answering(url: str) -> bool:
+    try:
+        rest(url + "/", timeout=1)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def put_connectors(url: str, configs: Mapping[str, Mapping[str, str]]) -> None:
+    """Creates or updates each connector with exactly its generated config."""
+    for name, config in configs.items():
+        try:
+            rest(f"{url}/connectors/{name}/config", "PUT", dict(config), timeout=30)
+        except urllib.error.HTTPError as e:
+            detail = e.read().decode(errors="replace")
+            raise EmulatorError(f"the Connect worker at {url} refused connector {name}: {e.code} {detail}") from None
+
+
+def status(url: str) -> dict[str, dict]:
+    """Connector name -> {'state': ..., 'tasks': [state, ...], 'trace': first failure or None}."""
+    doc = rest(f"{url}/connectors?expand=status")
+    out = {}
+    for name, entry in doc.items():
+        s = entry["status"]
+        traces = [t.get("trace") for t in [s["connector"], *s["tasks"]] if t.get("trace")]
+        out[name] = {
+            "state": s["connector"]["state"],
+            "tasks": [t["state"] for t in sorted(s["tasks"], key=lambda t: t["id"])],
+            "trace": traces[0] if traces else None,
+        }
+    return out
+
+
+def all_running(states: Mapping[str, dict], names) -> bool:
+    """Every connector and task runs. A checkpoint connector has no task until
+    the source has a consumer group to translate offsets for."""
+    return all(
+        n in states and states[n]["state"] == RUNNING and all(t == RUNNING for t in states[n]["tasks"])
+        and (states[n]["tasks"] or n.endswith("-checkpoint"))
+        for n in names
+    )
+
+
+def wait_running(worker: Worker, names: list[str], alive, timeout: float = START_TIMEOUT_S) -> None:
+    """Until the worker answers and every named connector and its tasks run (bounded)."""
+    deadline = time.monotonic() + timeout
+    states: dict = {}
+    while True:
+        if not alive():
+            raise EmulatorError(f"the MirrorMaker 2 worker for {worker.target} stopped:\n{worker.failure()}")
+        if answering(worker.url):
+            try:
+                states = status(worker.url)
+            except (OSError, ValueError):
+                states = {}
+            failed = {n: s for n, s in states.items() if s["state"] == "FAILED" or "FAILED" in s["tasks"]}
+            if failed:
+                name, s = next(iter(failed.items()))
+                trace = (s["trace"] or "").strip().splitlines()
+                raise EmulatorError(f"MirrorMaker 2 connector {name} failed on the worker for {worker.target}: "
+                                    + "\n".join(trace[:6]))
+            if all_running(states, names):
+                return
+        if time.monotonic() > deadline:
+            have = {n: (s["state"], s["tasks"]) for n, s in states.items()}
+            raise EmulatorError(f"MirrorMaker 2 connectors for {worker.target} not running after {timeout:.0f} s "
+                                f"({have or 'worker not answering'}); log: {worker.log_file}")
+        time.sleep(0.3)

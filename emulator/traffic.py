@@ -46,6 +46,8 @@ class RegionResult:
     # Messages of another run on the same stack (two demos at once); not counted above.
     stale: int = 0
     fetched_bytes: int = 0
+    # Bytes the brokers sent the region's consumer during the run (Kafka protocol).
+    wire_bytes: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     # Through a mirror flow: first receipt time of each id, and the lags computed from it.
     mirrored: bool = False
@@ -88,6 +90,8 @@ class TrafficResult:
     total_s: float
     delivery_failures: int
     complete: bool
+    # Key and value bytes of every message sent (the routes' headers not included).
+    key_value_bytes: int = 0
 
     @property
     def throughput(self) -> float:
@@ -107,6 +111,8 @@ class _RegionReader(threading.Thread):
         self.consumer, self.result, self.run_id = consumer, result, run
         self.stop = threading.Event()
         self.error: BaseException | None = None
+        # Set when traffic starts: what the consumer had already received while joining.
+        self.wire_baseline = 0
         self.lock = threading.Lock()
 
     def run(self) -> None:
@@ -120,6 +126,7 @@ class _RegionReader(threading.Thread):
         finally:
             self.result.ignored = self.consumer.ignored
             self.result.fetched_bytes = self.consumer.fetched_bytes
+            self.result.wire_bytes = self.consumer.wire_bytes - self.wire_baseline
             self.consumer.close()
 
     def _count(self, payload: dict, now_ns: int) -> None:
@@ -191,6 +198,8 @@ def run_traffic(
             if time.monotonic() > deadline:
                 raise TimeoutError(f"consumers and producer not ready within {READY_TIMEOUT_S} s")
             producer.poll(0.05)
+        for reader in readers:
+            reader.wire_baseline = reader.consumer.wire_bytes
         return _send_and_wait(plan, producer, messages, rng, run, size, rate, timeout, results, readers, progress)
     finally:
         for reader in readers:
@@ -209,7 +218,7 @@ def _send_and_wait(plan, producer, messages, rng, run, size, rate, timeout, resu
     source = plan.config.hub.key
     regions = list(results)
     events = list(plan.config.events)
-    acked = failed = 0
+    acked = failed = key_value_bytes = 0
     sent_ns: dict[int, int] = {}
     acked_ns: dict[int, int] = {}
 
@@ -235,6 +244,7 @@ def _send_and_wait(plan, producer, messages, rng, run, size, rate, timeout, resu
             results[to].addressed_ids.add(i)
         sent_ns[i] = time.time_ns()
         payload = json.dumps({"run": run, "id": i, "to": to, "sent_ns": sent_ns[i], "pad": pad})
+        key_value_bytes += len(payload.encode()) + len(str(i))
         producer.send(rng.choice(events), to, payload.encode(), key=str(i), on_delivery=delivered)
         if time.monotonic() >= next_report:
             next_report += 1
@@ -269,7 +279,8 @@ def _send_and_wait(plan, producer, messages, rng, run, size, rate, timeout, resu
     for r in results.values():
         if r.mirrored:
             r.mirror_lags_ms = [(t - acked_ns[i]) / 1e6 for i, t in r.first_receipt_ns.items() if i in acked_ns]
-    return TrafficResult(messages, size, rate, source, results, send_s, total_s, failed + left, complete)
+    return TrafficResult(messages, size, rate, source, results, send_s, total_s, failed + left, complete,
+                         key_value_bytes)
 
 
 def _progress_line(sent: int, total: int, acked: int, readers: list[_RegionReader]) -> str:

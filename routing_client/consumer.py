@@ -32,8 +32,11 @@ class RoutingConsumer:
 
     Counters: `received` (kept), `ignored` (fetched but addressed elsewhere:
     header routing makes every region pull every message), and
-    `fetched_bytes`, the message bytes librdkafka fetched from Kafka
-    (framing included), kept or not, as of the last statistics report.
+    `fetched_bytes`, the key and value bytes of the messages librdkafka
+    fetched, kept or not, and `wire_bytes`, every byte the brokers sent this
+    consumer on its fetch connections (Kafka protocol: record batches with
+    their headers and framing, fetch responses, metadata), both as of the
+    last statistics report.
     """
 
     def __init__(
@@ -60,6 +63,7 @@ class RoutingConsumer:
         self.received = 0
         self.ignored = 0
         self.fetched_bytes = 0
+        self.wire_bytes = 0
         self._fetching = False
         self._assigned = threading.Event()
         self._consumer = Consumer({
@@ -95,6 +99,10 @@ class RoutingConsumer:
             p for t in stats.get("topics", {}).values() for pid, p in t.get("partitions", {}).items() if int(pid) >= 0
         ]
         self.fetched_bytes = sum(p.get("rxbytes", 0) for p in partitions)
+        # Connections to the brokers themselves; the bootstrap and group
+        # coordinator entries carry no fetches.
+        self.wire_bytes = sum(b.get("rxbytes", 0) for b in stats.get("brokers", {}).values()
+                              if b.get("source") == "learned")
         assigned = [p for p in partitions if p.get("desired")]
         self._fetching = self.assigned and bool(assigned) and all(p.get("fetch_state") == "active" for p in assigned)
 

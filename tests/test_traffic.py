@@ -54,6 +54,15 @@ def test_regional_clusters_add_replication_in_the_local_clusters():
         pytest.approx(produced * 0.75 * 2)
 
 
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_each_mirror_flow_copies_exactly_what_its_target_region_receives(arch):
+    plan = plan_as("prod", arch)
+    f = traffic.flows(plan, LOAD)
+    assert set(f.mirrored_by_flow) == set(plan.mirrors)
+    for key, flow in plan.mirrors.items():
+        assert f.mirrored_by_flow[key] == pytest.approx(f.delivered_by_region[flow.target])
+
+
 def test_single_cloud_stack_sends_nothing_across_clouds():
     cfg = stackfile.load("staging")
     aws_only = dataclasses.replace(cfg, regions={k: r for k, r in cfg.regions.items() if r.cloud == "aws"})

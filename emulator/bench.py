@@ -1,10 +1,12 @@
 """`./scripts/bench-emulator`: the emulator's figures on this machine.
 
-Brings the prod plan up (time to every broker ready with its topics, resident
-memory of all brokers), then for dev (header-routing) and staging
-(topic-per-region) runs demo traffic twice on a fresh stack each time: as fast
-as the producer can (throughput) and paced (latency without queueing). Stacks
-run on free ports under .emulator/bench/, never touching a running stack.
+Brings the prod plan up (time to every broker ready with its topics and every
+MirrorMaker 2 connector running, resident memory of all brokers and workers),
+then for dev (header-routing), staging (topic-per-region) and prod
+(regional-clusters) runs demo traffic twice on a fresh stack each time: as
+fast as the producer can (throughput) and paced (latency without queueing;
+for prod also the mirror lag). Stacks run on free ports under
+.emulator/bench/, never touching a running stack.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 from emulator import jars, ports, stack
 from emulator.cli import plan_for
 from emulator.errors import EmulatorError
-from emulator.traffic import TrafficResult, run_traffic
+from emulator.traffic import TrafficResult, quantile, run_traffic
 from infra.render import table
 
 ROOT = stack.DATA / "bench"
@@ -28,10 +30,10 @@ RSS_BUDGET_MIB = 4096
 
 
 def rss_mib(emulation: stack.Emulation) -> float:
-    """Resident memory of all the stack's broker JVMs, in MiB."""
+    """Resident memory of all the stack's JVMs (brokers and MirrorMaker 2 workers), in MiB."""
     total_kib = 0
-    for c in emulation.clusters.values():
-        for line in Path(f"/proc/{c.pid}/status").read_text().splitlines():
+    for pid in emulation.pids():
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 total_kib += int(line.split()[1])
     return total_kib / 1024
@@ -60,7 +62,8 @@ def bring_up(name: str, log) -> list:
     within = seconds < UP_BUDGET_S and rss < RSS_BUDGET_MIB
     log(f"budget: up {seconds:.1f} s (< {UP_BUDGET_S} s), RSS {rss:.0f} MiB (< {RSS_BUDGET_MIB} MiB): "
         + ("within" if within else "EXCEEDED"))
-    return [name, plan.architecture, len(plan.clusters), f"{seconds:.1f}", f"{rss:.0f}", f"{stop_s:.1f}"]
+    return [name, plan.architecture, len(plan.clusters), len(emulation.workers), f"{seconds:.1f}", f"{rss:.0f}",
+            f"{stop_s:.1f}"]
 
 
 def traffic(name: str, messages: int, rate: float, log) -> tuple[str, TrafficResult, float]:
@@ -80,8 +83,13 @@ def traffic(name: str, messages: int, rate: float, log) -> tuple[str, TrafficRes
 
 def _q(result: TrafficResult, q: float) -> str:
     """The q-quantile of latency over all regions' messages, in ms."""
-    values = sorted(v for r in result.regions.values() for v in r.latencies_ms)
-    return f"{values[min(len(values) - 1, max(0, round(q * len(values)) - 1))]:.1f}"
+    return f"{quantile([v for r in result.regions.values() for v in r.latencies_ms], q):.1f}"
+
+
+def _mirror_q(result: TrafficResult, q: float) -> str:
+    """The q-quantile of mirror lag over all mirrored regions' messages, in ms; - without mirroring."""
+    value = quantile([v for r in result.regions.values() for v in r.mirror_lags_ms], q)
+    return "-" if value is None else f"{value:.1f}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,12 +105,13 @@ def main(argv: list[str] | None = None) -> int:
         jars.ensure(log)
         up_rows = [bring_up("prod", log)]
         traffic_rows, region_rows = [], []
-        for name in ("dev", "staging"):
+        for name in ("dev", "staging", "prod"):
             architecture, burst, rss = traffic(name, args.messages, 0, log)
             _, paced, _ = traffic(name, args.latency_messages, args.rate, log)
             traffic_rows.append([
                 name, architecture, f"{burst.throughput:,.0f}",
-                _q(burst, 0.5), _q(burst, 0.99), f"{args.rate:g}", _q(paced, 0.5), _q(paced, 0.99), f"{rss:.0f}",
+                _q(burst, 0.5), _q(burst, 0.99), f"{args.rate:g}", _q(paced, 0.5), _q(paced, 0.99),
+                _mirror_q(paced, 0.5), _mirror_q(paced, 0.99), f"{rss:.0f}",
             ])
             for r in burst.regions.values():
                 region_rows.append([name, r.region, r.addressed, r.received, r.ignored, f"{r.fetched_bytes:,}",
@@ -110,12 +119,14 @@ def main(argv: list[str] | None = None) -> int:
     except EmulatorError as e:
         log(f"error: {e}")
         return 1
-    print(table("Bring-up (format, start, ready, topics created)",
-                ["stack", "architecture", "clusters", "up s", "RSS MiB (all brokers)", "stop s"], up_rows))
+    print(table("Bring-up (format, start, ready, topics created, MirrorMaker 2 connectors running)",
+                ["stack", "architecture", "clusters", "mirror workers", "up s", "RSS MiB (brokers + workers)",
+                 "stop s"], up_rows))
     print()
-    print(table(f"Traffic: {args.messages} messages as fast as possible, then {args.latency_messages} paced",
+    print(table(f"Traffic: {args.messages} messages as fast as possible, then {args.latency_messages} paced "
+                "(mirror: hub acknowledgment to receipt from the region's own cluster)",
                 ["stack", "architecture", "max msg/s", "p50 ms", "p99 ms", "paced msg/s", "p50 ms", "p99 ms",
-                 "RSS MiB"], traffic_rows))
+                 "mirror p50 ms", "mirror p99 ms", "RSS MiB"], traffic_rows))
     print()
     print(table(f"Bytes fetched per region ({args.messages} messages of 200 B)",
                 ["stack", "region", "addressed", "received", "ignored", "bytes fetched", "per message sent"],

@@ -1,10 +1,10 @@
 """`./scripts/demo <stack>`: a stack's plan on local Kafka, with traffic through it.
 
 Brings the stack up on the emulator (or uses it if `scripts/emulator up`
-already did), runs one producer and one consumer per region with the routing
-client, sends messages addressed to random regions and prints, per region,
-what arrived where, the latency and the bytes each region fetched. Stops what
-it started unless --keep.
+already did), MirrorMaker 2 included, runs one producer and one consumer per
+region with the routing client, sends messages addressed to random regions
+and prints, per region, what arrived where, the latency, the mirror lag and
+the bytes each region fetched. Stops what it started unless --keep.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def report_text(plan: Plan, result: TrafficResult) -> str:
     if note:
         lines.append(note)
     lines.append("ignored: fetched from Kafka but addressed to another region (header filter); "
-                 "bytes fetched: message bytes the region's consumer pulled, kept or not")
+                 "bytes fetched: key and value bytes of the messages the region's consumer pulled, kept or not")
     if mirrored:
         lines.append("p50/p99: send to receipt; mirror: from the hub's acknowledgment to receipt from the "
                      "region's own cluster, through MirrorMaker 2 (- for the hub's region, which reads the hub)")

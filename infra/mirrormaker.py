@@ -62,7 +62,10 @@ def connector_configs(
     - Offset syncs live on the target, so MirrorMaker needs no write access to
       the hub; the checkpoint connector translates consumer group offsets and
       commits them on the target, so a consumer that moves from the hub to its
-      local cluster resumes where it was.
+      local cluster resumes where it was, or a little before: translation
+      goes back to the last offset sync at or before the group's position, so
+      it may read messages again but never skips one (shown on real Kafka by
+      tests/emulator/test_emulator_mirroring.py).
     - No heartbeat connector: with identity naming the `heartbeats` topic of
       every source would collide on the target; lag is measured on the target.
     """

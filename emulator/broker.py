@@ -80,9 +80,75 @@ def server_properties(node_dir: Path, broker_port: int, controller_port: int) ->
     }
 
 
+class JvmNode:
+    """What a broker and a Connect worker share: a JVM run from the Kafka jars,
+    with its config, logs and output under `node_dir`.
+
+    Subclasses are dataclasses with `node_dir`, `java`, `jars` and `pid`, and
+    set JVM_OPTS, LOG4J2 (a template with {log}) and LOG_NAME.
+    """
+
+    node_dir: Path
+    java: str
+    jars: Path
+    pid: int | None
+    JVM_OPTS: tuple[str, ...]
+    LOG4J2: str
+    LOG_NAME: str
+
+    @property
+    def log_file(self) -> Path:
+        return self.node_dir / self.LOG_NAME
+
+    def java_command(self, main: str, *args: str) -> list[str]:
+        return [
+            self.java, *self.JVM_OPTS,
+            f"-Dlog4j2.configurationFile={self.node_dir / 'log4j2.properties'}",
+            "-cp", f"{self.jars}/*", main, *args,
+        ]
+
+    def write_config(self, name: str, props: dict[str, str]) -> Path:
+        """Writes `name` (Java properties) and the logging config; returns its path."""
+        self.node_dir.mkdir(parents=True, exist_ok=True)
+        path = self.node_dir / name
+        path.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
+        (self.node_dir / "log4j2.properties").write_text(self.LOG4J2.format(log=self.log_file))
+        return path
+
+    def spawn(self, main: str, *args: str) -> None:
+        """Starts the JVM in its own session, output appended to stdout.log."""
+        out = open(self.node_dir / "stdout.log", "ab")
+        try:
+            # Its own session: a Ctrl-C meant for a script that already
+            # returned does not reach a process left running by `up`.
+            proc = subprocess.Popen(
+                self.java_command(main, *args),
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        finally:
+            out.close()
+        self.pid = proc.pid
+        _children[proc.pid] = proc
+
+    def alive(self) -> bool:
+        return self.pid is not None and is_our_process(self.pid, self.node_dir)
+
+    def failure(self) -> str:
+        """The last errors in the process's output and log, to explain why it stopped."""
+        lines: list[str] = []
+        for path in (self.node_dir / "stdout.log", self.log_file):
+            if path.exists():
+                lines += [line for line in path.read_text(errors="replace").splitlines() if "ERROR" in line or "Exception" in line]
+        return "\n".join(lines[-8:]) or f"(no errors logged; see {self.node_dir})"
+
+
 @dataclass
-class Broker:
+class Broker(JvmNode):
     """The files and process of one emulated cluster, under `node_dir`."""
+
+    JVM_OPTS = JVM_OPTS
+    LOG4J2 = LOG4J2
+    LOG_NAME = "server.log"
 
     key: str
     node_dir: Path
@@ -96,26 +162,10 @@ class Broker:
     def bootstrap(self) -> str:
         return f"{HOST}:{self.broker_port}"
 
-    @property
-    def log_file(self) -> Path:
-        return self.node_dir / "server.log"
-
-    def _java(self, main: str, *args: str) -> list[str]:
-        return [
-            self.java, *JVM_OPTS,
-            f"-Dlog4j2.configurationFile={self.node_dir / 'log4j2.properties'}",
-            "-cp", f"{self.jars}/*", main, *args,
-        ]
-
     def prepare(self) -> subprocess.Popen:
         """Writes the config and starts formatting the storage; returns that process."""
-        self.node_dir.mkdir(parents=True, exist_ok=True)
-        props = server_properties(self.node_dir, self.broker_port, self.controller_port)
-        (self.node_dir / "server.properties").write_text("".join(f"{k}={v}\n" for k, v in props.items()))
-        (self.node_dir / "log4j2.properties").write_text(LOG4J2.format(log=self.log_file))
-        cmd = self._java(
-            "kafka.tools.StorageTool", "format", "-t", cluster_id(), "-c", str(self.node_dir / "server.properties")
-        )
+        config = self.write_config("server.properties", server_properties(self.node_dir, self.broker_port, self.controller_port))
+        cmd = self.java_command("kafka.tools.StorageTool", "format", "-t", cluster_id(), "-c", str(config))
         out = open(self.node_dir / "format.log", "wb")
         try:
             return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
@@ -123,21 +173,7 @@ class Broker:
             out.close()
 
     def start(self) -> None:
-        out = open(self.node_dir / "stdout.log", "wb")
-        try:
-            # Its own session: a Ctrl-C meant for a script that already
-            # returned does not reach a broker left running by `up`.
-            proc = subprocess.Popen(
-                self._java("kafka.Kafka", str(self.node_dir / "server.properties")),
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            )
-        finally:
-            out.close()
-        self.pid = proc.pid
-        _children[proc.pid] = proc
-
-    def alive(self) -> bool:
-        return self.pid is not None and is_our_process(self.pid, self.node_dir)
+        self.spawn("kafka.Kafka", str(self.node_dir / "server.properties"))
 
     def accepting(self) -> bool:
         try:
@@ -145,15 +181,6 @@ class Broker:
                 return True
         except OSError:
             return False
-
-    def failure(self) -> str:
-        """The last lines of the broker's output, to explain why it stopped."""
-        lines: list[str] = []
-        for name in ("stdout.log", "server.log"):
-            path = self.node_dir / name
-            if path.exists():
-                lines += [line for line in path.read_text(errors="replace").splitlines() if "ERROR" in line or "Exception" in line]
-        return "\n".join(lines[-8:]) or f"(no errors logged; see {self.node_dir})"
 
 
 def is_our_process(pid: int, node_dir: Path) -> bool:

@@ -13,7 +13,6 @@ emulated topic) differ.
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from emulator.broker import _children
+from emulator.broker import JvmNode
 from emulator.errors import EmulatorError
 from emulator.ports import HOST
 from emulator.topics import EMULATED_REPLICAS
@@ -116,8 +115,12 @@ def configs_for(flows: list[MirrorFlow], bootstrap: Mapping[str, str]) -> dict[s
 
 
 @dataclass
-class Worker:
+class Worker(JvmNode):
     """The files and process of one Connect worker, under `node_dir`."""
+
+    JVM_OPTS = JVM_OPTS
+    LOG4J2 = LOG4J2
+    LOG_NAME = "connect.log"
 
     target: str
     node_dir: Path
@@ -130,38 +133,11 @@ class Worker:
     def url(self) -> str:
         return f"http://{HOST}:{self.rest_port}"
 
-    @property
-    def log_file(self) -> Path:
-        return self.node_dir / "connect.log"
-
     def prepare(self, bootstrap: str) -> None:
-        self.node_dir.mkdir(parents=True, exist_ok=True)
-        props = worker_properties(mirrormaker.alias(self.target), bootstrap, self.rest_port)
-        (self.node_dir / "worker.properties").write_text("".join(f"{k}={v}\n" for k, v in props.items()))
-        (self.node_dir / "log4j2.properties").write_text(LOG4J2.format(log=self.log_file))
+        self.write_config("worker.properties", worker_properties(mirrormaker.alias(self.target), bootstrap, self.rest_port))
 
     def start(self) -> None:
-        cmd = [
-            self.java, *JVM_OPTS,
-            f"-Dlog4j2.configurationFile={self.node_dir / 'log4j2.properties'}",
-            "-cp", f"{self.jars}/*", MAIN, str(self.node_dir / "worker.properties"),
-        ]
-        out = open(self.node_dir / "stdout.log", "ab")
-        try:
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
-        finally:
-            out.close()
-        self.pid = proc.pid
-        _children[proc.pid] = proc
-
-    def failure(self) -> str:
-        lines: list[str] = []
-        for name in ("stdout.log", "connect.log"):
-            path = self.node_dir / name
-            if path.exists():
-                lines += [line for line in path.read_text(errors="replace").splitlines() if "ERROR" in line]
-        return "\n".join(lines[-8:]) or f"(no errors logged; see {self.node_dir})"
+        self.spawn(MAIN, str(self.node_dir / "worker.properties"))
 
 
 def rest(url: str, method: str = "GET", body: object | None = None, timeout: float = REST_TIMEOUT_S):

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from infra import geo, naming, network
+from infra import geo, network
 from infra.components import access
 from infra.components.base import Context
 from infra.config import MskSettings

@@ -15,10 +15,6 @@ import pulumi
 from infra.components.base import Context, RealizationError, Realizers, Site
 from infra.plan import Plan
 
-# cloud -> why its realization is missing, for clouds announced but not landed.
-PENDING: dict[str, str] = {}
-
-
 @dataclass(frozen=True)
 class Realization:
     """What the walk built, keyed like the plan."""
@@ -29,12 +25,9 @@ class Realization:
     mirrors: Mapping[str, pulumi.Resource]
 
 
-def _missing(what: str, key: str, registry: str, kind: str, known: Mapping[str, Any], clouds: set[str]) -> str:
-    why = "; ".join(PENDING[c] for c in sorted(clouds) if c in PENDING)
+def _missing(what: str, key: str, registry: str, kind: str, known: Mapping[str, Any]) -> str:
     registered = ", ".join(sorted(known)) or "none"
-    return f"{what} {key}: no {registry} realization for '{kind}' (registered: {registered})" + (
-        f"; {why}" if why else ""
-    )
+    return f"{what} {key}: no {registry} realization for '{kind}' (registered: {registered})"
 
 
 def problems(plan: Plan, r: Realizers) -> list[str]:
@@ -43,21 +36,18 @@ def problems(plan: Plan, r: Realizers) -> list[str]:
     for region in plan.config.regions.values():
         for registry, known in (("provider", r.providers), ("network", r.networks)):
             if region.cloud not in known:
-                out.append(_missing("region", region.key, registry, region.cloud, known, {region.cloud}))
+                out.append(_missing("region", region.key, registry, region.cloud, known))
     for cluster in plan.clusters.values():
         for registry, known in (("cluster", r.clusters), ("topics", r.topics)):
             if cluster.region.cloud not in known:
-                out.append(_missing("cluster", cluster.key, registry, cluster.region.cloud, known, {cluster.region.cloud}))
-    regions = plan.config.regions
+                out.append(_missing("cluster", cluster.key, registry, cluster.region.cloud, known))
     for link in plan.links.values():
         if link.kind not in r.links:
-            clouds = {regions[link.hub].cloud, regions[link.spoke].cloud}
-            out.append(_missing("link", link.key, "link", link.kind, r.links, clouds))
+            out.append(_missing("link", link.key, "link", link.kind, r.links))
     for flow in plan.mirrors.values():
         if flow.mechanism not in r.mirrors:
-            clouds = {plan.clusters[flow.source].region.cloud, plan.clusters[flow.target].region.cloud}
-            out.append(_missing("mirror flow", flow.key, "mirror", flow.mechanism, r.mirrors, clouds))
-    for cloud in sorted({region.cloud for region in regions.values()}):
+            out.append(_missing("mirror flow", flow.key, "mirror", flow.mechanism, r.mirrors))
+    for cloud in sorted({region.cloud for region in plan.config.regions.values()}):
         if cloud in r.checks:
             out.extend(r.checks[cloud](plan))
     return out

@@ -29,6 +29,8 @@ _children: dict[int, subprocess.Popen] = {}
 STOP_TIMEOUT_S = 20
 KILL_TIMEOUT_S = 5
 
+# Logging of every emulated JVM: INFO to one file; each node names the
+# loggers it quiets (QUIET_LOGGERS).
 LOG4J2 = """\
 status = warn
 appender.file.type = File
@@ -38,8 +40,6 @@ appender.file.layout.type = PatternLayout
 appender.file.layout.pattern = [%d] %p %m (%c)%n
 rootLogger.level = info
 rootLogger.appenderRef.file.ref = file
-logger.kafka_request.name = kafka.request.logger
-logger.kafka_request.level = warn
 """
 
 
@@ -85,7 +85,7 @@ class JvmNode:
     with its config, logs and output under `node_dir`.
 
     Subclasses are dataclasses with `node_dir`, `java`, `jars` and `pid`, and
-    set JVM_OPTS, LOG4J2 (a template with {log}) and LOG_NAME.
+    set JVM_OPTS, LOG_NAME and QUIET_LOGGERS (logger -> level).
     """
 
     node_dir: Path
@@ -93,8 +93,8 @@ class JvmNode:
     jars: Path
     pid: int | None
     JVM_OPTS: tuple[str, ...]
-    LOG4J2: str
     LOG_NAME: str
+    QUIET_LOGGERS: dict[str, str]
 
     @property
     def log_file(self) -> Path:
@@ -112,7 +112,11 @@ class JvmNode:
         self.node_dir.mkdir(parents=True, exist_ok=True)
         path = self.node_dir / name
         path.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
-        (self.node_dir / "log4j2.properties").write_text(self.LOG4J2.format(log=self.log_file))
+        quiet = "".join(
+            f"logger.q{i}.name = {logger}\nlogger.q{i}.level = {level}\n"
+            for i, (logger, level) in enumerate(self.QUIET_LOGGERS.items())
+        )
+        (self.node_dir / "log4j2.properties").write_text(LOG4J2.format(log=self.log_file) + quiet)
         return path
 
     def spawn(self, main: str, *args: str) -> None:
@@ -147,8 +151,8 @@ class Broker(JvmNode):
     """The files and process of one emulated cluster, under `node_dir`."""
 
     JVM_OPTS = JVM_OPTS
-    LOG4J2 = LOG4J2
     LOG_NAME = "server.log"
+    QUIET_LOGGERS = {"kafka.request.logger": "warn"}
 
     key: str
     node_dir: Path

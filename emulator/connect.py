@@ -37,21 +37,6 @@ REST_TIMEOUT_S = 5
 START_TIMEOUT_S = 90
 RUNNING = "RUNNING"
 
-LOG4J2 = """\
-status = warn
-appender.file.type = File
-appender.file.name = file
-appender.file.fileName = {log}
-appender.file.layout.type = PatternLayout
-appender.file.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = info
-rootLogger.appenderRef.file.ref = file
-logger.clients.name = org.apache.kafka.clients
-logger.clients.level = warn
-logger.reflections.name = org.reflections
-logger.reflections.level = error
-"""
-
 
 def worker_properties(target_alias: str, bootstrap: str, rest_port: int) -> dict[str, str]:
     """The Connect worker's own settings (the connectors bring theirs)."""
@@ -119,8 +104,8 @@ class Worker(JvmNode):
     """The files and process of one Connect worker, under `node_dir`."""
 
     JVM_OPTS = JVM_OPTS
-    LOG4J2 = LOG4J2
     LOG_NAME = "connect.log"
+    QUIET_LOGGERS = {"org.apache.kafka.clients": "warn", "org.reflections": "error"}
 
     target: str
     node_dir: Path

@@ -10,11 +10,10 @@ from typing import Callable, Mapping
 
 from infra import naming, network
 from infra.config import Config, Region
+from infra.kinds import Architecture, ClusterRole
 from infra.plan import (
     HEADER_CLOUD,
     HEADER_REGION,
-    HUB,
-    LOCAL,
     Cluster,
     Link,
     MirrorFlow,
@@ -26,7 +25,7 @@ from infra.plan import (
 )
 
 
-def _cluster(cfg: Config, region: Region, role: str) -> Cluster:
+def _cluster(cfg: Config, region: Region, role: ClusterRole) -> Cluster:
     return Cluster(region.key, region, role, naming.resource_name(cfg.name_prefix, region))
 
 
@@ -86,7 +85,7 @@ def router_headers(region: Region) -> dict[str, str]:
 
 def header_routing(cfg: Config) -> Plan:
     """One hub cluster, one topic per event; consumers filter on headers."""
-    hub = _cluster(cfg, cfg.hub, HUB)
+    hub = _cluster(cfg, cfg.hub, ClusterRole.HUB)
     topics = {
         naming.event_topic(e.name): Topic(naming.event_topic(e.name), e.name, None, e.topic)
         for e in cfg.events.values()
@@ -111,21 +110,21 @@ def header_routing(cfg: Config) -> Plan:
 
 def topic_per_region(cfg: Config) -> Plan:
     """One hub cluster, one topic per event and destination region."""
-    hub = _cluster(cfg, cfg.hub, HUB)
+    hub = _cluster(cfg, cfg.hub, ClusterRole.HUB)
     routing = _per_region_routing(cfg, lambda r: hub.key)
     return _plan(cfg, {hub.key: hub}, {hub.key: _all_region_topics(cfg)}, {}, routing)
 
 
 def regional_clusters(cfg: Config) -> Plan:
     """Topic per region on the hub, each mirrored to its region's own cluster."""
-    hub = _cluster(cfg, cfg.hub, HUB)
+    hub = _cluster(cfg, cfg.hub, ClusterRole.HUB)
     clusters = {hub.key: hub}
     topics = {hub.key: _all_region_topics(cfg)}
     mirrors: dict[str, MirrorFlow] = {}
     for region in cfg.regions.values():
         if region.key == hub.key:
             continue
-        local = _cluster(cfg, region, LOCAL)
+        local = _cluster(cfg, region, ClusterRole.LOCAL)
         clusters[local.key] = local
         topics[local.key] = _region_topics(cfg, region)
         key = f"{hub.key}->{local.key}"
@@ -136,12 +135,14 @@ def regional_clusters(cfg: Config) -> Plan:
     return _plan(cfg, clusters, topics, mirrors, routing)
 
 
-ARCHITECTURES: dict[str, Callable[[Config], Plan]] = {
-    "header-routing": header_routing,
-    "topic-per-region": topic_per_region,
-    "regional-clusters": regional_clusters,
+# The one registry of architectures: config validation, the components and
+# the tools all enumerate `Architecture`, and this maps each to its planner.
+PLANNERS: dict[Architecture, Callable[[Config], Plan]] = {
+    Architecture.HEADER_ROUTING: header_routing,
+    Architecture.TOPIC_PER_REGION: topic_per_region,
+    Architecture.REGIONAL_CLUSTERS: regional_clusters,
 }
 
 
 def build_plan(cfg: Config) -> Plan:
-    return ARCHITECTURES[cfg.architecture](cfg)
+    return PLANNERS[cfg.architecture](cfg)

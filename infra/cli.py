@@ -9,7 +9,8 @@ from pathlib import Path
 
 from infra import diagram, geo, plandiff, stackfile, traffic
 from infra.architectures import build_plan
-from infra.config import ARCHITECTURES, Config, ConfigError
+from infra.config import Config, ConfigError
+from infra.kinds import Architecture
 from infra.plan import Plan
 from infra.render import plan_text, table
 
@@ -34,8 +35,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plans_of_every_architecture(cfg: Config) -> dict[str, Plan]:
-    return {arch: build_plan(dataclasses.replace(cfg, architecture=arch)) for arch in ARCHITECTURES}
+def _plans_of_every_architecture(cfg: Config) -> dict[Architecture, Plan]:
+    return {arch: build_plan(dataclasses.replace(cfg, architecture=arch)) for arch in Architecture}
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -76,7 +77,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_diagram(args: argparse.Namespace) -> int:
     cfg = stackfile.load(args.stack)
-    arch = args.architecture or cfg.architecture
+    arch = Architecture(args.architecture) if args.architecture else cfg.architecture
     plan = build_plan(dataclasses.replace(cfg, architecture=arch))
     out = args.output or stackfile.ROOT / "build" / f"{args.stack}-{arch}.svg"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=cmd_compare)
     p = sub.add_parser("diagram", help="draw a stack's topology as SVG")
     p.add_argument("stack")
-    p.add_argument("--architecture", choices=ARCHITECTURES, help="draw another architecture's plan")
+    p.add_argument("--architecture", choices=[a.value for a in Architecture], help="draw another architecture's plan")
     p.add_argument("-o", "--output", type=Path, help="file to write (build/<stack>-<architecture>.svg)")
     p.set_defaults(run=cmd_diagram)
     args = parser.parse_args(argv)

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from infra import geo, naming
+from infra.kinds import Architecture
 
 NS = "multicloud-kafka"
-ARCHITECTURES = ("header-routing", "topic-per-region", "regional-clusters")
 
 # RFC 1918: GCP Managed Kafka requires its subnet to be inside these.
 PRIVATE_RANGES = tuple(
@@ -106,7 +106,7 @@ class VpnSettings:
 @dataclass(frozen=True)
 class Config:
     stack: str
-    architecture: str
+    architecture: Architecture
     hub: Region
     regions: Mapping[str, Region]
     events: Mapping[str, Event]
@@ -443,8 +443,8 @@ def validate(raw: Mapping[str, Any], stack: str) -> Config:
             c.add(full, raw[full], f"is not a {NS} setting; known: {known}")
 
     arch = raw.get(k("architecture"))
-    if arch not in ARCHITECTURES:
-        c.add(k("architecture"), arch, f"choose one of {', '.join(ARCHITECTURES)}")
+    if arch not in tuple(Architecture):
+        c.add(k("architecture"), arch, f"choose one of {', '.join(Architecture)}")
 
     regions: dict[str, Region] = {}
     rmap = c.mapping(k("regions"), raw.get(k("regions")), "'<cloud>/<region>' to {cidr: ...}")
@@ -491,7 +491,7 @@ def validate(raw: Mapping[str, Any], stack: str) -> Config:
         raise ConfigError(stack, c.problems)
     cfg = Config(
         stack=stack,
-        architecture=arch,
+        architecture=Architecture(arch),
         hub=hub,
         regions=dict(sorted(regions.items())),
         events=dict(sorted(events.items())),

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from html import escape
 
-from infra import geo, network
+from infra import geo
+from infra.kinds import LinkKind
 from infra.plan import Plan
 
 BOX_W, BOX_H, GAP, MARGIN, HEAD = 300, 96, 36, 40, 90
 COLUMNS = {geo.AWS: ("AWS", "#ff9900", "#fff7ea"), geo.GCP: ("Google Cloud", "#4285f4", "#eef4fe")}
 LINK_STYLE = {
-    network.VPC_PEERING: ("#6b7280", "6 4"),
-    network.SHARED_VPC: ("#9ca3af", "2 4"),
-    network.HA_VPN: ("#7c3aed", "10 5"),
+    LinkKind.VPC_PEERING: ("#6b7280", "6 4"),
+    LinkKind.SHARED_VPC: ("#9ca3af", "2 4"),
+    LinkKind.HA_VPN: ("#7c3aed", "10 5"),
 }
 
 

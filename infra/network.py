@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 from infra import geo
+from infra.kinds import LinkKind
 
 AZ_COUNT = 3
 KAFKA_PORTS = {
@@ -12,10 +13,6 @@ KAFKA_PORTS = {
     geo.AWS: (9094, 9096, 9098),
     geo.GCP: (9092,),
 }
-
-VPC_PEERING = "vpc-peering"
-SHARED_VPC = "shared-vpc"
-HA_VPN = "ha-vpn"
 
 
 def quarters(cidr: ipaddress.IPv4Network) -> list[ipaddress.IPv4Network]:
@@ -32,12 +29,12 @@ def reserved_subnet(cidr: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
     return quarters(cidr)[AZ_COUNT]
 
 
-def link_kind(a_cloud: str, b_cloud: str) -> str:
+def link_kind(a_cloud: str, b_cloud: str) -> LinkKind:
     """How two regions reach each other privately.
 
     Two GCP regions share the stack's one global VPC; two AWS regions peer
     their VPCs; AWS and GCP meet over HA VPN (four tunnels, BGP).
     """
     if a_cloud == b_cloud:
-        return SHARED_VPC if a_cloud == geo.GCP else VPC_PEERING
-    return HA_VPN
+        return LinkKind.SHARED_VPC if a_cloud == geo.GCP else LinkKind.VPC_PEERING
+    return LinkKind.HA_VPN

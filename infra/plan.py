@@ -12,24 +12,18 @@ from typing import Any, Mapping
 
 from infra import geo
 from infra.config import Config, Region, TopicSettings
-
-HUB = "hub"
-LOCAL = "local"
+from infra.kinds import Architecture, ClusterRole, LinkKind, MirrorMechanism
 
 # Header routing: every message names its destination in these two headers.
 HEADER_CLOUD = "route-cloud"
 HEADER_REGION = "route-region"
-
-MSK_REPLICATOR = "msk-replicator"
-MM2_GCP_CONNECT = "mm2-managed-kafka-connect"
-MM2_MSK_CONNECT = "mm2-msk-connect"
 
 
 @dataclass(frozen=True)
 class Cluster:
     key: str
     region: Region
-    role: str
+    role: ClusterRole
     name: str
 
 
@@ -50,7 +44,7 @@ class MirrorFlow:
     source: str
     target: str
     topics: tuple[str, ...]
-    mechanism: str
+    mechanism: MirrorMechanism
 
 
 @dataclass(frozen=True)
@@ -58,7 +52,7 @@ class Link:
     key: str
     hub: str
     spoke: str
-    kind: str
+    kind: LinkKind
 
 
 @dataclass(frozen=True)
@@ -105,7 +99,7 @@ class Plan:
     routing: Mapping[str, RoutingContract]
 
     @property
-    def architecture(self) -> str:
+    def architecture(self) -> Architecture:
         return self.config.architecture
 
     @property
@@ -113,8 +107,8 @@ class Plan:
         return self.clusters[self.config.hub.key]
 
 
-def mirror_mechanism(source: Region, target: Region) -> str:
+def mirror_mechanism(source: Region, target: Region) -> MirrorMechanism:
     """The managed service that runs a flow, chosen by the two clouds."""
     if target.cloud == geo.GCP:
-        return MM2_GCP_CONNECT
-    return MSK_REPLICATOR if source.cloud == geo.AWS else MM2_MSK_CONNECT
+        return MirrorMechanism.MM2_GCP_CONNECT
+    return MirrorMechanism.MSK_REPLICATOR if source.cloud == geo.AWS else MirrorMechanism.MM2_MSK_CONNECT

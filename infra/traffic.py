@@ -21,7 +21,8 @@ from typing import Mapping
 
 import yaml
 
-from infra import geo, network
+from infra import geo
+from infra.kinds import LinkKind
 from infra.config import Config, ConfigError, Problem
 from infra.plan import Plan
 
@@ -203,6 +204,6 @@ def monthly_cost(plan: Plan, f: Flows, prices: Mapping[str, float]) -> Cost:
             clusters += HOURS_PER_MONTH * (mk.vcpu_count * prices["gcp.vcpuHour"] + mk.memory_gib * prices["gcp.memoryGibHour"])
     mirrors = sum(HOURS_PER_MONTH * prices[f"{plan.clusters[m.target].region.cloud}.mirrorHour"]
                   for m in plan.mirrors.values())
-    vpn_links = sum(1 for link in plan.links.values() if link.kind == network.HA_VPN)
+    vpn_links = sum(1 for link in plan.links.values() if link.kind == LinkKind.HA_VPN)
     links = vpn_links * HOURS_PER_MONTH * (2 * prices["aws.vpnConnectionHour"] + 4 * prices["gcp.vpnTunnelHour"])
     return Cost(transfer, clusters, mirrors, links)

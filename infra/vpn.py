@@ -17,8 +17,9 @@ import hashlib
 import ipaddress
 from dataclasses import dataclass
 
-from infra import geo, network
+from infra import geo
 from infra.config import Region
+from infra.kinds import LinkKind
 from infra.plan import Link, Plan
 
 TUNNELS = 4
@@ -106,7 +107,7 @@ def problems(plan: Plan) -> list[str]:
     out = []
     seen: dict[tuple[str, ipaddress.IPv4Network], str] = {}
     for link in plan.links.values():
-        if link.kind != network.HA_VPN:
+        if link.kind != LinkKind.HA_VPN:
             continue
         key = (link.hub, inside_block(link.spoke))
         if key in seen:

@@ -5,6 +5,7 @@ import yaml
 
 from infra import architectures, config, stackfile
 from infra.config import ConfigError, k, validate
+from infra.kinds import Architecture
 
 
 def problems_of(raw, stack="t"):
@@ -34,8 +35,15 @@ def test_defaults_fill_in_what_the_stack_leaves_out(prod_raw):
     assert cfg.events["delete_account"].topic.retention_ms == 2592000000
 
 
-def test_architecture_names_match_the_plan_functions():
-    assert set(config.ARCHITECTURES) == set(architectures.ARCHITECTURES)
+def test_every_architecture_has_a_planner_and_a_component():
+    from infra.components.architecture import COMPONENTS
+
+    assert set(architectures.PLANNERS) == set(COMPONENTS) == set(Architecture)
+    assert [c.type_token() for c in COMPONENTS.values()] == [
+        "multicloud-kafka:architecture:HeaderRouting",
+        "multicloud-kafka:architecture:TopicPerRegion",
+        "multicloud-kafka:architecture:RegionalClusters",
+    ]
 
 
 # Each case: a change to a valid config, the key the error must name, and a

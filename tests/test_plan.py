@@ -6,17 +6,18 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from infra import geo, naming, network, stackfile
+from infra import geo, naming, stackfile
 from infra.architectures import build_plan
-from infra.config import ARCHITECTURES, ConfigError, k, validate
-from infra.plan import HUB, LOCAL
+from infra.config import ConfigError, k, validate
+from infra.kinds import Architecture
+from infra.kinds import ClusterRole, LinkKind
 
 REGION_KEYS = sorted(f"{c}/{r}" for c in geo.CLOUDS for r in geo.REGIONS[c])
 EVENT = st.from_regex(r"[a-z][a-z0-9_]{0,20}", fullmatch=True)
 
 
 @st.composite
-def raw_configs(draw, architecture=st.sampled_from(ARCHITECTURES)):
+def raw_configs(draw, architecture=st.sampled_from(list(Architecture))):
     regions = draw(st.lists(st.sampled_from(REGION_KEYS), min_size=1, max_size=7, unique=True))
     # Disjoint /16s inside 10.0.0.0/8, in a random order.
     seconds = draw(st.permutations(range(256)))
@@ -83,7 +84,7 @@ def test_topic_and_cluster_counts_per_architecture(raw):
     cfg = plan.config
     n_regions, n_events = len(cfg.regions), len(cfg.events)
     hub_topics = plan.topics[cfg.hub.key]
-    assert plan.hub.role == HUB
+    assert plan.hub.role == ClusterRole.HUB
     if plan.architecture == "header-routing":
         assert len(hub_topics) == n_events
         assert all(t.destination is None for t in hub_topics.values())
@@ -91,7 +92,7 @@ def test_topic_and_cluster_counts_per_architecture(raw):
         assert len(hub_topics) == n_events * n_regions
     if plan.architecture == "regional-clusters":
         assert set(plan.clusters) == set(cfg.regions)
-        assert all(c.role == LOCAL for key, c in plan.clusters.items() if key != cfg.hub.key)
+        assert all(c.role == ClusterRole.LOCAL for key, c in plan.clusters.items() if key != cfg.hub.key)
         targets = [f.target for f in plan.mirrors.values()]
         assert sorted(targets) == sorted(set(cfg.regions) - {cfg.hub.key})
         for flow in plan.mirrors.values():
@@ -123,8 +124,8 @@ def test_hub_and_spoke_links(raw):
     for link in plan.links.values():
         assert link.hub == cfg.hub.key
         a, b = cfg.regions[link.hub], cfg.regions[link.spoke]
-        expected = network.HA_VPN if a.cloud != b.cloud else (
-            network.SHARED_VPC if a.cloud == geo.GCP else network.VPC_PEERING)
+        expected = LinkKind.HA_VPN if a.cloud != b.cloud else (
+            LinkKind.SHARED_VPC if a.cloud == geo.GCP else LinkKind.VPC_PEERING)
         assert link.kind == expected
 
 

@@ -11,7 +11,7 @@ import pytest
 from infra import geo, stackfile
 from infra.architectures import build_plan
 from infra.components import mocks
-from infra.components.architecture import ARCHITECTURES
+from infra.components.architecture import COMPONENTS
 from infra.components.base import RealizationError
 from infra.config import validate
 
@@ -59,7 +59,7 @@ def plan_of(config: dict, stack: str = "test"):
     return build_plan(validate(stackfile.decode(config), stack))
 
 
-@pytest.fixture(scope="module", params=list(ARCHITECTURES))
+@pytest.fixture(scope="module", params=list(COMPONENTS))
 def realized(request):
     config = aws_stack(request.param)
     registrations, outputs, refused = run_main(config)
@@ -112,7 +112,7 @@ def test_every_resource_descends_from_the_architecture_component(realized):
     plan, regs, _ = realized
     by_urn = {r.urn: r for r in regs}
     (root,) = [r for r in regs if r.type.startswith("multicloud-kafka:architecture:")]
-    assert root.type == ARCHITECTURES[plan.architecture].type_token()
+    assert root.type == COMPONENTS[plan.architecture].type_token()
     for r in regs:
         if r is root:
             continue

@@ -7,7 +7,8 @@ import pytest
 
 from infra import cli, diagram, stackfile, traffic
 from infra.architectures import build_plan
-from infra.config import ARCHITECTURES, ConfigError
+from infra.config import ConfigError
+from infra.kinds import Architecture
 
 LOAD = traffic.Traffic(messages_per_second=100, payload_bytes=1000, record_overhead_bytes=0)
 
@@ -16,7 +17,7 @@ def plan_as(stack, arch):
     return build_plan(dataclasses.replace(stackfile.load(stack), architecture=arch))
 
 
-@pytest.mark.parametrize("arch", ARCHITECTURES)
+@pytest.mark.parametrize("arch", list(Architecture))
 def test_every_byte_produced_is_delivered_once(arch):
     plan = plan_as("prod", arch)
     f = traffic.flows(plan, LOAD)
@@ -54,7 +55,7 @@ def test_regional_clusters_add_replication_in_the_local_clusters():
         pytest.approx(produced * 0.75 * 2)
 
 
-@pytest.mark.parametrize("arch", ARCHITECTURES)
+@pytest.mark.parametrize("arch", list(Architecture))
 def test_each_mirror_flow_copies_exactly_what_its_target_region_receives(arch):
     plan = plan_as("prod", arch)
     f = traffic.flows(plan, LOAD)
@@ -91,7 +92,7 @@ def test_unknown_or_bad_price_is_a_clear_error(tmp_path):
     assert "aws.crossCloudPerGB" in str(e.value) and "must be a number" in str(e.value)
 
 
-@pytest.mark.parametrize("arch", ARCHITECTURES)
+@pytest.mark.parametrize("arch", list(Architecture))
 def test_diagram_draws_every_region_flow_and_link(arch):
     plan = plan_as("prod", arch)
     root = ET.fromstring(diagram.svg(plan))
@@ -108,7 +109,7 @@ def test_compare_command_prints_the_three_architectures(capsys):
     assert cli.main(["compare", "prod", "--rate", "500"]) == 0
     out = capsys.readouterr().out
     assert "regional-clusters *" in out
-    for arch in ARCHITECTURES:
+    for arch in list(Architecture):
         assert arch in out
 
 

@@ -1,6 +1,6 @@
 """The three architectures as Pulumi components over one realization path.
 
-`ARCHITECTURES` maps the stack's `architecture` key to its component. The
+`COMPONENTS` maps the stack's `architecture` to its component. The
 components differ in their type token only: each realizes the plan it is
 given through `realize.realize`, so what gets built is what the plan says.
 """
@@ -15,12 +15,14 @@ import pulumi
 from infra.components import realize
 from infra.components.base import Realizers
 from infra.components.registry import REALIZERS
+from infra.architectures import PLANNERS
+from infra.kinds import Architecture
 from infra.plan import Plan
 
 TYPE_PREFIX = "multicloud-kafka:architecture"
 
 
-class Architecture(pulumi.ComponentResource):
+class ArchitectureComponent(pulumi.ComponentResource):
     """Realizes a Plan; its outputs are the stack's outputs.
 
     Each architecture aliases the other two types, so switching the stack's
@@ -29,7 +31,7 @@ class Architecture(pulumi.ComponentResource):
     replacing them.
     """
 
-    KIND = ""
+    KIND: Architecture
 
     def __init__(
         self,
@@ -39,7 +41,7 @@ class Architecture(pulumi.ComponentResource):
         realizers: Realizers = REALIZERS,
     ):
         realize.check(plan, realizers)
-        others = [pulumi.Alias(type_=c.type_token()) for c in ARCHITECTURES.values() if c is not type(self)]
+        others = [pulumi.Alias(type_=c.type_token()) for c in COMPONENTS.values() if c is not type(self)]
         super().__init__(
             self.type_token(), name, None, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=others))
         )
@@ -73,29 +75,21 @@ class Architecture(pulumi.ComponentResource):
         return f"{TYPE_PREFIX}:{cls.__name__}"
 
 
-class HeaderRouting(Architecture):
-    """One hub cluster, one topic per event; consumers filter on headers."""
-
-    KIND = "header-routing"
-
-
-class TopicPerRegion(Architecture):
-    """One hub cluster, one topic per event and destination region."""
-
-    KIND = "topic-per-region"
+def _class_name(kind: Architecture) -> str:
+    """header-routing -> HeaderRouting: the class name, and so the type token."""
+    return "".join(word.capitalize() for word in kind.value.split("-"))
 
 
-class RegionalClusters(Architecture):
-    """The hub plus a cluster per region, fed by one mirror flow each."""
-
-    KIND = "regional-clusters"
-
-
-ARCHITECTURES: dict[str, type[Architecture]] = {
-    c.KIND: c for c in (HeaderRouting, TopicPerRegion, RegionalClusters)
+# One component class per member of `Architecture`, derived from the enum so
+# that the config, the planners and the components cannot disagree. The class
+# names are part of every URN: they must stay HeaderRouting, TopicPerRegion and
+# RegionalClusters.
+COMPONENTS: dict[Architecture, type[ArchitectureComponent]] = {
+    kind: type(_class_name(kind), (ArchitectureComponent,), {"KIND": kind, "__doc__": PLANNERS[kind].__doc__})
+    for kind in Architecture
 }
 
 
-def component_for(plan: Plan) -> type[Architecture]:
+def component_for(plan: Plan) -> type[ArchitectureComponent]:
     """The component class of the plan's architecture."""
-    return ARCHITECTURES[plan.architecture]
+    return COMPONENTS[plan.architecture]

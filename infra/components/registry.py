@@ -8,7 +8,7 @@ resource is registered.
 
 from __future__ import annotations
 
-from infra import geo, network, plan, vpn
+from infra import geo, vpn
 from infra.components.aws import msk, msk_connect, peering, replicator, topics
 from infra.components.aws import network as aws_network
 from infra.components.aws import provider as aws_provider
@@ -19,6 +19,7 @@ from infra.components.gcp import managed_kafka
 from infra.components.gcp import network as gcp_network
 from infra.components.gcp import provider as gcp_provider
 from infra.components.gcp import topics as gcp_topics
+from infra.kinds import LinkKind, MirrorMechanism
 
 REALIZERS = Realizers(
     # cloud -> (ctx, region) -> provider
@@ -31,15 +32,15 @@ REALIZERS = Realizers(
     topics={geo.AWS: topics.realize_topics, geo.GCP: gcp_topics.realize_topics},
     # link kind -> (ctx, link, hub network, spoke network) -> resource
     links={
-        network.VPC_PEERING: peering.realize_peering,
-        network.SHARED_VPC: gcp_network.realize_shared_vpc,
-        network.HA_VPN: crosscloud_link.realize_link,
+        LinkKind.VPC_PEERING: peering.realize_peering,
+        LinkKind.SHARED_VPC: gcp_network.realize_shared_vpc,
+        LinkKind.HA_VPN: crosscloud_link.realize_link,
     },
     # mechanism -> (ctx, flow, source Site, target Site) -> resource
     mirrors={
-        plan.MSK_REPLICATOR: replicator.realize_replication,
-        plan.MM2_GCP_CONNECT: gcp_connect.realize_mirror,
-        plan.MM2_MSK_CONNECT: msk_connect.realize_mirror,
+        MirrorMechanism.MSK_REPLICATOR: replicator.realize_replication,
+        MirrorMechanism.MM2_GCP_CONNECT: gcp_connect.realize_mirror,
+        MirrorMechanism.MM2_MSK_CONNECT: msk_connect.realize_mirror,
     },
     # cloud -> plan -> problems, checked before anything is registered
     checks={geo.AWS: msk.problems, geo.GCP: vpn.problems},

@@ -5,9 +5,10 @@ import dataclasses
 import pulumi
 import pytest
 
-from infra import network, plan as p
+
+from infra.kinds import LinkKind, MirrorMechanism
 from infra.components import access, realize
-from infra.components.architecture import ARCHITECTURES, component_for
+from infra.components.architecture import COMPONENTS, component_for
 from infra.components.base import RealizationError, Site
 from infra.components.registry import REALIZERS
 
@@ -27,13 +28,13 @@ def mixed(architecture):
 
 def without_gcp(r):
     """The registries with every GCP entry (and the cross-cloud link and flows) taken out."""
-    drop = {"gcp", network.HA_VPN, network.SHARED_VPC, p.MM2_GCP_CONNECT, p.MM2_MSK_CONNECT}
+    drop = {"gcp", LinkKind.HA_VPN, LinkKind.SHARED_VPC, MirrorMechanism.MM2_GCP_CONNECT, MirrorMechanism.MM2_MSK_CONNECT}
     return dataclasses.replace(
         r, **{f.name: {k: v for k, v in getattr(r, f.name).items() if k not in drop} for f in dataclasses.fields(r)}
     )
 
 
-@pytest.mark.parametrize("architecture", list(ARCHITECTURES))
+@pytest.mark.parametrize("architecture", list(COMPONENTS))
 def test_a_plan_with_unregistered_items_is_refused_whole_before_any_registration(run, architecture):
     plan = mixed(architecture)
     caught = {}
@@ -128,8 +129,8 @@ def test_a_second_cloud_plugs_in_through_the_registries_alone(run):
         networks={**REALIZERS.networks, "gcp": fake.networks},
         clusters={**REALIZERS.clusters, "gcp": fake.cluster},
         topics={**REALIZERS.topics, "gcp": fake.topics},
-        links={**REALIZERS.links, network.HA_VPN: fake.link},
-        mirrors={**REALIZERS.mirrors, p.MM2_GCP_CONNECT: fake.mirror},
+        links={**REALIZERS.links, LinkKind.HA_VPN: fake.link},
+        mirrors={**REALIZERS.mirrors, MirrorMechanism.MM2_GCP_CONNECT: fake.mirror},
     )
     plan = mixed("regional-clusters")
 

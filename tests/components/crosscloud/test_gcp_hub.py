@@ -12,7 +12,7 @@ from infra.components.crosscloud.dns import managed_kafka_domain
 from infra.components.gcp import mocks as gcp_mocks
 from infra.components.gcp.managed_kafka import account_id
 from infra.components.mocks import unsecret
-from infra.plan import MM2_GCP_CONNECT, MM2_MSK_CONNECT
+from infra.kinds import MirrorMechanism
 from tests.components.gcp.gcp_support import GCP_HUB, PROJECT, make_plan, secret
 
 CONNECTOR = "aws:mskconnect/connector:Connector"
@@ -25,7 +25,7 @@ class DnsQuery:
         self.args = {"region": region}
 PLAN = make_plan("regional-clusters", GCP_HUB, hub="gcp/europe-west1")
 HUB = PLAN.hub
-INTO_AWS = [f for f in PLAN.mirrors.values() if f.mechanism == MM2_MSK_CONNECT]
+INTO_AWS = [f for f in PLAN.mirrors.values() if f.mechanism == MirrorMechanism.MM2_MSK_CONNECT]
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def connectors_of(reg, flow):
 
 
 def test_the_plan_has_flows_of_both_mechanisms():
-    assert {f.mechanism for f in PLAN.mirrors.values()} == {MM2_MSK_CONNECT, MM2_GCP_CONNECT}
+    assert {f.mechanism for f in PLAN.mirrors.values()} == {MirrorMechanism.MM2_MSK_CONNECT, MirrorMechanism.MM2_GCP_CONNECT}
     assert len(INTO_AWS) == 2
 
 
@@ -141,7 +141,7 @@ def test_aws_spokes_resolve_the_hubs_managed_kafka_names_through_cloud_dns(reg):
 
 
 def test_the_gcp_spoke_is_fed_from_the_hub_over_the_shared_vpc(reg):
-    (flow,) = [f for f in PLAN.mirrors.values() if f.mechanism == MM2_GCP_CONNECT]
+    (flow,) = [f for f in PLAN.mirrors.values() if f.mechanism == MirrorMechanism.MM2_GCP_CONNECT]
     (connect,) = reg.of_type("gcp:managedkafka/connectCluster:ConnectCluster")
     (net,) = connect.inputs["gcpConfig"]["accessConfig"]["networkConfigs"]
     # The hub's private domain is made visible to the spoke's workers.

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from infra import geo, mirrormaker, network, stackfile
+from infra import geo, mirrormaker, stackfile
 from infra.architectures import build_plan
 from infra.components import mocks
 from infra.config import validate
-from infra.plan import MM2_GCP_CONNECT, MM2_MSK_CONNECT, MSK_REPLICATOR
+from infra.kinds import LinkKind, MirrorMechanism
 
 MAIN = str(Path(__file__).resolve().parents[3] / "__main__.py")
 STACKS = ("dev", "staging", "prod")
@@ -97,15 +97,15 @@ def test_topics_on_the_right_cluster(realized):
 def test_each_flow_is_mirrored_by_its_mechanism_with_exactly_its_topics(realized):
     plan, regs, _ = realized
     by_mechanism = Counter(f.mechanism for f in plan.mirrors.values())
-    assert len(of_type(regs, "aws:msk/replicator:Replicator")) == by_mechanism[MSK_REPLICATOR]
-    assert len(of_type(regs, "gcp:managedkafka/connectCluster:ConnectCluster")) == by_mechanism[MM2_GCP_CONNECT]
-    assert len(of_type(regs, "multicloud-kafka:aws:MskConnectMirror")) == by_mechanism[MM2_MSK_CONNECT]
+    assert len(of_type(regs, "aws:msk/replicator:Replicator")) == by_mechanism[MirrorMechanism.MSK_REPLICATOR]
+    assert len(of_type(regs, "gcp:managedkafka/connectCluster:ConnectCluster")) == by_mechanism[MirrorMechanism.MM2_GCP_CONNECT]
+    assert len(of_type(regs, "multicloud-kafka:aws:MskConnectMirror")) == by_mechanism[MirrorMechanism.MM2_MSK_CONNECT]
     connectors = {
         c.inputs["connectorId"]: mocks.unsecret(c.inputs["configs"])[0]
         for c in of_type(regs, "gcp:managedkafka/connector:Connector")
     }
     for flow in plan.mirrors.values():
-        if flow.mechanism != MM2_GCP_CONNECT:
+        if flow.mechanism != MirrorMechanism.MM2_GCP_CONNECT:
             continue
         target = plan.clusters[flow.target]
         (connect,) = [
@@ -115,20 +115,20 @@ def test_each_flow_is_mirrored_by_its_mechanism_with_exactly_its_topics(realized
         assert connect.inputs["location"] == target.region.name
         for name in mirrormaker.connector_names(flow).values():
             assert connectors[name]["topics"] == ",".join(flow.topics)
-    assert len(connectors) == 2 * by_mechanism[MM2_GCP_CONNECT]
+    assert len(connectors) == 2 * by_mechanism[MirrorMechanism.MM2_GCP_CONNECT]
 
 
 def test_one_cross_cloud_link_per_planned_ha_vpn_link_four_tunnels_each(realized):
     plan, regs, _ = realized
     kinds = Counter(link.kind for link in plan.links.values())
-    assert len(of_type(regs, "multicloud-kafka:crosscloud:HaVpnLink")) == kinds[network.HA_VPN]
-    assert len(of_type(regs, "gcp:compute/vPNTunnel:VPNTunnel")) == 4 * kinds[network.HA_VPN]
-    assert len(of_type(regs, "aws:ec2/vpnConnection:VpnConnection")) == 2 * kinds[network.HA_VPN]
-    assert len(of_type(regs, "aws:ec2/vpcPeeringConnection:VpcPeeringConnection")) == kinds[network.VPC_PEERING]
+    assert len(of_type(regs, "multicloud-kafka:crosscloud:HaVpnLink")) == kinds[LinkKind.HA_VPN]
+    assert len(of_type(regs, "gcp:compute/vPNTunnel:VPNTunnel")) == 4 * kinds[LinkKind.HA_VPN]
+    assert len(of_type(regs, "aws:ec2/vpnConnection:VpnConnection")) == 2 * kinds[LinkKind.HA_VPN]
+    assert len(of_type(regs, "aws:ec2/vpcPeeringConnection:VpcPeeringConnection")) == kinds[LinkKind.VPC_PEERING]
     # One VPN gateway per AWS VPC that has a cross-cloud link, shared by its links.
     aws_ends = {
         plan.config.regions[k].key
-        for link in plan.links.values() if link.kind == network.HA_VPN
+        for link in plan.links.values() if link.kind == LinkKind.HA_VPN
         for k in (link.hub, link.spoke) if plan.config.regions[k].cloud == geo.AWS
     }
     assert len(of_type(regs, "aws:ec2/vpnGateway:VpnGateway")) == len(aws_ends)

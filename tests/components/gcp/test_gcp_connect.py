@@ -11,7 +11,8 @@ from infra.components.crosscloud.endpoints import msk_scram
 from infra.components.gcp.connect import ManagedKafkaMirror, ManagedKafkaMirrorArgs, dns_domain
 from infra.components.gcp.managed_kafka import GCP_CLIENT
 from infra.components.mocks import unsecret
-from infra.plan import MM2_GCP_CONNECT, MirrorFlow
+from infra.kinds import MirrorMechanism
+from infra.plan import MirrorFlow
 
 from tests.components.gcp.gcp_support import make_plan, secret
 
@@ -22,7 +23,7 @@ FLOW = MirrorFlow(
     "aws/us-east-1",
     "gcp/europe-west1",
     ("CREATE_ACCOUNT_GCP_EUROPE_WEST1", "UPDATE_PROFILE_GCP_EUROPE_WEST1"),
-    MM2_GCP_CONNECT,
+    MirrorMechanism.MM2_GCP_CONNECT,
 )
 TARGET = "projects/p/locations/europe-west1/clusters/mck-gcp-europe-west1"
 SUBNET = "projects/p/regions/europe-west1/subnetworks/mck-gcp-europe-west1"
@@ -111,7 +112,7 @@ def test_dns_domain_of_a_managed_kafka_bootstrap(run):
 def test_in_a_plan_each_flow_into_gcp_reads_the_hub_with_its_regions_scram_login(run):
     plan = make_plan("regional-clusters")
     reg, _, _ = run(lambda: component_for(plan)("mck-test", plan))
-    flows = [f for f in plan.mirrors.values() if f.mechanism == MM2_GCP_CONNECT]
+    flows = [f for f in plan.mirrors.values() if f.mechanism == MirrorMechanism.MM2_GCP_CONNECT]
     connects = reg.of_type(CONNECT)
     assert len(connects) == len(flows) == 2
     # user -> the password MSK holds for that user in Secrets Manager.

@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Callable, Mapping
 
 from infra import naming, network
-from infra.config import Config, Region
+from infra.api.plan import plan_api
+from infra.config import Config
+from infra.geo import Region
 from infra.kinds import Architecture, ClusterRole
 from infra.plan import (
     HEADER_CLOUD,
@@ -76,7 +78,7 @@ def _per_region_routing(cfg: Config, consume_cluster: Callable[[Region], str]) -
 
 def _plan(cfg: Config, clusters: dict[str, Cluster], topics: Mapping[str, Mapping[str, Topic]],
           mirrors: dict[str, MirrorFlow], routing: dict[str, RoutingContract]) -> Plan:
-    return Plan(cfg, clusters, topics, mirrors, _links(cfg), routing)
+    return Plan(cfg, clusters, topics, mirrors, _links(cfg), routing, plan_api(cfg.api, cfg.regions))
 
 
 def router_headers(region: Region) -> dict[str, str]:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from infra import diagram, geo, plandiff, stackfile, traffic
 from infra.architectures import build_plan
-from infra.config import Config, ConfigError
+from infra.config import Config
+from infra.validation import ConfigError
 from infra.kinds import Architecture
 from infra.plan import Plan
 from infra.render import plan_text, table

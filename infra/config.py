@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from infra import geo, naming
+from infra.api import validate as api_validate
+from infra.api.settings import ApiSettings
+from infra.geo import Region
 from infra.kinds import Architecture
+from infra.network import PRIVATE_RANGES
+from infra.validation import NS, Checker, ConfigError, Problem, k, range_text
 
-NS = "multicloud-kafka"
 
-# RFC 1918: GCP Managed Kafka requires its subnet to be inside these.
-PRIVATE_RANGES = tuple(
-    ipaddress.ip_network(c) for c in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
-)
 # A region's CIDR is split in four: three AZ subnets and one reserved for
 # connectivity (VPN, API). /22 leaves /24 subnets, room for brokers and clients.
 MIN_REGION_PREFIX = 22
@@ -32,19 +32,6 @@ NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$")
 CLEANUP_POLICIES = ("delete", "compact", "compact,delete")
 MSK_SIZES = ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
 MSK_INSTANCE = re.compile(r"^kafka\.(t3\.small|m5\.(%s)|m7g\.(%s))$" % ("|".join(MSK_SIZES), "|".join(MSK_SIZES)))
-
-
-@dataclass(frozen=True)
-class Region:
-    """One region that runs services: `cloud/name`, with its network range."""
-
-    cloud: str
-    name: str
-    cidr: ipaddress.IPv4Network
-
-    @property
-    def key(self) -> str:
-        return f"{self.cloud}/{self.name}"
 
 
 @dataclass(frozen=True)
@@ -116,100 +103,11 @@ class Config:
     managed_kafka: ManagedKafkaSettings
     gcp_project: str | None
     vpn: VpnSettings = VpnSettings()
-    # Keys that later components read, validated where they are defined.
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    # The regional request/response API (`multicloud-kafka:api`); None: no API.
+    api: ApiSettings | None = None
 
 
-@dataclass(frozen=True)
-class Problem:
-    key: str
-    value: Any
-    fix: str
-
-    def __str__(self) -> str:
-        return f"{self.key} = {self.value!r}: {self.fix}"
-
-
-class ConfigError(ValueError):
-    """Every problem of a stack's config at once."""
-
-    def __init__(self, stack: str, problems: list[Problem]):
-        self.stack = stack
-        self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        noun = "problem" if len(problems) == 1 else "problems"
-        super().__init__(f"stack '{stack}': {len(problems)} config {noun}:\n{lines}")
-
-
-def k(name: str) -> str:
-    """The full config key of one of this project's settings."""
-    return f"{NS}:{name}"
-
-
-class _Checker:
-    """Collects problems instead of stopping at the first one."""
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def add(self, key: str, value: Any, fix: str) -> None:
-        self.problems.append(Problem(key, value, fix))
-
-    def integer(self, key: str, value: Any, lo: int, hi: int | None = None) -> int | None:
-        if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.add(key, value, f"must be a whole number{_range_text(lo, hi)}")
-            return None
-        if value < lo or (hi is not None and value > hi):
-            self.add(key, value, f"must be{_range_text(lo, hi)}")
-            return None
-        return value
-
-    def boolean(self, key: str, value: Any) -> bool | None:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return value.lower() == "true"
-        self.add(key, value, "must be true or false")
-        return None
-
-    def mapping(self, key: str, value: Any, what: str) -> Mapping[str, Any] | None:
-        if value is None:
-            return {}
-        if not isinstance(value, Mapping):
-            self.add(key, value, f"must be a map of {what}")
-            return None
-        return value
-
-    def fields(
-        self,
-        key: str,
-        value: Any,
-        spec: Mapping[str, tuple[str, Callable[[str, Any], Any]]],
-        what: str,
-    ) -> dict[str, Any] | None:
-        """Reads a map of camelCase fields into snake_case keyword arguments."""
-        m = self.mapping(key, value, what)
-        if m is None:
-            return None
-        out: dict[str, Any] = {}
-        for name, v in m.items():
-            if name not in spec:
-                self.add(f"{key}.{name}", v, f"is not a setting of {what}; known: {', '.join(spec)}")
-                continue
-            attr, read = spec[name]
-            parsed = read(f"{key}.{name}", v)
-            if parsed is not None:
-                out[attr] = parsed
-        return out
-
-
-def _range_text(lo: int, hi: int | None) -> str:
-    return f" from {lo} to {hi}" if hi is not None else f" of at least {lo}"
-
-
-def _topic_spec(c: _Checker) -> dict[str, tuple[str, Callable[[str, Any], Any]]]:
+def _topic_spec(c: Checker) -> dict[str, tuple[str, Callable[[str, Any], Any]]]:
     def cleanup(key: str, v: Any) -> str | None:
         if v not in CLEANUP_POLICIES:
             c.add(key, v, f"must be one of {', '.join(CLEANUP_POLICIES)}")
@@ -232,7 +130,7 @@ def _topic_spec(c: _Checker) -> dict[str, tuple[str, Callable[[str, Any], Any]]]
     }
 
 
-def _check_durability(c: _Checker, key: str, t: TopicSettings) -> None:
+def _check_durability(c: Checker, key: str, t: TopicSettings) -> None:
     if t.min_insync_replicas > t.replication_factor:
         c.add(
             f"{key}.minInsyncReplicas",
@@ -248,7 +146,7 @@ def _check_durability(c: _Checker, key: str, t: TopicSettings) -> None:
         )
 
 
-def _parse_region(c: _Checker, key: str, value: Any) -> Region | None:
+def _parse_region(c: Checker, key: str, value: Any) -> Region | None:
     rkey = f"{k('regions')}.{key}"
     cloud, sep, name = key.partition("/")
     ok = True
@@ -277,7 +175,7 @@ def _parse_region(c: _Checker, key: str, value: Any) -> Region | None:
     return Region(cloud, name, cidr)
 
 
-def _parse_cidr(c: _Checker, key: str, value: Any, cloud: str) -> ipaddress.IPv4Network | None:
+def _parse_cidr(c: Checker, key: str, value: Any, cloud: str) -> ipaddress.IPv4Network | None:
     try:
         net = ipaddress.ip_network(str(value), strict=False)
     except ValueError:
@@ -301,7 +199,7 @@ def _parse_cidr(c: _Checker, key: str, value: Any, cloud: str) -> ipaddress.IPv4
     return net
 
 
-def _check_overlaps(c: _Checker, regions: Mapping[str, Region]) -> None:
+def _check_overlaps(c: Checker, regions: Mapping[str, Region]) -> None:
     items = sorted(regions.items())
     for i, (ka, a) in enumerate(items):
         for kb, b in items[i + 1 :]:
@@ -314,7 +212,7 @@ def _check_overlaps(c: _Checker, regions: Mapping[str, Region]) -> None:
                 )
 
 
-def _parse_events(c: _Checker, value: Any, defaults: TopicSettings) -> dict[str, Event]:
+def _parse_events(c: Checker, value: Any, defaults: TopicSettings) -> dict[str, Event]:
     events: dict[str, Event] = {}
     m = c.mapping(k("events"), value, "event names to topic settings, for example {create_account: {partitions: 12}}")
     if m is None:
@@ -345,7 +243,7 @@ def _merge(defaults: Any, parsed: Mapping[str, Any]) -> Any:
     return type(defaults)(**{**defaults.__dict__, **parsed})
 
 
-def _parse_msk(c: _Checker, value: Any) -> MskSettings:
+def _parse_msk(c: Checker, value: Any) -> MskSettings:
     def instance(key: str, v: Any) -> str | None:
         if not isinstance(v, str) or not MSK_INSTANCE.match(v):
             c.add(key, v, "must be an MSK broker type such as kafka.m7g.large, kafka.m5.xlarge or kafka.t3.small")
@@ -369,7 +267,7 @@ def _parse_msk(c: _Checker, value: Any) -> MskSettings:
     return _merge(MskSettings(), parsed or {})
 
 
-def _parse_managed_kafka(c: _Checker, value: Any) -> ManagedKafkaSettings:
+def _parse_managed_kafka(c: Checker, value: Any) -> ManagedKafkaSettings:
     spec = {
         "vcpuCount": ("vcpu_count", lambda key, v: c.integer(key, v, 3, 1000)),
         "memoryGib": ("memory_gib", lambda key, v: c.integer(key, v, 3, 8000)),
@@ -391,7 +289,7 @@ def _parse_managed_kafka(c: _Checker, value: Any) -> ManagedKafkaSettings:
 PRIVATE_ASNS = ((64512, 65534), (4200000000, 4294967294))
 
 
-def _parse_vpn(c: _Checker, value: Any) -> VpnSettings:
+def _parse_vpn(c: Checker, value: Any) -> VpnSettings:
     def asn(key: str, v: Any) -> int | None:
         n = c.integer(key, v, 1, PRIVATE_ASNS[-1][1])
         if n is not None and not any(lo <= n <= hi for lo, hi in PRIVATE_ASNS):
@@ -414,32 +312,26 @@ def _parse_vpn(c: _Checker, value: Any) -> VpnSettings:
     return vpn
 
 
-def _parse_topic_defaults(c: _Checker, value: Any) -> TopicSettings:
+def _parse_topic_defaults(c: Checker, value: Any) -> TopicSettings:
     parsed = c.fields(k("topicDefaults"), value, _topic_spec(c), "topic defaults")
     topic = _merge(TopicSettings(), parsed or {})
     _check_durability(c, k("topicDefaults"), topic)
     return topic
 
 
-# Keys owned by this module; other modules register theirs in EXTRA_KEYS.
 KEYS = (
     "architecture", "hub", "regions", "events", "namePrefix", "protect",
-    "topicDefaults", "msk", "managedKafka", "vpn",
+    "topicDefaults", "msk", "managedKafka", "vpn", api_validate.KEY,
 )
-# name -> validator(checker_add, value) for keys that later components own.
-EXTRA_KEYS: dict[str, Callable[[Callable[[str, Any, str], None], Any], Any]] = {}
-# name -> check(config) -> problems, for keys that must agree with the rest of
-# the config (regions above all); run once everything else is valid.
-CROSS_CHECKS: dict[str, Callable[["Config"], list[Problem]]] = {}
 
 
 def validate(raw: Mapping[str, Any], stack: str) -> Config:
     """Validates a stack's config; raises ConfigError listing every problem."""
-    c = _Checker()
+    c = Checker()
     for full in raw:
         ns, _, name = full.partition(":")
-        if ns == NS and name not in KEYS and name not in EXTRA_KEYS:
-            known = ", ".join(KEYS + tuple(EXTRA_KEYS))
+        if ns == NS and name not in KEYS:
+            known = ", ".join(KEYS)
             c.add(full, raw[full], f"is not a {NS} setting; known: {known}")
 
     arch = raw.get(k("architecture"))
@@ -481,9 +373,7 @@ def validate(raw: Mapping[str, Any], stack: str) -> Config:
     if any(str(key).startswith(f"{geo.GCP}/") for key in rmap or {}) and not project:
         c.add("gcp:project", project, "is required when any region is in gcp: set it to the GCP project ID")
 
-    extra: dict[str, Any] = {}
-    for name, check in EXTRA_KEYS.items():
-        extra[name] = check(c.add, raw.get(k(name)))
+    api = api_validate.parse(c, raw.get(k(api_validate.KEY)))
 
     for key, value, fix in naming.topic_problems(list(regions.values()), list(events)):
         c.add(key, value, fix)
@@ -501,9 +391,11 @@ def validate(raw: Mapping[str, Any], stack: str) -> Config:
         managed_kafka=managed_kafka,
         gcp_project=project,
         vpn=vpn,
-        extra=extra,
+        api=api,
     )
-    crossed = [p for name, check in CROSS_CHECKS.items() if extra.get(name) is not None for p in check(cfg)]
-    if crossed:
-        raise ConfigError(stack, crossed)
+    # Checked once everything else is valid: they need the regions whole.
+    if api is not None:
+        api_validate.check_against_stack(c, api, cfg.regions, project)
+    if c.problems:
+        raise ConfigError(stack, c.problems)
     return cfg

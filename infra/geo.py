@@ -5,6 +5,11 @@ planning run with no credentials and no network. A region launched after this
 list was written is a one-line addition.
 """
 
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
 AWS = "aws"
 GCP = "gcp"
 CLOUDS = (AWS, GCP)
@@ -42,3 +47,65 @@ GCP_REGIONS = frozenset(
 )
 
 REGIONS = {AWS: AWS_REGIONS, GCP: GCP_REGIONS}
+
+# Route 53 latency routing measures latency to AWS regions only, so a GCP
+# entry point is entered under the AWS region nearest to it (by the cities
+# of the two data centres). Users in between are sent by that AWS region's
+# latency, an approximation that `latencyRegion` overrides per region.
+GCP_LATENCY_REGION = {
+    "us-central1": "us-east-2",            # Council Bluffs, Iowa -> Ohio
+    "us-east1": "us-east-1",               # South Carolina -> N. Virginia
+    "us-east4": "us-east-1",               # Ashburn -> N. Virginia
+    "us-east5": "us-east-2",               # Columbus -> Ohio
+    "us-south1": "us-east-2",              # Dallas -> Ohio
+    "us-west1": "us-west-2",               # Oregon -> Oregon
+    "us-west2": "us-west-1",               # Los Angeles -> N. California
+    "us-west3": "us-west-1",               # Salt Lake City -> N. California
+    "us-west4": "us-west-1",               # Las Vegas -> N. California
+    "northamerica-northeast1": "ca-central-1",  # Montréal
+    "northamerica-northeast2": "ca-central-1",  # Toronto -> Montréal
+    "northamerica-south1": "mx-central-1",      # Querétaro
+    "southamerica-east1": "sa-east-1",          # São Paulo
+    "southamerica-west1": "sa-east-1",          # Santiago -> São Paulo
+    "europe-central2": "eu-central-1",     # Warsaw -> Frankfurt
+    "europe-north1": "eu-north-1",         # Hamina -> Stockholm
+    "europe-north2": "eu-north-1",         # Stockholm
+    "europe-southwest1": "eu-south-2",     # Madrid -> Aragón
+    "europe-west1": "eu-west-3",           # St. Ghislain, Belgium -> Paris
+    "europe-west2": "eu-west-2",           # London
+    "europe-west3": "eu-central-1",        # Frankfurt
+    "europe-west4": "eu-central-1",        # Eemshaven -> Frankfurt
+    "europe-west6": "eu-central-2",        # Zurich
+    "europe-west8": "eu-south-1",          # Milan
+    "europe-west9": "eu-west-3",           # Paris
+    "europe-west10": "eu-central-1",       # Berlin -> Frankfurt
+    "europe-west12": "eu-south-1",         # Turin -> Milan
+    "me-central1": "me-south-1",           # Doha -> Bahrain
+    "me-central2": "me-south-1",           # Dammam -> Bahrain
+    "me-west1": "il-central-1",            # Tel Aviv
+    "africa-south1": "af-south-1",         # Johannesburg -> Cape Town
+    "asia-east1": "ap-east-2",             # Changhua -> Taipei
+    "asia-east2": "ap-east-1",             # Hong Kong
+    "asia-northeast1": "ap-northeast-1",   # Tokyo
+    "asia-northeast2": "ap-northeast-3",   # Osaka
+    "asia-northeast3": "ap-northeast-2",   # Seoul
+    "asia-south1": "ap-south-1",           # Mumbai
+    "asia-south2": "ap-south-1",           # Delhi -> Mumbai
+    "asia-southeast1": "ap-southeast-1",   # Singapore
+    "asia-southeast2": "ap-southeast-3",   # Jakarta
+    "australia-southeast1": "ap-southeast-2",  # Sydney
+    "australia-southeast2": "ap-southeast-4",  # Melbourne
+}
+
+
+@dataclass(frozen=True)
+class Region:
+    """One region that runs services: `cloud/name`, with its network range."""
+
+    cloud: str
+    name: str
+    cidr: ipaddress.IPv4Network
+
+    @property
+    def key(self) -> str:
+        return f"{self.cloud}/{self.name}"

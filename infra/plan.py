@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from infra import geo
-from infra.config import Config, Region, TopicSettings
+from infra.api.plan import ApiPlan
+from infra.config import Config, TopicSettings
+from infra.geo import Region
 from infra.kinds import Architecture, ClusterRole, LinkKind, MirrorMechanism
 
 # Header routing: every message names its destination in these two headers.
@@ -97,6 +99,8 @@ class Plan:
     mirrors: Mapping[str, MirrorFlow]
     links: Mapping[str, Link]
     routing: Mapping[str, RoutingContract]
+    # The regional request/response API's entry points; None: the stack has none.
+    api: ApiPlan | None = None
 
     @property
     def architecture(self) -> Architecture:

@@ -9,7 +9,8 @@ from typing import Any, Mapping
 
 import yaml
 
-from infra.config import Config, ConfigError, Problem, validate
+from infra.config import Config, validate
+from infra.validation import ConfigError, Problem
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ROOT / "stacks"

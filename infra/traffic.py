@@ -23,7 +23,8 @@ import yaml
 
 from infra import geo
 from infra.kinds import LinkKind
-from infra.config import Config, ConfigError, Problem
+from infra.config import Config
+from infra.validation import ConfigError, Problem
 from infra.plan import Plan
 
 SAME_REGION = "same-region"

@@ -18,7 +18,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from infra import geo
-from infra.config import Region
+from infra.geo import Region
 from infra.kinds import LinkKind
 from infra.plan import Link, Plan
 

@@ -6,8 +6,10 @@ import copy
 
 import pytest
 
-from infra import api, geo
-from infra.config import ConfigError, k, validate
+from infra import geo
+from infra.architectures import build_plan
+from infra.config import validate
+from infra.validation import ConfigError, k
 from infra.stackfile import decode
 from tests.components.api.examples import (
     AWS_REGIONS,
@@ -33,16 +35,16 @@ def cfg_of(regions: dict, api_value: dict | None):
 def problems_of(regions: dict, api_value: dict) -> list:
     """Every problem, from validation at the edge or from planning against the regions."""
     with pytest.raises(ConfigError) as e:
-        api.plan_api(cfg_of(regions, api_value))
+        build_plan(cfg_of(regions, api_value)).api
     return e.value.problems
 
 
 def test_no_api_key_means_no_api():
-    assert api.plan_api(cfg_of(AWS_REGIONS, None)) is None
+    assert build_plan(cfg_of(AWS_REGIONS, None)).api is None
 
 
 def test_plan_names_every_served_region_and_the_global_name():
-    plan = api.plan_api(cfg_of(MIXED_REGIONS, api_key(MIXED_BACKENDS)))
+    plan = build_plan(cfg_of(MIXED_REGIONS, api_key(MIXED_BACKENDS))).api
     assert plan.hostname == "api.example.com"
     assert set(plan.endpoints) == {"aws/us-east-1", "gcp/europe-west1"}
     assert plan.skipped == ("gcp/asia-southeast1",)
@@ -60,7 +62,7 @@ def test_plan_names_every_served_region_and_the_global_name():
 
 
 def test_routing_output_gains_api_for_served_regions_only():
-    plan = api.plan_api(cfg_of(MIXED_REGIONS, api_key(MIXED_BACKENDS)))
+    plan = build_plan(cfg_of(MIXED_REGIONS, api_key(MIXED_BACKENDS))).api
     regions = {key: {"routing": {"consume": {}}} for key in MIXED_REGIONS}
     out = plan.with_endpoints(regions)
     assert out["aws/us-east-1"]["api"]["url"] == "https://api-aws-us-east-1.example.com/"
@@ -69,8 +71,8 @@ def test_routing_output_gains_api_for_served_regions_only():
 
 
 def test_every_gcp_region_has_a_latency_region_in_aws():
-    assert set(api.GCP_LATENCY_REGION) == geo.GCP_REGIONS
-    assert set(api.GCP_LATENCY_REGION.values()) <= geo.AWS_REGIONS
+    assert set(geo.GCP_LATENCY_REGION) == geo.GCP_REGIONS
+    assert set(geo.GCP_LATENCY_REGION.values()) <= geo.AWS_REGIONS
 
 
 def test_a_planned_region_without_backend_is_refused_naming_the_fix():
@@ -206,7 +208,7 @@ def test_two_regions_measured_from_one_aws_region_are_refused():
     [p] = problems_of(regions, api_key(backends))
     assert p.key == k("api.backends.gcp/us-east4") and "latencyRegion" in p.fix
     backends["gcp/us-east4"]["latencyRegion"] = "us-east-2"
-    plan = api.plan_api(cfg_of(regions, api_key(backends)))
+    plan = build_plan(cfg_of(regions, api_key(backends))).api
     assert plan.endpoints["gcp/us-east4"].latency_region == "us-east-2"
 
 
@@ -227,7 +229,7 @@ def test_the_readme_example_plans_as_documented():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     section = readme.split("## Regional API (request/response)", 1)[1].split("\n## ", 1)[0]
     example = yaml.safe_load(re.search(r"```yaml\n(.*?)```", section, re.S).group(1))
-    plan = api.plan_api(cfg_of(MIXED_REGIONS, example["multicloud-kafka:api"]))
+    plan = build_plan(cfg_of(MIXED_REGIONS, example["multicloud-kafka:api"])).api
     assert plan.hostname == "api.example.com"
     assert {k: e.latency_region for k, e in plan.endpoints.items()} == {
         "aws/us-east-1": "us-east-1",

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from infra import api, stackfile
+from infra import stackfile
+from infra.architectures import build_plan
 from infra.components import mocks
 from infra.components.api.component import RegionalApi
 
@@ -25,11 +26,11 @@ def stack_file_config(stack: str) -> dict:
 def prod():
     def program():
         main = runpy.run_path(MAIN)
-        return {"api": main["regional_api"].outputs, "regions": main["regions"]}
+        return {"api": main["architecture"].api.outputs, "regions": main["architecture"].regions}
 
     monitor, _, outputs = mocks.run(program, stack_file_config("prod"), "prod")
     regs = monitor.registrations
-    return api.plan_api(stackfile.load("prod")), regs, {r.urn: r for r in regs}, outputs
+    return build_plan(stackfile.load("prod")).api, regs, {r.urn: r for r in regs}, outputs
 
 
 def of_type(regs, type_):

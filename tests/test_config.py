@@ -4,7 +4,8 @@ import pytest
 import yaml
 
 from infra import architectures, config, stackfile
-from infra.config import ConfigError, k, validate
+from infra.config import validate
+from infra.validation import ConfigError, k
 from infra.kinds import Architecture
 
 

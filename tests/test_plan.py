@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from infra import geo, naming, stackfile
 from infra.architectures import build_plan
-from infra.config import ConfigError, k, validate
+from infra.config import validate
+from infra.validation import ConfigError, k
 from infra.kinds import Architecture
 from infra.kinds import ClusterRole, LinkKind
 

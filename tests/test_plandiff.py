@@ -7,7 +7,8 @@ import pytest
 
 from infra import cli, plandiff, stackfile
 from infra.architectures import build_plan
-from infra.config import k, validate
+from infra.config import validate
+from infra.validation import k
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 
 from infra import cli, diagram, stackfile, traffic
 from infra.architectures import build_plan
-from infra.config import ConfigError
+from infra.validation import ConfigError
 from infra.kinds import Architecture
 
 LOAD = traffic.Traffic(messages_per_second=100, payload_bytes=1000, record_overhead_bytes=0)

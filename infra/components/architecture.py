@@ -13,6 +13,7 @@ from typing import Any
 import pulumi
 
 from infra.components import realize
+from infra.components.api.component import RegionalApi
 from infra.components.base import Realizers
 from infra.components.registry import REALIZERS
 from infra.architectures import PLANNERS
@@ -49,12 +50,22 @@ class ArchitectureComponent(pulumi.ComponentResource):
         self.realization = realize.realize(plan, self, realizers)
         sites = self.realization.sites
         self.hub_bootstrap: pulumi.Output[str] = sites[plan.hub.key].cluster.bootstrap(plan.hub.region.cloud)
-        self.regions: pulumi.Output[dict[str, Any]] = pulumi.Output.all(
+        regions: pulumi.Output[dict[str, Any]] = pulumi.Output.all(
             **{key: self._region(key, contract) for key, contract in plan.routing.items()}
         )
-        self.register_outputs(
-            {"architecture": plan.architecture, "hubBootstrap": self.hub_bootstrap, "regions": self.regions}
-        )
+        # The API reads the regional networks, and nothing of it depends on how
+        # Kafka is laid out, so its URNs survive an architecture switch too.
+        self.api: RegionalApi | None = None
+        if plan.api is not None:
+            self.api = RegionalApi(plan.config.name_prefix, plan.api, self.realization.networks, pulumi.ResourceOptions(parent=self))
+            regions = regions.apply(plan.api.with_endpoints)
+        self.regions = regions
+        outputs: dict[str, Any] = {
+            "architecture": plan.architecture, "hubBootstrap": self.hub_bootstrap, "regions": self.regions
+        }
+        if self.api is not None:
+            outputs["api"] = self.api.outputs
+        self.register_outputs(outputs)
 
     def _region(self, key: str, contract) -> pulumi.Output[dict[str, Any]]:
         """{bootstrap: {cluster key: address for this region's clients}, routing: contract as JSON}.

@@ -18,7 +18,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence
 import pulumi
 
 from infra import plan as p
-from infra.config import Region
+from infra.geo import Region
 
 
 class Network(Protocol):

@@ -7,7 +7,7 @@ import pulumi_aws as aws
 
 from infra import network
 from infra.components.aws.network import AwsNetwork, AwsNetworkArgs
-from infra.config import Region
+from infra.geo import Region
 
 WEST = Region("aws", "us-west-2", ipaddress.ip_network("10.20.0.0/16"))
 CLIENTS = ["10.10.0.0/16", "10.20.0.0/16", "10.30.0.0/16"]

@@ -7,7 +7,7 @@ import pulumi_aws as aws
 
 from infra.components.aws.network import AwsNetwork, AwsNetworkArgs
 from infra.components.aws.peering import VpcPeering, VpcPeeringArgs
-from infra.config import Region
+from infra.geo import Region
 
 HUB = Region("aws", "us-east-1", ipaddress.ip_network("10.10.0.0/16"))
 SPOKE = Region("aws", "eu-west-1", ipaddress.ip_network("10.30.0.0/16"))

@@ -17,7 +17,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra.api import ApiPlan, AwsBackend, Endpoint
+from infra.api.plan import ApiPlan, Endpoint
+from infra.api.settings import AwsBackend
 from infra.components.api import dns
 
 TLS_POLICY = "TLS_1_2"

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import geo, naming
-from infra.api import ApiPlan
+from infra.api.plan import ApiPlan
 from infra.components.api import dns
 from infra.components.api.aws import AwsEntryPoint, AwsEntryPointArgs
 from infra.components.api.gcp import GcpEntryPoint, GcpEntryPointArgs

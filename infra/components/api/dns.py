@@ -14,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import naming
-from infra.api import ApiPlan, Endpoint
+from infra.api.plan import ApiPlan, Endpoint
 
 # Short TTLs on the names health checks steer, so a failed region drains fast.
 LATENCY_TTL = 60

@@ -19,7 +19,8 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.api import ApiPlan, Endpoint, GcpBackend
+from infra.api.plan import ApiPlan, Endpoint
+from infra.api.settings import GcpBackend
 from infra.components.api import dns
 
 # Where Google's health check probes come from.

@@ -10,7 +10,7 @@ import pulumi_aws as aws
 
 from infra import geo, naming, network
 from infra.components.base import Context
-from infra.config import Region
+from infra.geo import Region
 
 
 @dataclass(frozen=True)

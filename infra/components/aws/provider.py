@@ -7,7 +7,7 @@ import pulumi_aws as aws
 
 from infra import naming
 from infra.components.base import Context
-from infra.config import Region
+from infra.geo import Region
 
 
 def realize_provider(ctx: Context, region: Region) -> aws.Provider:

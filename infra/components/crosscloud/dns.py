@@ -20,7 +20,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 
-from infra.config import Region
+from infra.geo import Region
 
 DNS_PORT = 53
 

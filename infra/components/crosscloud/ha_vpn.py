@@ -20,7 +20,7 @@ import pulumi_random as random
 
 from infra import naming, vpn
 from infra.components.crosscloud.dns import GcpNameForwarding, GcpNameForwardingArgs
-from infra.config import Region
+from infra.geo import Region
 
 GCP_NAME_MAX = 63
 IPSEC = "ipsec.1"

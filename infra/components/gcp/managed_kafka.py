@@ -11,7 +11,8 @@ import pulumi_gcp as gcp
 from infra import naming
 from infra.components import access
 from infra.components.base import Context
-from infra.config import ManagedKafkaSettings, Region
+from infra.config import ManagedKafkaSettings
+from infra.geo import Region
 from infra.plan import Cluster
 
 GIB = 1024**3

@@ -12,7 +12,7 @@ from infra import geo, network
 from infra.components import access
 from infra.components.base import Context
 from infra.components.gcp import provider as gcp_provider
-from infra.config import Region
+from infra.geo import Region
 from infra.plan import Link, Plan
 
 

@@ -9,7 +9,7 @@ import pulumi_gcp as gcp
 
 from infra import naming
 from infra.components.base import Context
-from infra.config import Region
+from infra.geo import Region
 
 
 def _label(value: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from infra import api
 from infra.architectures import build_plan
 from infra.config import validate
 from infra.stackfile import decode
@@ -53,4 +52,5 @@ def raw(regions: dict, api_value: dict | None, architecture: str = "topic-per-re
 def plans(regions: dict, api_value: dict | None, architecture: str = "topic-per-region"):
     """(Plan, ApiPlan) of a stack, validated the way the program does it."""
     cfg = validate(decode(raw(regions, api_value, architecture)), "test")
-    return build_plan(cfg), api.plan_api(cfg)
+    plan = build_plan(cfg)
+    return plan, plan.api

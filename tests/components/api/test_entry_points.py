@@ -15,7 +15,7 @@ from infra.components.api import mocks as api_mocks
 from infra.components.api.component import RegionalApi
 from infra.components.architecture import component_for
 from infra.components.aws.network import AwsNetwork, AwsNetworkArgs
-from infra.config import Region
+from infra.geo import Region
 from tests.components.api.harness import run_program
 from tests.components.api.examples import (
     AWS_REGIONS,

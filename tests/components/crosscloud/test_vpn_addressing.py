@@ -5,7 +5,7 @@ import ipaddress
 import pytest
 
 from infra import geo, vpn
-from infra.config import ConfigError
+from infra.validation import ConfigError
 from tests.components.gcp.gcp_support import AWS_HUB, GCP_HUB, make_plan
 
 ALL_REGION_KEYS = [f"{c}/{r}" for c in geo.CLOUDS for r in sorted(geo.REGIONS[c])]

@@ -8,7 +8,8 @@ import pytest
 
 from infra.components.gcp.managed_kafka import GCP_CLIENT, GIB, ManagedKafkaCluster, ManagedKafkaClusterArgs, account_id
 from infra.components.gcp.topics import ManagedKafkaTopics, ManagedKafkaTopicsArgs
-from infra.config import ManagedKafkaSettings, Region
+from infra.config import ManagedKafkaSettings
+from infra.geo import Region
 
 from tests.components.gcp.gcp_support import make_plan
 

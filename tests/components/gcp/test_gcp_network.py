@@ -7,7 +7,7 @@ import pulumi_gcp as gcp
 import pytest
 
 from infra.components.gcp.network import GcpNetwork, GcpNetworkArgs, needs_inbound_dns
-from infra.config import Region
+from infra.geo import Region
 
 from tests.components.gcp.gcp_support import AWS_HUB, GCP_HUB, make_plan
 

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 from typing import Callable, Mapping
 
-from infra import naming, network
+from infra import access, naming, network, vpn
 from infra.api.plan import plan_api
 from infra.config import Config
 from infra.geo import Region
-from infra.kinds import Architecture, ClusterRole
+from infra.geo import Region
+from infra.kinds import Architecture, ClusterRole, LinkKind
 from infra.plan import (
     HEADER_CLOUD,
     HEADER_REGION,
     Cluster,
     Link,
     MirrorFlow,
+    NameForwarding,
     Plan,
+    Principal,
     Route,
     RoutingContract,
     Topic,
@@ -31,7 +34,7 @@ def _cluster(cfg: Config, region: Region, role: ClusterRole) -> Cluster:
     return Cluster(region.key, region, role, naming.resource_name(cfg.name_prefix, region))
 
 
-def _links(cfg: Config) -> dict[str, Link]:
+def _links(cfg: Config, clusters: Mapping[str, Cluster], principals: Mapping[str, Principal]) -> dict[str, Link]:
     """Hub and spoke: every other region has one private link to the hub."""
     hub = cfg.hub
     links = {}
@@ -39,8 +42,30 @@ def _links(cfg: Config) -> dict[str, Link]:
         if region.key == hub.key:
             continue
         key = f"{hub.key}<->{region.key}"
-        links[key] = Link(key, hub.key, region.key, network.link_kind(hub.cloud, region.cloud))
+        kind = network.link_kind(hub.cloud, region.cloud)
+        if kind != LinkKind.HA_VPN:
+            links[key] = Link(key, hub.key, region.key, kind)
+            continue
+        links[key] = Link(
+            key, hub.key, region.key, kind, vpn.tunnels(region.key), _name_forwarding(cfg, hub, region, clusters, principals)
+        )
     return links
+
+
+def _name_forwarding(
+    cfg: Config, a: Region, b: Region, clusters: Mapping[str, Cluster], principals: Mapping[str, Principal]
+) -> NameForwarding | None:
+    """Forwarding of the GCP end's Managed Kafka names, when the AWS end's principals need them."""
+    e = vpn.ends(a, b)
+    needed = any(
+        g.login == e.aws.key
+        for p in principals.values()
+        for cluster, g in p.grants.items()
+        if clusters[cluster].region.key == e.gcp.key
+    )
+    if not needed or cfg.gcp_project is None:
+        return None
+    return NameForwarding(e.aws.key, e.gcp.key, naming.managed_kafka_domain(cfg.gcp_project, e.gcp.name))
 
 
 def _region_topics(cfg: Config, region: Region) -> dict[str, Topic]:
@@ -78,7 +103,9 @@ def _per_region_routing(cfg: Config, consume_cluster: Callable[[Region], str]) -
 
 def _plan(cfg: Config, clusters: dict[str, Cluster], topics: Mapping[str, Mapping[str, Topic]],
           mirrors: dict[str, MirrorFlow], routing: dict[str, RoutingContract]) -> Plan:
-    return Plan(cfg, clusters, topics, mirrors, _links(cfg), routing, plan_api(cfg.api, cfg.regions))
+    principals = access.principals(cfg, {k: c.region for k, c in clusters.items()}, routing, mirrors)
+    links = _links(cfg, clusters, principals)
+    return Plan(cfg, clusters, topics, mirrors, links, routing, principals, plan_api(cfg.api, cfg.regions))
 
 
 def router_headers(region: Region) -> dict[str, str]:

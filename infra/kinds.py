@@ -39,3 +39,25 @@ class MirrorMechanism(StrEnum):
     MSK_REPLICATOR = "msk-replicator"
     MM2_GCP_CONNECT = "mm2-managed-kafka-connect"
     MM2_MSK_CONNECT = "mm2-msk-connect"
+
+
+class Auth(StrEnum):
+    """How a principal authenticates to one cluster."""
+
+    # In AWS, to MSK: the principal's IAM role (SASL/IAM, port 9098).
+    AWS_IAM = "aws-iam"
+    # From GCP, to MSK: a SASL/SCRAM-SHA-512 user (port 9096).
+    SCRAM = "scram"
+    # In GCP, to Managed Kafka: the workload's own service account (OAUTHBEARER).
+    GCP_IAM = "gcp-iam"
+    # From AWS, to Managed Kafka: a service account and its key (SASL/PLAIN).
+    GCP_KEY = "gcp-key"
+
+
+class PrincipalKind(StrEnum):
+    """Who a principal is."""
+
+    # The services of one region, as their routing contract lets them.
+    SERVICES = "services"
+    # One mirror flow (MSK Replicator or MirrorMaker 2), source to target.
+    MIRROR = "mirror"

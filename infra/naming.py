@@ -81,3 +81,8 @@ def topic_problems(regions: Iterable[_Region], events: Iterable[str]) -> Iterato
                 yield key, event, f"gives topic {name}, which event '{owner[name]}' also gives: rename one of them"
                 break
             owner[name] = event
+
+
+def managed_kafka_domain(project: str, gcp_region: str) -> str:
+    """The private DNS domain of a GCP region's Managed Kafka brokers."""
+    return f"{gcp_region}.managedkafka.{project}.cloud.goog"

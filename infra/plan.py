@@ -14,7 +14,8 @@ from infra import geo
 from infra.api.plan import ApiPlan
 from infra.config import Config, TopicSettings
 from infra.geo import Region
-from infra.kinds import Architecture, ClusterRole, LinkKind, MirrorMechanism
+from infra.vpn import LinkEnds, Tunnel, ends
+from infra.kinds import Architecture, Auth, ClusterRole, LinkKind, MirrorMechanism, PrincipalKind
 
 # Header routing: every message names its destination in these two headers.
 HEADER_CLOUD = "route-cloud"
@@ -50,11 +51,29 @@ class MirrorFlow:
 
 
 @dataclass(frozen=True)
+class NameForwarding:
+    """Resolvers in an AWS region ask Cloud DNS in a GCP region for `domain`.
+
+    Managed Kafka's broker names live in a private zone of the GCP VPC; AWS
+    clients of a cluster there resolve them over the link. MSK's names are
+    public DNS, so the other direction needs nothing.
+    """
+
+    aws_region: str
+    gcp_region: str
+    domain: str
+
+
+@dataclass(frozen=True)
 class Link:
     key: str
     hub: str
     spoke: str
     kind: LinkKind
+    # ha-vpn: the four tunnels with their inside addresses; empty otherwise.
+    tunnels: tuple[Tunnel, ...] = ()
+    # ha-vpn: set when the AWS end's principals reach a cluster at the GCP end.
+    name_forwarding: NameForwarding | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +110,31 @@ class RoutingContract:
 
 
 @dataclass(frozen=True)
+class Grant:
+    """What one principal may do on one cluster, and how it logs in there."""
+
+    cluster: str
+    auth: Auth
+    # The region whose login (SCRAM user, or service account with key) the
+    # principal uses; None when it uses its own cloud's identity.
+    login: str | None
+    produce: tuple[str, ...] = ()
+    consume: tuple[str, ...] = ()
+    # Consumer-group name prefixes the principal may join.
+    groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Principal:
+    key: str
+    kind: PrincipalKind
+    # The region the principal runs in.
+    home: str
+    # cluster key -> grant
+    grants: Mapping[str, Grant]
+
+
+@dataclass(frozen=True)
 class Plan:
     config: Config
     clusters: Mapping[str, Cluster]
@@ -99,6 +143,8 @@ class Plan:
     mirrors: Mapping[str, MirrorFlow]
     links: Mapping[str, Link]
     routing: Mapping[str, RoutingContract]
+    # principal key -> who connects to which cluster, how, to do what.
+    principals: Mapping[str, Principal]
     # The regional request/response API's entry points; None: the stack has none.
     api: ApiPlan | None = None
 
@@ -109,6 +155,26 @@ class Plan:
     @property
     def hub(self) -> Cluster:
         return self.clusters[self.config.hub.key]
+
+    @property
+    def gcp_inbound_dns(self) -> bool:
+        """Whether the GCP network must answer DNS queries arriving over a VPN."""
+        return any(link.name_forwarding is not None for link in self.links.values())
+
+    def ends(self, link: Link) -> LinkEnds:
+        """The AWS and the GCP region of a cross-cloud link."""
+        return ends(self.config.regions[link.hub], self.config.regions[link.spoke])
+
+    def path(self, a: str, b: str) -> tuple[str, ...]:
+        """Keys of the links between regions `a` and `b`: hub and spoke, each spoke's own link."""
+        hub = self.config.hub.key
+        return tuple(key for x in dict.fromkeys((a, b)) if x != hub and (key := f"{hub}<->{x}") in self.links)
+
+    def logins(self, cluster: str) -> tuple[str, ...]:
+        """Sorted keys of the foreign regions that need a login on `cluster`."""
+        return tuple(sorted({
+            g.login for p in self.principals.values() for k, g in p.grants.items() if k == cluster and g.login
+        }))
 
 
 def mirror_mechanism(source: Region, target: Region) -> MirrorMechanism:

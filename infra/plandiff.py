@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infra.plan import Plan
+from infra.plan import Grant, Plan
 
 ADD, REMOVE, CHANGE = "add", "remove", "change"
 
@@ -62,6 +62,58 @@ def diff(old: Plan, new: Plan) -> list[Change]:
             out.append(Change(REMOVE, kind, key, "", False))
         for key in sorted(set(b) - set(a)):
             out.append(Change(ADD, kind, key, "", False))
+    out.extend(_link_changes(old, new))
+    out.extend(_access_changes(old, new))
+    out.extend(_api_changes(old, new))
+    return out
+
+
+def _link_changes(old: Plan, new: Plan) -> list[Change]:
+    out = []
+    for key in sorted(set(old.links) & set(new.links)):
+        a, b = old.links[key], new.links[key]
+        if a.tunnels != b.tunnels:
+            out.append(Change(CHANGE, "link", key, "tunnel inside addresses change: the VPN connections are "
+                              "replaced and the link is down meanwhile", False))
+        if a.name_forwarding != b.name_forwarding:
+            detail = f"DNS forwarding {'on: ' + b.name_forwarding.domain if b.name_forwarding else 'off'}"
+            out.append(Change(CHANGE, "link", key, detail, False))
+    return out
+
+
+def _grants_text(grant: Grant) -> str:
+    return (f"{grant.auth}{' as ' + grant.login if grant.login else ''}: produce {len(grant.produce)}, "
+            f"consume {len(grant.consume)} topics")
+
+
+def _access_changes(old: Plan, new: Plan) -> list[Change]:
+    out = []
+    for key in sorted(set(old.principals) | set(new.principals)):
+        a = old.principals[key].grants if key in old.principals else {}
+        b = new.principals[key].grants if key in new.principals else {}
+        for cluster in sorted(set(a) | set(b)):
+            where = f"{key} on {cluster}"
+            if cluster not in b:
+                out.append(Change(REMOVE, "access", where, _grants_text(a[cluster]), False))
+            elif cluster not in a:
+                out.append(Change(ADD, "access", where, _grants_text(b[cluster]), False))
+            elif a[cluster] != b[cluster]:
+                out.append(Change(CHANGE, "access", where, f"{_grants_text(a[cluster])} -> {_grants_text(b[cluster])}",
+                                  False))
+    return out
+
+
+def _api_changes(old: Plan, new: Plan) -> list[Change]:
+    a = old.api.endpoints if old.api else {}
+    b = new.api.endpoints if new.api else {}
+    out = []
+    for key in sorted(set(a) | set(b)):
+        if key not in b:
+            out.append(Change(REMOVE, "api entry point", key, a[key].hostname, False))
+        elif key not in a:
+            out.append(Change(ADD, "api entry point", key, b[key].hostname, False))
+        elif a[key] != b[key]:
+            out.append(Change(CHANGE, "api entry point", key, f"{a[key].hostname} -> {b[key].hostname}", False))
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
+from infra.api.settings import AwsBackend, GcpBackend
 from infra.plan import Plan
 
 
@@ -57,8 +58,62 @@ def plan_text(plan: Plan) -> str:
         )
     )
     parts.append(
-        table("Network links", ["link", "kind"], [(l.key, l.kind) for l in plan.links.values()])
+        table(
+            "Network links",
+            ["link", "kind", "tunnels", "dns forwarding"],
+            [
+                (link.key, link.kind, len(link.tunnels) or "-",
+                 f"{link.name_forwarding.aws_region} -> {link.name_forwarding.domain}" if link.name_forwarding else "-")
+                for link in plan.links.values()
+            ],
+        )
     )
+    parts.append(
+        table(
+            "VPN tunnels",
+            ["link", "tunnel", "gcp interface", "aws connection", "aws tunnel", "inside cidr"],
+            [
+                (link.key, t.index, t.gcp_interface, t.aws_connection, t.aws_tunnel, t.inside_cidr)
+                for link in plan.links.values()
+                for t in link.tunnels
+            ],
+        )
+    )
+    parts.append(
+        table(
+            "DNS forwarding",
+            ["link", "resolvers in", "ask cloud dns in", "domain"],
+            [
+                (link.key, f.aws_region, f.gcp_region, f.domain)
+                for link in plan.links.values()
+                if (f := link.name_forwarding) is not None
+            ],
+        )
+    )
+    parts.append(
+        table(
+            "Principals: who may do what, where",
+            ["principal", "runs in", "cluster", "auth", "login", "produce", "consume", "groups"],
+            [
+                (p.key, p.home, g.cluster, g.auth, g.login or "-", _topics_text(plan, g.cluster, g.produce),
+                 _topics_text(plan, g.cluster, g.consume), " ".join(f"{x}*" for x in g.groups) or "-")
+                for p in plan.principals.values()
+                for g in p.grants.values()
+            ],
+        )
+    )
+    if plan.api is not None:
+        api = plan.api
+        parts.append(
+            table(
+                f"Regional API: {api.url} (zone {api.zone}, health {api.health_path})",
+                ["region", "hostname", "latency region", "backend"],
+                [
+                    (key, e.hostname, e.latency_region, _backend_text(e.backend))
+                    for key, e in api.endpoints.items()
+                ] + [(key, "-", "-", "skipped") for key in api.skipped],
+            )
+        )
     # Producers' routes are usually the same in every region: print each
     # distinct set once, naming the regions it applies to.
     groups: dict[str, tuple[list[str], object]] = {}
@@ -88,3 +143,18 @@ def plan_text(plan: Plan) -> str:
         )
     )
     return "\n\n".join(parts) + "\n"
+
+
+def _topics_text(plan: Plan, cluster: str, topics: tuple[str, ...]) -> str:
+    """A grant's topics, or "all N" when it covers every topic of the cluster."""
+    if not topics:
+        return "-"
+    if len(topics) > 1 and set(topics) == set(plan.topics.get(cluster, {})):
+        return f"all {len(topics)}"
+    return " ".join(topics)
+
+
+def _backend_text(backend: AwsBackend | GcpBackend) -> str:
+    if isinstance(backend, AwsBackend):
+        return f"{backend.integration_uri} port {backend.port}"
+    return f"{len(backend.network_endpoint_groups)} NEG(s) port {backend.port} {backend.protocol}"

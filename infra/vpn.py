@@ -3,7 +3,9 @@
 A link is GCP HA VPN (two interfaces) facing two AWS site-to-site VPN
 connections (two tunnels each): four tunnels, each with its own BGP session,
 which is Google's and AWS's 99.99% design. Every tunnel carries a /30 of
-169.254.0.0/16 inside it; AWS takes the first host address, GCP the second.
+169.254.0.0/16 inside it; AWS assigns the two ends' addresses within it (the first host
+its own, the second the customer gateway's), and the realization reads them
+from the VPN connection.
 
 The four /30s of a link are one /28 chosen from the link's spoke region key
 alone, so adding a region never moves the tunnels of another link. The
@@ -17,10 +19,15 @@ import hashlib
 import ipaddress
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 from infra import geo
 from infra.geo import Region
 from infra.kinds import LinkKind
-from infra.plan import Link, Plan
+
+if TYPE_CHECKING:
+    # The plan holds each link's tunnels, so it imports this module.
+    from infra.plan import Link, Plan
 
 TUNNELS = 4
 LINK_LOCAL = ipaddress.ip_network("169.254.0.0/16")
@@ -49,19 +56,6 @@ class Tunnel:
     aws_tunnel: int
     inside_cidr: ipaddress.IPv4Network
 
-    @property
-    def aws_address(self) -> str:
-        return str(self.inside_cidr.network_address + 1)
-
-    @property
-    def gcp_address(self) -> str:
-        return str(self.inside_cidr.network_address + 2)
-
-    @property
-    def gcp_ip_range(self) -> str:
-        """The Cloud Router interface's range: GCP's address with the prefix."""
-        return f"{self.gcp_address}/{self.inside_cidr.prefixlen}"
-
 
 @dataclass(frozen=True)
 class LinkEnds:
@@ -71,10 +65,10 @@ class LinkEnds:
     gcp: Region
 
 
-def ends(plan: Plan, link: Link) -> LinkEnds:
-    a, b = plan.config.regions[link.hub], plan.config.regions[link.spoke]
+def ends(a: Region, b: Region) -> LinkEnds:
+    """The two regions of a cross-cloud link, by cloud."""
     if {a.cloud, b.cloud} != {geo.AWS, geo.GCP}:
-        raise ValueError(f"link {link.key} is not between AWS and GCP")
+        raise ValueError(f"{a.key} <-> {b.key} is not between AWS and GCP")
     return LinkEnds(aws=a, gcp=b) if a.cloud == geo.AWS else LinkEnds(aws=b, gcp=a)
 
 
@@ -94,8 +88,9 @@ def inside_block(spoke_key: str) -> ipaddress.IPv4Network:
     raise AssertionError("169.254.0.0/16 has free blocks")
 
 
-def tunnels(link: Link) -> tuple[Tunnel, ...]:
-    cidrs = list(inside_block(link.spoke).subnets(new_prefix=30))
+def tunnels(spoke_key: str) -> tuple[Tunnel, ...]:
+    """The four tunnels of the link to one spoke, each with its /30."""
+    cidrs = list(inside_block(spoke_key).subnets(new_prefix=30))
     return tuple(
         Tunnel(index=i, gcp_interface=i // 2, aws_connection=i // 2, aws_tunnel=i % 2 + 1, inside_cidr=cidrs[i])
         for i in range(TUNNELS)

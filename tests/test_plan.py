@@ -179,3 +179,30 @@ def test_any_junk_gives_a_config_error_never_a_traceback(data):
 def test_every_stack_file_plans(stack):
     plan = build_plan(stackfile.load(stack))
     assert set(plan.routing) == set(plan.config.regions)
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_principals_hold_exactly_what_the_contracts_and_flows_use(stack):
+    plan = build_plan(stackfile.load(stack))
+    for region, contract in plan.routing.items():
+        grants = plan.principals[f"services:{region}"].grants
+        produced = {r.topic for dests in contract.produce.values() for r in dests.values()}
+        assert set(grants[contract.produce_cluster].produce) == produced
+        assert set(grants[contract.consume_cluster].consume) == set(contract.consume.values())
+        assert set(grants) == {contract.produce_cluster, contract.consume_cluster}
+    for flow in plan.mirrors.values():
+        grants = plan.principals[f"mirror:{flow.key}"].grants
+        assert grants[flow.source].consume == flow.topics and grants[flow.target].produce == flow.topics
+        assert not grants[flow.source].produce and not grants[flow.target].consume
+    assert len(plan.principals) == len(plan.routing) + len(plan.mirrors)
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_a_login_exactly_where_a_principal_crosses_clouds(stack):
+    plan = build_plan(stackfile.load(stack))
+    for p in plan.principals.values():
+        home = plan.config.regions[p.home]
+        for cluster, grant in p.grants.items():
+            crosses = plan.clusters[cluster].region.cloud != home.cloud
+            assert (grant.login == home.key) if crosses else grant.login is None
+            assert (grant.login is not None) == (home.key in plan.logins(cluster))

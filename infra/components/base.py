@@ -13,7 +13,7 @@ the later steps need. Callables never create resources inside `apply()`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence, TypeVar
 
 import pulumi
 
@@ -52,12 +52,27 @@ class TopicSet(Protocol):
 
 @dataclass(frozen=True)
 class Site:
-    """Everything realized for one planned cluster: what a mirror flow needs."""
+    """Everything realized for one planned cluster: what a mirror flow needs.
+
+    The fields are typed by the protocols every cloud meets; a realizer that
+    needs its own cloud's attributes narrows them with `expect`, so handing
+    one cloud's object to another cloud's realizer fails loudly, by name.
+    """
 
     plan: p.Cluster
-    network: Any
-    cluster: Any
-    topics: Any
+    network: Network
+    cluster: KafkaCluster
+    topics: TopicSet
+
+
+T = TypeVar("T")
+
+
+def expect(value: object, kind: type[T], what: str) -> T:
+    """`value` as a `kind`, or a TypeError naming the plan item that got the wrong one."""
+    if not isinstance(value, kind):
+        raise TypeError(f"{what}: expected a {kind.__name__}, got a {type(value).__name__}")
+    return value
 
 
 @dataclass
@@ -76,6 +91,8 @@ class Context:
     provider_for: Callable[["Context", Region], pulumi.ProviderResource]
     _providers: dict[str, pulumi.ProviderResource] = field(default_factory=dict)
     _shared: dict[str, Any] = field(default_factory=dict)
+    # link key -> the realized link, filled by the walk before any mirror flow.
+    links: dict[str, pulumi.Resource] = field(default_factory=dict)
 
     @property
     def prefix(self) -> str:
@@ -89,6 +106,15 @@ class Context:
         if region.key not in self._providers:
             self._providers[region.key] = self.provider_for(self, region)
         return self._providers[region.key]
+
+    def path(self, a: str, b: str) -> list[pulumi.Resource]:
+        """The realized links that traffic between regions `a` and `b` crosses (`Plan.path`).
+
+        A mirror flow that reaches across them depends on them, so that its
+        connectors start only once the tunnels, their BGP sessions and any DNS
+        forwarding exist.
+        """
+        return [self.links[key] for key in self.plan.path(a, b)]
 
     def once(self, key: str, make: Callable[[], Any]) -> Any:
         """`make()` the first time `key` is asked for; the same object after."""
@@ -104,12 +130,12 @@ ProviderRealizer = Callable[[Context, Region], pulumi.ProviderResource]
 # returns it (or a per-region view of it) for each of its regions.
 NetworkRealizer = Callable[[Context, Sequence[Region]], Mapping[str, Network]]
 # (ctx, planned cluster, its region's Network) -> KafkaCluster.
-ClusterRealizer = Callable[[Context, p.Cluster, Any], KafkaCluster]
+ClusterRealizer = Callable[[Context, p.Cluster, Network], KafkaCluster]
 # (ctx, planned cluster, its KafkaCluster, topic name -> planned topic) -> TopicSet.
-TopicsRealizer = Callable[[Context, p.Cluster, Any, Mapping[str, p.Topic]], TopicSet]
+TopicsRealizer = Callable[[Context, p.Cluster, KafkaCluster, Mapping[str, p.Topic]], TopicSet]
 # (ctx, planned link, hub region's Network, spoke region's Network) -> resource.
 # A cross-cloud link gets the two clouds' networks, each of its own type.
-LinkRealizer = Callable[[Context, p.Link, Any, Any], pulumi.Resource]
+LinkRealizer = Callable[[Context, p.Link, Network, Network], pulumi.Resource]
 # (ctx, planned flow, source Site, target Site) -> resource. Both sites carry
 # their network, cluster and topics, so the flow can reach the source, write
 # to the target and wait for the target's topics.

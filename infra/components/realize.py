@@ -79,9 +79,10 @@ def realize(plan: Plan, parent: pulumi.Resource, r: Realizers) -> Realization:
         topics = r.topics[cloud](ctx, planned, cluster, plan.topics.get(key, {}))
         sites[key] = Site(planned, networks[key], cluster, topics)
 
-    links = {key: r.links[link.kind](ctx, link, networks[link.hub], networks[link.spoke]) for key, link in plan.links.items()}
+    for key, link in plan.links.items():
+        ctx.links[key] = r.links[link.kind](ctx, link, networks[link.hub], networks[link.spoke])
     mirrors = {
         key: r.mirrors[flow.mechanism](ctx, flow, sites[flow.source], sites[flow.target])
         for key, flow in plan.mirrors.items()
     }
-    return Realization(networks, sites, links, mirrors)
+    return Realization(networks, sites, dict(ctx.links), mirrors)

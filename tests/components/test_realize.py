@@ -7,7 +7,7 @@ import pytest
 
 
 from infra.kinds import LinkKind, MirrorMechanism
-from infra.components import access, realize
+from infra.components import realize
 from infra.components.architecture import COMPONENTS, component_for
 from infra.components.base import RealizationError, Site
 from infra.components.registry import REALIZERS
@@ -148,7 +148,7 @@ def test_a_second_cloud_plugs_in_through_the_registries_alone(run):
     # AWS items were realized by the AWS entries: the hub now serves SCRAM to both GCP regions.
     assert len(reg.of_type("aws:msk/cluster:Cluster")) == 2
     assert len(reg.of_type("aws:msk/replicator:Replicator")) == 1
-    users = access.foreign_clients(plan)["aws/us-east-1"]
+    users = plan.logins("aws/us-east-1")
     assert users == gcp
     secrets = sorted(s.inputs["name"] for s in reg.of_type("aws:secretsmanager/secret:Secret"))
     assert secrets == [f"AmazonMSK_mck-test-aws-us-east-1_{k.replace('/', '-')}" for k in gcp]

@@ -9,9 +9,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from infra import geo, network
-from infra.components import access
-from infra.components.base import Context
+from infra import access, geo, network
+from infra.components.aws.network import AwsNetwork
+from infra.components.base import Context, Network, expect
 from infra.config import MskSettings
 from infra.plan import Cluster, Plan
 
@@ -227,8 +227,9 @@ class MskCluster(pulumi.ComponentResource):
         return self._scram
 
 
-def realize_cluster(ctx: Context, planned: Cluster, net) -> MskCluster:
-    users = tuple(access.scram_username(ctx.plan, r) for r in access.foreign_clients(ctx.plan)[planned.key])
+def realize_cluster(ctx: Context, planned: Cluster, network: Network) -> MskCluster:
+    net = expect(network, AwsNetwork, f"cluster {planned.key}")
+    users = tuple(access.scram_username(ctx.plan.config.regions[r]) for r in ctx.plan.logins(planned.key))
     return MskCluster(
         planned.name,
         MskClusterArgs(
@@ -246,13 +247,12 @@ def problems(plan: Plan) -> list[str]:
     """What the plan asks of MSK that MSK cannot do, per cluster and topic."""
     out = []
     msk = plan.config.msk
-    clients = access.foreign_clients(plan)
     for key, cluster in plan.clusters.items():
         if cluster.region.cloud != geo.AWS:
             continue
-        if msk.serverless and clients[key]:
+        if msk.serverless and plan.logins(key):
             out.append(
-                f"cluster {key}: multicloud-kafka:msk.serverless is true, but {', '.join(clients[key])} "
+                f"cluster {key}: multicloud-kafka:msk.serverless is true, but {', '.join(plan.logins(key))} "
                 "in another cloud must connect with SASL/SCRAM, which serverless MSK lacks: set it to false"
             )
         brokers = network.AZ_COUNT * msk.brokers_per_az

@@ -10,7 +10,9 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import mirrormaker, naming, network
-from infra.components.base import Context, Site
+from infra.components.aws.msk import MskCluster
+from infra.components.aws.network import AwsNetwork
+from infra.components.base import Context, Site, expect
 from infra.components.crosscloud import endpoints
 from infra.plan import MirrorFlow
 
@@ -275,19 +277,22 @@ class MskConnectMirror(pulumi.ComponentResource):
 
 def realize_mirror(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -> MskConnectMirror:
     region = target.plan.region
+    cluster = expect(target.cluster, MskCluster, f"mirror flow {flow.key}")
+    net = expect(target.network, AwsNetwork, f"mirror flow {flow.key}")
     return MskConnectMirror(
         f"{ctx.prefix}-{naming.region_slug(source.plan.region)}-to-{naming.region_slug(region)}",
         MskConnectMirrorArgs(
             flow=flow,
             source=endpoints.endpoint(ctx.plan, source, region.key),
             target=endpoints.endpoint(ctx.plan, target, region.key),
-            target_cluster_arn=target.cluster.arn,
-            vpc_id=target.network.vpc.id,
-            subnet_ids=target.network.subnet_ids,
+            target_cluster_arn=cluster.arn,
+            vpc_id=net.vpc.id,
+            subnet_ids=net.subnet_ids,
             source_cidr=str(source.plan.region.cidr),
             source_ports=network.KAFKA_PORTS[source.plan.region.cloud],
             target_cidr=str(region.cidr),
-            depends_on=[source.cluster, *target.topics.topics.values()],
+            # The source is across a VPN: the connectors wait for its link.
+            depends_on=[source.cluster, *target.topics.topics.values(), *ctx.path(source.plan.key, region.key)],
         ),
         pulumi.ResourceOptions(parent=ctx.parent, provider=ctx.provider(region)),
     )

@@ -9,7 +9,7 @@ import pulumi_aws as aws
 
 from infra import naming
 from infra.components.aws.network import AwsNetwork
-from infra.components.base import Context
+from infra.components.base import Context, Network, expect
 from infra.plan import Link
 
 
@@ -74,7 +74,9 @@ class VpcPeering(pulumi.ComponentResource):
         self.register_outputs({"peeringConnectionId": self.connection.id})
 
 
-def realize_peering(ctx: Context, link: Link, hub, spoke) -> VpcPeering:
+def realize_peering(ctx: Context, link: Link, hub_network: Network, spoke_network: Network) -> VpcPeering:
+    hub = expect(hub_network, AwsNetwork, f"link {link.key}")
+    spoke = expect(spoke_network, AwsNetwork, f"link {link.key}")
     return VpcPeering(
         f"{ctx.prefix}-{naming.region_slug(hub.region)}-to-{naming.region_slug(spoke.region)}",
         VpcPeeringArgs(

@@ -10,7 +10,9 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import naming
-from infra.components.base import Context, Site
+from infra.components.aws.msk import MskCluster
+from infra.components.aws.network import AwsNetwork
+from infra.components.base import Context, Site, expect
 from infra.plan import MirrorFlow
 
 IAM_ROLE_NAME_MAX = 64
@@ -182,16 +184,18 @@ class MskReplication(pulumi.ComponentResource):
         self.register_outputs({"replicatorArn": self.replicator.arn, "roleArn": self.role.arn})
 
 
-def _endpoint(site: Site) -> MskEndpoint:
-    return MskEndpoint(site.cluster.arn, site.network.subnet_ids, site.network.security_group.id)
+def _endpoint(site: Site, what: str) -> MskEndpoint:
+    cluster = expect(site.cluster, MskCluster, what)
+    net = expect(site.network, AwsNetwork, what)
+    return MskEndpoint(cluster.arn, net.subnet_ids, net.security_group.id)
 
 
 def realize_replication(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -> MskReplication:
     return MskReplication(
         f"{ctx.prefix}-{naming.region_slug(source.plan.region)}-to-{naming.region_slug(target.plan.region)}",
         MskReplicationArgs(
-            source=_endpoint(source),
-            target=_endpoint(target),
+            source=_endpoint(source, f"mirror flow {flow.key}"),
+            target=_endpoint(target, f"mirror flow {flow.key}"),
             topics=flow.topics,
             target_topics=list(target.topics.topics.values()),
         ),

@@ -9,7 +9,8 @@ from typing import Mapping
 import pulumi
 import pulumi_aws as aws
 
-from infra.components.base import Context
+from infra.components.aws.msk import MskCluster
+from infra.components.base import Context, KafkaCluster, expect
 from infra.plan import Cluster, Topic
 
 
@@ -50,7 +51,8 @@ class MskTopics(pulumi.ComponentResource):
         self.register_outputs({"topics": {n: t.arn for n, t in self.topics.items()}})
 
 
-def realize_topics(ctx: Context, planned: Cluster, cluster, topics: Mapping[str, Topic]) -> MskTopics:
+def realize_topics(ctx: Context, planned: Cluster, realized: KafkaCluster, topics: Mapping[str, Topic]) -> MskTopics:
+    cluster = expect(realized, MskCluster, f"topics of {planned.key}")
     return MskTopics(
         f"{planned.name}-topics",
         MskTopicsArgs(cluster_arn=cluster.arn, topics=topics, protect=ctx.protect),

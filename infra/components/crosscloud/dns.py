@@ -14,7 +14,7 @@ resolve to the brokers' private addresses, which GCP reaches over the VPN.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -25,14 +25,12 @@ from infra.geo import Region
 DNS_PORT = 53
 
 
-def managed_kafka_domain(project: str, gcp_region: str) -> str:
-    return f"{gcp_region}.managedkafka.{project}.cloud.goog"
-
-
 @dataclass(frozen=True)
 class GcpNameForwardingArgs:
     project: str
     gcp_region: Region
+    # The planned domain: the GCP region's Managed Kafka names.
+    domain: str
     # The GCP subnet whose inbound forwarder addresses answer, and the DNS
     # server policy that creates them.
     gcp_subnet_self_link: pulumi.Input[str]
@@ -42,6 +40,27 @@ class GcpNameForwardingArgs:
     subnet_ids: Sequence[pulumi.Input[str]]
     aws_provider: pulumi.ProviderResource
     gcp_provider: pulumi.ProviderResource
+
+
+class ForwardersNotReady(RuntimeError):
+    """Cloud DNS has not yet given the server policy its addresses in the subnet."""
+
+
+def forwarder_targets(region: Region, addresses: Sequence[Any]) -> list[aws.route53.ResolverRuleTargetIpArgs]:
+    """The resolver rule's targets; a clear error instead of a rule with none.
+
+    The server policy's inbound addresses appear in each subnet once Cloud DNS
+    has made them, which can trail the policy's creation. A preview knows
+    none yet (the invoke waits on the policy), so only a deployment fails.
+    """
+    if not addresses:
+        if pulumi.runtime.is_dry_run():
+            return []
+        raise ForwardersNotReady(
+            f"Cloud DNS has no inbound forwarder address in the subnet of {region.key} yet: the DNS server policy "
+            "is new and GCP assigns its addresses shortly after; run `pulumi up` again in a minute"
+        )
+    return [aws.route53.ResolverRuleTargetIpArgs(ip=a.address, port=DNS_PORT) for a in addresses]
 
 
 class GcpNameForwarding(pulumi.ComponentResource):
@@ -84,16 +103,14 @@ class GcpNameForwarding(pulumi.ComponentResource):
             ),
             opts=pulumi.InvokeOutputOptions(provider=args.gcp_provider, depends_on=[args.dns_policy], parent=self),
         )
-        self.domain = managed_kafka_domain(args.project, args.gcp_region.name)
+        self.domain = args.domain
         self.rule = aws.route53.ResolverRule(
             f"{name}-fwd",
             name=f"{name}-fwd",
             domain_name=self.domain,
             rule_type="FORWARD",
             resolver_endpoint_id=self.endpoint.id,
-            target_ips=forwarders.addresses.apply(
-                lambda addrs: [aws.route53.ResolverRuleTargetIpArgs(ip=a.address, port=DNS_PORT) for a in addrs]
-            ),
+            target_ips=forwarders.addresses.apply(lambda addrs: forwarder_targets(args.gcp_region, addrs)),
             opts=on_aws,
         )
         aws.route53.ResolverRuleAssociation(

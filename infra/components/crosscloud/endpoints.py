@@ -17,8 +17,10 @@ from typing import Any
 import pulumi
 
 from infra import geo, mirrormaker
-from infra.components import access
-from infra.components.base import Site
+from infra import access
+from infra.components.aws.msk import MskCluster
+from infra.components.base import Site, expect
+from infra.components.gcp.managed_kafka import ManagedKafkaCluster
 from infra.plan import Plan
 
 MSK_IAM = {
@@ -43,14 +45,14 @@ def msk_scram(username: str, password: pulumi.Input[str]) -> dict[str, Any]:
 def endpoint(plan: Plan, site: Site, client_region: str) -> mirrormaker.Endpoint:
     """The cluster of `site` as a client in region `client_region` reaches it."""
     client_cloud = plan.config.regions[client_region].cloud
-    cluster = site.cluster
-    bootstrap = cluster.bootstrap(client_cloud)
+    bootstrap = site.cluster.bootstrap(client_cloud)
+    what = f"cluster {site.plan.key}"
     if site.plan.region.cloud == geo.AWS:
         if client_cloud == geo.AWS:
             client: dict[str, Any] = dict(MSK_IAM)
         else:
-            user = access.scram_username(plan, client_region)
-            client = msk_scram(user, cluster.scram_passwords[user])
+            user = access.scram_username(plan.config.regions[client_region])
+            client = msk_scram(user, expect(site.cluster, MskCluster, what).scram_passwords[user])
     else:
-        client = dict(cluster.client_properties(client_region))
+        client = dict(expect(site.cluster, ManagedKafkaCluster, what).client_properties(client_region))
     return mirrormaker.Endpoint(mirrormaker.alias(site.plan.key), bootstrap, client)

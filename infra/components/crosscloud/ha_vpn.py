@@ -24,6 +24,9 @@ from infra.geo import Region
 
 GCP_NAME_MAX = 63
 IPSEC = "ipsec.1"
+# AWS CreateCustomerGateway: BgpAsn takes 1 to 2,147,483,647; a larger ASN
+# must go in BgpAsnExtended (2,147,483,648 to 4,294,967,295).
+MAX_BGP_ASN = 2_147_483_647
 # 40 letters: ~228 bits. AWS takes letters, digits, '.' and '_' but no
 # leading zero; GCP takes any printable ASCII. Letters suit both.
 PSK_LENGTH = 40
@@ -136,7 +139,7 @@ class HaVpnLink(pulumi.ComponentResource):
             aws.ec2.CustomerGateway(
                 f"{name}-cgw{i}",
                 type=IPSEC,
-                bgp_asn=str(args.gcp_asn),
+                **customer_gateway_asn(args.gcp_asn),
                 ip_address=interfaces.apply(lambda xs, i=i: xs[i].ip_address),
                 tags={"Name": f"{name}-gcp-if{i}"},
                 opts=on_aws,
@@ -200,13 +203,21 @@ class HaVpnLink(pulumi.ComponentResource):
                 ike_version=2,
                 opts=on_gcp,
             )
+            conn = self.connections[t.aws_connection]
+            # AWS assigns both ends' inside addresses within the planned /30:
+            # read them from the connection rather than assume which is whose.
+            aws_inside, gcp_inside = (
+                (conn.tunnel1_vgw_inside_address, conn.tunnel1_cgw_inside_address)
+                if t.aws_tunnel == 1
+                else (conn.tunnel2_vgw_inside_address, conn.tunnel2_cgw_inside_address)
+            )
             interface = gcp.compute.RouterInterface(
                 f"{name}-t{t.index}",
                 name=gcp_name(name, f"t{t.index}"),
                 project=args.project,
                 region=gcp_region,
                 router=self.router.name,
-                ip_range=t.gcp_ip_range,
+                ip_range=pulumi.Output.concat(gcp_inside, f"/{t.inside_cidr.prefixlen}"),
                 vpn_tunnel=tunnel.name,
                 opts=on_gcp,
             )
@@ -218,8 +229,8 @@ class HaVpnLink(pulumi.ComponentResource):
                     region=gcp_region,
                     router=self.router.name,
                     interface=interface.name,
-                    ip_address=t.gcp_address,
-                    peer_ip_address=t.aws_address,
+                    ip_address=gcp_inside,
+                    peer_ip_address=aws_inside,
                     peer_asn=args.aws_gateway.asn,
                     opts=on_gcp,
                 )
@@ -238,6 +249,11 @@ class HaVpnLink(pulumi.ComponentResource):
                 "tunnels": [t.id for t in self.tunnels],
             }
         )
+
+
+def customer_gateway_asn(asn: int) -> dict[str, str]:
+    """The customer gateway's ASN input: `bgp_asn`, or `bgp_asn_extended` above 2,147,483,647."""
+    return {"bgp_asn": str(asn)} if asn <= MAX_BGP_ASN else {"bgp_asn_extended": str(asn)}
 
 
 def link_name(prefix: str, hub: Region, spoke: Region) -> str:

@@ -1,30 +1,26 @@
-"""One planned `ha-vpn` link: the VPN, and DNS forwarding where AWS needs GCP names."""
+"""One planned `ha-vpn` link: the VPN, and DNS forwarding where the plan asks for it."""
 
 from __future__ import annotations
 
 import pulumi
 
-from infra import geo, naming, vpn
-from infra.components import access
-from infra.components.base import Context
+from infra import geo, naming
+from infra.components.aws.network import AwsNetwork
+from infra.components.base import Context, Network, expect
 from infra.components.crosscloud.dns import GcpNameForwardingArgs
 from infra.components.crosscloud.ha_vpn import AwsVpnGateway, AwsVpnGatewayArgs, HaVpnLink, HaVpnLinkArgs, link_name
-from infra.plan import Link, Plan
+from infra.components.gcp.network import GcpRegionNetwork
+from infra.plan import Link
 
 
-def aws_needs_gcp_names(plan: Plan, link: Link) -> bool:
-    """Whether clients in the link's AWS region connect to a cluster in its GCP region."""
-    ends = vpn.ends(plan, link)
-    clients = access.foreign_clients(plan)
-    return any(
-        cluster.region.key == ends.gcp.key and ends.aws.key in clients[key] for key, cluster in plan.clusters.items()
-    )
-
-
-def realize_link(ctx: Context, link: Link, hub, spoke) -> HaVpnLink:
+def realize_link(ctx: Context, link: Link, hub: Network, spoke: Network) -> HaVpnLink:
     plan, cfg = ctx.plan, ctx.plan.config
-    ends = vpn.ends(plan, link)
-    aws_net, gcp_net = (hub, spoke) if hub.region.cloud == geo.AWS else (spoke, hub)
+    if cfg.gcp_project is None:
+        raise ValueError("a cross-cloud link needs gcp:project, which validation requires")
+    ends = plan.ends(link)
+    on_aws, on_gcp = (hub, spoke) if hub.region.cloud == geo.AWS else (spoke, hub)
+    aws_net = expect(on_aws, AwsNetwork, f"link {link.key}")
+    gcp_net = expect(on_gcp, GcpRegionNetwork, f"link {link.key}")
     aws_provider = ctx.provider(ends.aws)
     gateway = ctx.once(
         f"aws-vpn-gateway:{ends.aws.key}",
@@ -34,12 +30,15 @@ def realize_link(ctx: Context, link: Link, hub, spoke) -> HaVpnLink:
             pulumi.ResourceOptions(parent=ctx.parent, provider=aws_provider),
         ),
     )
-    name = link_name(ctx.prefix, plan.config.regions[link.hub], plan.config.regions[link.spoke])
+    name = link_name(ctx.prefix, cfg.regions[link.hub], cfg.regions[link.spoke])
     forwarding = None
-    if aws_needs_gcp_names(plan, link):
+    if link.name_forwarding is not None:
+        if gcp_net.network.dns_policy is None:
+            raise ValueError(f"link {link.key} forwards names, but the GCP network has no inbound DNS policy")
         forwarding = GcpNameForwardingArgs(
             project=cfg.gcp_project,
             gcp_region=ends.gcp,
+            domain=link.name_forwarding.domain,
             gcp_subnet_self_link=gcp_net.subnet.self_link,
             dns_policy=gcp_net.network.dns_policy,
             vpc_id=aws_net.vpc.id,
@@ -56,7 +55,7 @@ def realize_link(ctx: Context, link: Link, hub, spoke) -> HaVpnLink:
             gcp_network=gcp_net.vpc.id,
             aws_gateway=gateway,
             gcp_asn=cfg.vpn.gcp_asn,
-            tunnels=vpn.tunnels(link),
+            tunnels=link.tunnels,
             aws_provider=aws_provider,
             gcp_provider=gcp_net.provider,
             name_forwarding=forwarding,

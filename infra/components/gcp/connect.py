@@ -9,10 +9,11 @@ import pulumi
 import pulumi_gcp as gcp
 
 from infra import geo, mirrormaker, naming
-from infra.components.base import Context, Site
+from infra.components.base import Context, Site, expect
 from infra.components.crosscloud import endpoints
 from infra.components.crosscloud.ha_vpn import gcp_name
-from infra.components.gcp.managed_kafka import GIB
+from infra.components.gcp.managed_kafka import GIB, ManagedKafkaCluster
+from infra.components.gcp.network import GcpRegionNetwork
 from infra.plan import MirrorFlow
 
 # Managed Kafka Connect's minimum is 3 vCPUs and 3 GiB; MirrorMaker 2 for a
@@ -105,6 +106,10 @@ def dns_domain(bootstrap: pulumi.Input[str]) -> pulumi.Output[str]:
 
 def realize_mirror(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -> ManagedKafkaMirror:
     region = target.plan.region
+    cluster = expect(target.cluster, ManagedKafkaCluster, f"mirror flow {flow.key}")
+    net = expect(target.network, GcpRegionNetwork, f"mirror flow {flow.key}")
+    if ctx.plan.config.gcp_project is None:
+        raise ValueError(f"mirror flow {flow.key} needs gcp:project, which validation requires")
     src = endpoints.endpoint(ctx.plan, source, region.key)
     dst = endpoints.endpoint(ctx.plan, target, region.key)
     domains = [dns_domain(src.bootstrap)] if source.plan.region.cloud == geo.GCP else []
@@ -114,12 +119,14 @@ def realize_mirror(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -
             project=ctx.plan.config.gcp_project,
             location=region.name,
             flow=flow,
-            target_cluster=target.cluster.path,
-            subnet=target.network.subnet_path(),
+            target_cluster=cluster.path,
+            subnet=net.subnet_path(),
             source=src,
             target=dst,
             dns_domains=domains,
-            depends_on=[source.cluster, *target.topics.topics.values()],
+            # A source in the other cloud is across a VPN: the connectors wait
+            # for its link (tunnels, BGP, DNS forwarding).
+            depends_on=[source.cluster, *target.topics.topics.values(), *ctx.path(source.plan.key, region.key)],
         ),
-        pulumi.ResourceOptions(parent=ctx.parent, provider=target.network.provider),
+        pulumi.ResourceOptions(parent=ctx.parent, provider=net.provider),
     )

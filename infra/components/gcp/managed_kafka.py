@@ -9,8 +9,8 @@ import pulumi
 import pulumi_gcp as gcp
 
 from infra import naming
-from infra.components import access
-from infra.components.base import Context
+from infra.components.base import Context, Network, expect
+from infra.components.gcp.network import GcpRegionNetwork
 from infra.config import ManagedKafkaSettings
 from infra.geo import Region
 from infra.plan import Cluster
@@ -161,8 +161,10 @@ class ManagedKafkaCluster(pulumi.ComponentResource):
         return dict(GCP_CLIENT)
 
 
-def realize_cluster(ctx: Context, planned: Cluster, net) -> ManagedKafkaCluster:
-    foreign = access.foreign_clients(ctx.plan)[planned.key]
+def realize_cluster(ctx: Context, planned: Cluster, network: Network) -> ManagedKafkaCluster:
+    net = expect(network, GcpRegionNetwork, f"cluster {planned.key}")
+    if ctx.plan.config.gcp_project is None:
+        raise ValueError(f"cluster {planned.key} needs gcp:project, which validation requires")
     return ManagedKafkaCluster(
         planned.name,
         ManagedKafkaClusterArgs(
@@ -170,7 +172,7 @@ def realize_cluster(ctx: Context, planned: Cluster, net) -> ManagedKafkaCluster:
             region=planned.region,
             subnet=net.subnet_path(),
             settings=ctx.plan.config.managed_kafka,
-            foreign_clients=foreign,
+            foreign_clients=ctx.plan.logins(planned.key),
             protect=ctx.protect,
         ),
         pulumi.ResourceOptions(parent=ctx.parent, provider=net.provider),

@@ -9,11 +9,10 @@ import pulumi
 import pulumi_gcp as gcp
 
 from infra import geo, network
-from infra.components import access
-from infra.components.base import Context
+from infra.components.base import Context, Network, expect
 from infra.components.gcp import provider as gcp_provider
 from infra.geo import Region
-from infra.plan import Link, Plan
+from infra.plan import Link
 
 
 @dataclass(frozen=True)
@@ -127,17 +126,6 @@ class GcpRegionNetwork:
         )
 
 
-def needs_inbound_dns(plan: Plan) -> bool:
-    """Whether AWS clients connect to any GCP cluster (so must resolve its names)."""
-    clients = access.foreign_clients(plan)
-    return any(
-        plan.config.regions[r].cloud == geo.AWS
-        for key, cluster in plan.clusters.items()
-        if cluster.region.cloud == geo.GCP
-        for r in clients[key]
-    )
-
-
 def realize_networks(ctx: Context, regions: Sequence[Region]) -> dict[str, GcpRegionNetwork]:
     """The one VPC of the stack, seen from each planned GCP region."""
     cfg = ctx.plan.config
@@ -150,7 +138,7 @@ def realize_networks(ctx: Context, regions: Sequence[Region]) -> dict[str, GcpRe
             regions={r.key: r for r in regions},
             providers=providers,
             kafka_client_cidrs=[str(r.cidr) for r in cfg.regions.values()],
-            inbound_dns=needs_inbound_dns(ctx.plan),
+            inbound_dns=ctx.plan.gcp_inbound_dns,
         ),
         pulumi.ResourceOptions(parent=ctx.parent, provider=glob),
     )
@@ -160,6 +148,6 @@ def realize_networks(ctx: Context, regions: Sequence[Region]) -> dict[str, GcpRe
     }
 
 
-def realize_shared_vpc(ctx: Context, link: Link, hub: GcpRegionNetwork, spoke: GcpRegionNetwork) -> GcpNetwork:
+def realize_shared_vpc(ctx: Context, link: Link, hub: Network, spoke: Network) -> GcpNetwork:
     """Two GCP regions are linked by being subnets of the one VPC: nothing to add."""
-    return hub.network
+    return expect(hub, GcpRegionNetwork, f"link {link.key}").network

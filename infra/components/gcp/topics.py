@@ -8,7 +8,8 @@ from typing import Mapping
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.components.base import Context
+from infra.components.base import Context, KafkaCluster, expect
+from infra.components.gcp.managed_kafka import ManagedKafkaCluster
 from infra.plan import Cluster, Topic
 
 
@@ -53,7 +54,12 @@ class ManagedKafkaTopics(pulumi.ComponentResource):
         self.register_outputs({"topics": {n: t.name for n, t in self.topics.items()}})
 
 
-def realize_topics(ctx: Context, planned: Cluster, cluster, topics: Mapping[str, Topic]) -> ManagedKafkaTopics:
+def realize_topics(
+    ctx: Context, planned: Cluster, realized: KafkaCluster, topics: Mapping[str, Topic]
+) -> ManagedKafkaTopics:
+    cluster = expect(realized, ManagedKafkaCluster, f"topics of {planned.key}")
+    if ctx.plan.config.gcp_project is None:
+        raise ValueError(f"topics of {planned.key} need gcp:project, which validation requires")
     return ManagedKafkaTopics(
         f"{planned.name}-topics",
         ManagedKafkaTopicsArgs(

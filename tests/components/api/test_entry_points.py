@@ -36,13 +36,13 @@ AWS_BACKENDS = {
 
 
 def aws_program(api_value: dict, architecture: str = "topic-per-region"):
-    plan, api_plan = plans(AWS_REGIONS, api_value, architecture)
+    plan, _ = plans(AWS_REGIONS, api_value, architecture)
 
     def program():
-        arch = component_for(plan)(plan.config.name_prefix, plan)
-        return RegionalApi(
-            plan.config.name_prefix, api_plan, arch.realization.networks, pulumi.ResourceOptions(parent=arch)
-        ).outputs
+        # The architecture component realizes the plan's API as its child.
+        api = component_for(plan)(plan.config.name_prefix, plan).api
+        assert api is not None
+        return api.outputs
 
     return program
 

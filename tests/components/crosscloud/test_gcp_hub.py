@@ -8,7 +8,7 @@ import pytest
 from infra import mirrormaker
 from infra.components.architecture import component_for
 from infra.components.aws.msk_connect import MM2_JARS
-from infra.components.crosscloud.dns import managed_kafka_domain
+from infra.naming import managed_kafka_domain
 from infra.components.gcp import mocks as gcp_mocks
 from infra.components.gcp.managed_kafka import account_id
 from infra.components.mocks import unsecret

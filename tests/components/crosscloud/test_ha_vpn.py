@@ -5,15 +5,21 @@ import pulumi_aws as aws
 import pulumi_gcp as gcp
 import pytest
 
-from infra import vpn
-from infra.components.crosscloud.ha_vpn import AwsVpnGateway, AwsVpnGatewayArgs, HaVpnLink, HaVpnLinkArgs, gcp_name
+from infra.components.crosscloud.ha_vpn import (
+    AwsVpnGateway,
+    AwsVpnGatewayArgs,
+    HaVpnLink,
+    HaVpnLinkArgs,
+    customer_gateway_asn,
+    gcp_name,
+)
 from infra.components.gcp.mocks import _public_ip
 from tests.components.gcp.gcp_support import make_plan, secret
 
 PLAN = make_plan("topic-per-region")
 LINK = PLAN.links["aws/us-east-1<->gcp/europe-west1"]
-ENDS = vpn.ends(PLAN, LINK)
-TUNNELS = vpn.tunnels(LINK)
+ENDS = PLAN.ends(LINK)
+TUNNELS = LINK.tunnels
 AWS_ASN, GCP_ASN = 64600, 65100
 NAME = "mck-aws-us-east-1-to-gcp-europe-west1"
 
@@ -62,9 +68,13 @@ def test_each_tunnels_inside_addresses_agree_on_both_sides(reg):
         aws_cidr = conns[t.aws_connection].inputs[f"tunnel{t.aws_tunnel}InsideCidr"]
         assert aws_cidr == str(t.inside_cidr)
         interface = interfaces[f"{NAME}-t{t.index}"]
-        assert interface.inputs["ipRange"] == t.gcp_ip_range
+        # AWS assigns the first host of the /30 to its end and the second to
+        # the customer gateway (the mocks do as AWS does); GCP reads both from
+        # the connection's outputs.
+        aws_inside, gcp_inside = (str(t.inside_cidr.network_address + n) for n in (1, 2))
+        assert interface.inputs["ipRange"] == f"{gcp_inside}/30"
         peer = peers[interface.inputs["name"]]
-        assert peer.inputs["peerIpAddress"] == t.aws_address and peer.inputs["ipAddress"] == t.gcp_address
+        assert peer.inputs["peerIpAddress"] == aws_inside and peer.inputs["ipAddress"] == gcp_inside
         assert peer.inputs["router"] == interface.inputs["router"] == gcp_name(NAME)
 
 
@@ -121,3 +131,31 @@ def test_gcp_names_fit_63_characters():
     long = gcp_name("a" * 40, "b" * 30, "t3")
     assert len(long) == 63 and long != gcp_name("a" * 40, "b" * 30, "t2")
     assert gcp_name("short", "t0") == "short-t0"
+
+
+def test_an_asn_above_two_to_the_31_goes_to_the_extended_input(run):
+    """AWS CreateCustomerGateway: "If the ASN is larger than 2,147,483,647, you must use
+    BgpAsnExtended" (valid 2,147,483,648 to 4,294,967,295), and BgpAsn takes 1 to 2,147,483,647.
+    Source: EC2 API Reference, CreateCustomerGateway (BgpAsn, BgpAsnExtended); pulumi-aws
+    `aws.ec2.CustomerGateway` inputs `bgp_asn` and `bgp_asn_extended`.
+    """
+    assert customer_gateway_asn(2_147_483_647) == {"bgp_asn": "2147483647"}
+    assert customer_gateway_asn(4_200_000_001) == {"bgp_asn_extended": "4200000001"}
+
+    def program():
+        on_aws = aws.Provider("east", region="us-east-1")
+        on_gcp = gcp.Provider("europe", project="p", region="europe-west1")
+        gateway = AwsVpnGateway(
+            "mck-aws-us-east-1-vpn",
+            AwsVpnGatewayArgs(vpc_id="vpc-1", route_table_ids=["rtb-1"], asn=AWS_ASN),
+            pulumi.ResourceOptions(provider=on_aws),
+        )
+        HaVpnLink(
+            NAME,
+            HaVpnLinkArgs(ENDS.aws, ENDS.gcp, "p", "projects/p/global/networks/mck-gcp", gateway, 4_200_000_001,
+                          TUNNELS, on_aws, on_gcp),
+        )
+
+    reg, _, _ = run(program)
+    for cgw in reg.of_type("aws:ec2/customerGateway:CustomerGateway"):
+        assert cgw.inputs["bgpAsnExtended"] == "4200000001" and "bgpAsn" not in cgw.inputs

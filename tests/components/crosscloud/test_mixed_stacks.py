@@ -15,6 +15,7 @@ import pytest
 from infra import geo, mirrormaker, stackfile
 from infra.architectures import build_plan
 from infra.components import mocks
+from infra.components.architecture import component_for
 from infra.config import validate
 from infra.kinds import LinkKind, MirrorMechanism
 
@@ -174,3 +175,54 @@ def test_every_region_gets_its_bootstrap_addresses(realized):
                 assert address.endswith(":9098" if client == geo.AWS else ":9096")
             else:
                 assert address.endswith(".cloud.goog:9092")
+
+
+def test_cross_cloud_mirror_connectors_wait_for_their_link():
+    """A MirrorMaker 2 connector whose source is in the other cloud reaches the source's brokers only
+    through the HA VPN of its link (the brokers have private addresses only: MSK's with public access
+    off, Managed Kafka's on its subnet), and, for a Managed Kafka source seen from AWS, only once DNS
+    forwarding resolves its names. A connector created first starts tasks that fail to connect.
+    Nothing but the dependency orders them; this test holds it for every cross-cloud flow, under an
+    AWS hub and a GCP hub (issue 12, finding 6).
+    """
+    from tests.components.gcp.gcp_support import GCP_HUB, make_plan
+
+    for plan in (make_plan("regional-clusters"), make_plan("regional-clusters", GCP_HUB, hub="gcp/europe-west1")):
+        monitor, _, _ = mocks.run(lambda plan=plan: component_for(plan)(plan.config.name_prefix, plan).hub_bootstrap)
+        regs = monitor.registrations
+        by_urn = {r.urn: r for r in regs}
+        kinds = ("gcp:managedkafka/connector:Connector", "aws:mskconnect/connector:Connector")
+        crossing = [
+            f"{plan.config.name_prefix}-{f.source.replace('/', '-')}-to-{f.target.replace('/', '-')}"
+            for f in plan.mirrors.values()
+            if plan.clusters[f.source].region.cloud != plan.clusters[f.target].region.cloud
+        ]
+        connectors = [r for r in regs if r.type in kinds and any(r.name.startswith(c) for c in crossing)]
+        assert crossing and len(connectors) >= len(crossing)
+        for connector in connectors:
+            deps = [by_urn[d] for d in connector.dependencies if d in by_urn]
+            assert any(d.type == "gcp:compute/routerPeer:RouterPeer" for d in deps), connector.name
+            assert any(d.type == "aws:ec2/vpnConnection:VpnConnection" for d in deps), connector.name
+            assert any(d.type == "gcp:compute/vPNTunnel:VPNTunnel" for d in deps), connector.name
+
+
+def test_dns_forwarding_fails_clearly_while_cloud_dns_has_no_forwarder_address(monkeypatch):
+    """Google Cloud, "Configure DNS server policies" (cloud.google.com/dns/docs/policies), Create an
+    inbound server policy: "Cloud DNS creates a set of inbound forwarder IP addresses from the primary
+    IPv4 address ranges of subnets in each VPC network to which the policy applies. After you create
+    the policy, you can list the entry points that Cloud DNS creates." The addresses are listed after
+    the policy exists, so the look-up right after its creation may find none; a forwarding rule
+    without targets forwards nowhere. A deployment stops with a message saying what to do, and a
+    preview (which knows no addresses yet) passes (issue 12, finding 7).
+    """
+    import pulumi
+
+    from infra.components.crosscloud import dns
+    from infra.geo import Region
+
+    region = Region("gcp", "europe-west1", __import__("ipaddress").ip_network("10.30.0.0/16"))
+    monkeypatch.setattr(pulumi.runtime, "is_dry_run", lambda: False)
+    with pytest.raises(dns.ForwardersNotReady, match="run `pulumi up` again"):
+        dns.forwarder_targets(region, [])
+    monkeypatch.setattr(pulumi.runtime, "is_dry_run", lambda: True)
+    assert dns.forwarder_targets(region, []) == []

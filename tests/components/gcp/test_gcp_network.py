@@ -6,7 +6,7 @@ import pulumi
 import pulumi_gcp as gcp
 import pytest
 
-from infra.components.gcp.network import GcpNetwork, GcpNetworkArgs, needs_inbound_dns
+from infra.components.gcp.network import GcpNetwork, GcpNetworkArgs
 from infra.geo import Region
 
 from tests.components.gcp.gcp_support import AWS_HUB, GCP_HUB, make_plan
@@ -79,6 +79,10 @@ def test_every_child_is_under_the_component(run):
 
 def test_aws_clients_of_a_gcp_cluster_turn_inbound_dns_on():
     # Hub on AWS: GCP clusters serve GCP clients only.
-    assert not needs_inbound_dns(make_plan("regional-clusters", AWS_HUB))
+    assert not make_plan("regional-clusters", AWS_HUB).gcp_inbound_dns
     # Hub on GCP: AWS regions produce to it and MirrorMaker 2 reads from it.
-    assert needs_inbound_dns(make_plan("header-routing", GCP_HUB, hub="gcp/europe-west1"))
+    plan = make_plan("header-routing", GCP_HUB, hub="gcp/europe-west1")
+    assert plan.gcp_inbound_dns
+    forwarding = plan.links["gcp/europe-west1<->aws/us-east-1"].name_forwarding
+    assert forwarding is not None and (forwarding.aws_region, forwarding.gcp_region) == ("aws/us-east-1", "gcp/europe-west1")
+    assert forwarding.domain == f"europe-west1.managedkafka.{plan.config.gcp_project}.cloud.goog"

@@ -1,0 +1,109 @@
+"""Who connects to which cluster, how, and to do what: pure, no Pulumi.
+
+Every region's services are one principal, and every mirror flow another.
+Each principal holds one grant per cluster it reaches: the topics it may
+produce to and consume from, the consumer groups it may use, and how it
+authenticates there. In-cloud principals use the cloud's own identity (IAM
+on AWS, the workload's service account on GCP). A principal from the other
+cloud has no such identity, so the cluster gets a login for the region it
+runs in (a SCRAM user on MSK, a service account with a key on Managed
+Kafka). A mirror flow runs in its target's region and logs in as that
+region, so a cluster has one login per foreign region that reaches it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from infra import geo, naming
+from infra.config import Config
+from infra.kinds import Auth, PrincipalKind
+from infra.plan import Grant, MirrorFlow, Principal, RoutingContract
+
+# (cluster's cloud, principal's cloud) -> how the principal authenticates.
+AUTH = {
+    (geo.AWS, geo.AWS): Auth.AWS_IAM,
+    (geo.AWS, geo.GCP): Auth.SCRAM,
+    (geo.GCP, geo.GCP): Auth.GCP_IAM,
+    (geo.GCP, geo.AWS): Auth.GCP_KEY,
+}
+FOREIGN = (Auth.SCRAM, Auth.GCP_KEY)
+
+
+def services_key(region_key: str) -> str:
+    return f"services:{region_key}"
+
+
+def mirror_key(flow_key: str) -> str:
+    return f"mirror:{flow_key}"
+
+
+def group_prefix(region: geo.Region) -> str:
+    """The prefix of every consumer group a region's services may use."""
+    return f"{naming.region_slug(region)}."
+
+
+def scram_username(region: geo.Region) -> str:
+    """gcp-europe-west1: the SCRAM user of one foreign region's principals."""
+    return naming.region_slug(region)
+
+
+class _Grants:
+    """Accumulates one principal's topics per cluster."""
+
+    def __init__(self, cfg: Config, cluster_regions: Mapping[str, geo.Region], home: geo.Region):
+        self.cfg, self.clusters, self.home = cfg, cluster_regions, home
+        self.produce: dict[str, set[str]] = {}
+        self.consume: dict[str, set[str]] = {}
+        self.groups: dict[str, set[str]] = {}
+
+    def add(self, cluster: str, produce: tuple[str, ...] = (), consume: tuple[str, ...] = (),
+            groups: tuple[str, ...] = ()) -> None:
+        self.produce.setdefault(cluster, set()).update(produce)
+        self.consume.setdefault(cluster, set()).update(consume)
+        self.groups.setdefault(cluster, set()).update(groups)
+
+    def grants(self) -> dict[str, Grant]:
+        out = {}
+        for cluster in sorted(self.produce):
+            auth = AUTH[(self.clusters[cluster].cloud, self.home.cloud)]
+            out[cluster] = Grant(
+                cluster, auth, self.home.key if auth in FOREIGN else None,
+                tuple(sorted(self.produce[cluster])), tuple(sorted(self.consume[cluster])),
+                tuple(sorted(self.groups[cluster])),
+            )
+        return out
+
+
+def principals(
+    cfg: Config,
+    cluster_regions: Mapping[str, geo.Region],
+    routing: Mapping[str, RoutingContract],
+    mirrors: Mapping[str, MirrorFlow],
+) -> dict[str, Principal]:
+    """Every principal of a plan, from its clusters, routing contracts and mirror flows."""
+    out: dict[str, Principal] = {}
+    for region_key, contract in routing.items():
+        home = cfg.regions[region_key]
+        g = _Grants(cfg, cluster_regions, home)
+        topics = tuple(route.topic for dests in contract.produce.values() for route in dests.values())
+        g.add(contract.produce_cluster, produce=topics)
+        g.add(contract.consume_cluster, consume=tuple(contract.consume.values()), groups=(group_prefix(home),))
+        key = services_key(region_key)
+        out[key] = Principal(key, PrincipalKind.SERVICES, region_key, g.grants())
+    for flow in mirrors.values():
+        # Every mechanism runs in its target's region: MSK Replicator and MSK
+        # Connect in the target's AWS region, Managed Kafka Connect in its GCP one.
+        home = cluster_regions[flow.target]
+        g = _Grants(cfg, cluster_regions, home)
+        g.add(flow.source, consume=flow.topics)
+        g.add(flow.target, produce=flow.topics)
+        key = mirror_key(flow.key)
+        out[key] = Principal(key, PrincipalKind.MIRROR, home.key, g.grants())
+    return out
+
+
+def readers(principals: Mapping[str, Principal], topic: str) -> tuple[str, ...]:
+    """Sorted keys of the principals that may consume `topic` on some cluster."""
+    return tuple(sorted(p.key for p in principals.values() if any(topic in g.consume for g in p.grants.values())))
+

@@ -220,14 +220,14 @@ def test_problems_are_reported_together_with_the_rest_of_the_config():
     assert {p.key for p in e.value.problems} == {k("architecture"), k("api.zone")}
 
 
-def test_the_readme_example_plans_as_documented():
+def test_the_documented_example_plans_as_documented():
     import re
     from pathlib import Path
 
     import yaml
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    section = readme.split("## Regional API (request/response)", 1)[1].split("\n## ", 1)[0]
+    page = (Path(__file__).resolve().parent.parent / "docs" / "regional-api.md").read_text()
+    section = page.split("\n## Config\n", 1)[1].split("\n## ", 1)[0]
     example = yaml.safe_load(re.search(r"```yaml\n(.*?)```", section, re.S).group(1))
     plan = build_plan(cfg_of(MIXED_REGIONS, example["multicloud-kafka:api"])).api
     assert plan.hostname == "api.example.com"

@@ -188,10 +188,9 @@ def test_every_stack_file_runs(stack):
     assert set(outputs["regions"]) == set(plan.config.regions)
 
 
-def test_the_readme_outputs_example_is_what_the_program_exports():
-    readme = (Path(MAIN).parent / "README.md").read_text()
-    section = readme[readme.index("## Deploying on AWS") :]
-    section = section[section.index("### Outputs") :]
+def test_the_documented_outputs_example_is_what_the_program_exports():
+    page = (Path(MAIN).parent / "docs" / "aws.md").read_text()
+    section = page[page.index("\n## Outputs\n") :]
     block = section[section.index("```json") + len("```json") : section.index("```", section.index("```json") + 7)]
     shown = json.loads(block.replace(', ...}"', '}"'))
     config = {
@@ -204,7 +203,7 @@ def test_the_readme_outputs_example_is_what_the_program_exports():
     assert refused is None
     west = outputs["regions"]["aws/us-west-2"]
     assert west["bootstrap"] == shown["bootstrap"]
-    # The README shows the head of the contract; the program's text starts the same way.
+    # The page shows the head of the contract; the program's text starts the same way.
     assert west["routing"].startswith(shown["routing"][:-1])
 
 

@@ -12,7 +12,7 @@ from emulator.errors import EmulatorError
 from emulator.topics import clamp_note, emulated_topics
 from infra import stackfile
 from infra.architectures import build_plan
-from infra.config import ConfigError
+from infra.validation import ConfigError
 from infra.plan import Plan
 from infra.render import table
 

@@ -18,7 +18,7 @@ from emulator.cli import plan_for
 from emulator.errors import EmulatorError
 from emulator.topics import clamp_note, emulated_topics
 from emulator.traffic import TrafficResult, run_traffic
-from infra.config import ConfigError
+from infra.validation import ConfigError
 from infra.plan import Plan
 from infra.render import table
 

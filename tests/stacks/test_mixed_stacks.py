@@ -5,40 +5,29 @@ topics on the right cluster, the right mirroring per flow, one cross-cloud
 link per planned ha-vpn link.
 """
 
-import json
 import runpy
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from infra import geo, mirrormaker, network, stackfile
 from infra.architectures import build_plan
-from infra.components import mocks
 from infra.config import validate
 from infra.plan import MM2_GCP_CONNECT, MM2_MSK_CONNECT, MSK_REPLICATOR
+from tests.support import mocks
+from tests.support.stacks import MAIN, stack_file_config
 
-MAIN = str(Path(__file__).resolve().parents[3] / "__main__.py")
 STACKS = ("dev", "staging", "prod")
-
-
-def stack_config(stack: str) -> dict[str, str]:
-    """A stack file's config as the Pulumi CLI hands it to the program."""
-    raw = stackfile.read(stackfile.stack_path(stack))
-    return {
-        k: json.dumps(v) if isinstance(v, (dict, list)) else str(v).lower() if isinstance(v, bool) else str(v)
-        for k, v in raw.items()
-    }
 
 
 @pytest.fixture(scope="module", params=STACKS)
 def realized(request):
     stack = request.param
-    config = stack_config(stack)
+    config = stack_file_config(stack)
     plan = build_plan(validate(stackfile.decode(config), stack))
 
     def program():
-        a = runpy.run_path(MAIN)["architecture"]
+        a = runpy.run_path(str(MAIN))["architecture"]
         return {"hubBootstrap": a.hub_bootstrap, "regions": a.regions}
 
     monitor, _, outputs = mocks.run(program, config, stack)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,13 @@ TIER_OF = {
     "emulator": "kafka",
     "engine": "engine",
 }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The scripts a test runs (./scripts/plan ...) use the interpreter running
+    # the tests, with its packages, instead of making or updating a virtualenv.
+    os.environ["MCK_IN_VENV"] = "1"
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -16,8 +16,9 @@ import statistics
 import sys
 import threading
 import time
+from typing import Any
 
-from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.mocks import MockMonitor, Mocks
 
 from tests.support import mocks, stacks
 from tools import bench_mixed
@@ -26,12 +27,12 @@ from tools import bench_mixed
 class CountingMonitor(MockMonitor):
     """MockMonitor that counts custom resources by type, nothing more."""
 
-    def __init__(self, m):
+    def __init__(self, m: Mocks) -> None:
         super().__init__(m)
         self._lock = threading.Lock()
         self.counts: collections.Counter[str] = collections.Counter()
 
-    def RegisterResource(self, request):
+    def RegisterResource(self, request: Any) -> Any:
         if request.custom:
             with self._lock:
                 self.counts[request.type] += 1

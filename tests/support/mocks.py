@@ -20,7 +20,8 @@ from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mo
 from tests.support.outputs import Invoke, Resource, invoke_result, resource_outputs
 
 AWS_PROVIDER = "pulumi:providers:aws"
-PROJECT = "multicloud-kafka"
+# The Pulumi project the program runs in (Pulumi.yaml's name).
+PULUMI_PROJECT = "multicloud-kafka"
 
 
 def unsecret(value: Any) -> tuple[Any, bool]:
@@ -89,12 +90,12 @@ class Registration:
 class RecordingMonitor(MockMonitor):
     """A MockMonitor that keeps every registration, in order."""
 
-    def __init__(self, mocks: Mocks):
+    def __init__(self, mocks: Mocks) -> None:
         super().__init__(mocks)
         self._lock = threading.Lock()
         self.registrations: list[Registration] = []
 
-    def RegisterResource(self, request):
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             reg = Registration(
@@ -158,7 +159,7 @@ def run(
     """
     mocks = CloudMocks()
     monitor = monitor_cls(mocks)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=PULUMI_PROJECT, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(dict(config or {}), [])
     result: dict[str, Any] = {}
 

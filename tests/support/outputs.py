@@ -133,7 +133,11 @@ def _ha_vpn_gateway(r: Resource) -> dict[str, Any]:
 
 def _service_account(r: Resource) -> dict[str, Any]:
     email = f"{r.inputs['accountId']}@{_project(r)}.iam.gserviceaccount.com"
-    return {"email": email, "member": f"serviceAccount:{email}", "name": f"projects/{_project(r)}/serviceAccounts/{email}"}
+    return {
+        "email": email,
+        "member": f"serviceAccount:{email}",
+        "name": f"projects/{_project(r)}/serviceAccounts/{email}",
+    }
 
 
 def _service_account_key(r: Resource) -> dict[str, Any]:

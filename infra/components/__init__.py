@@ -6,5 +6,4 @@
 - `aws/`: the AWS realizations; `access`: who needs SASL/SCRAM (pure).
 - `gcp/`: the GCP realizations; `crosscloud/`: the AWS <-> GCP HA VPN, DNS
   forwarding, and how a client of one cloud reaches a cluster of the other.
-- `mocks`: Pulumi mocks that record every registration, for tests and the benchmark.
 """

@@ -12,18 +12,11 @@ from infra.components.architecture import COMPONENTS, component_for
 from infra.components.base import RealizationError, Site
 from infra.components.registry import REALIZERS
 
-from tests.components.plans import make_plan
-
-MIXED = {
-    "aws/us-east-1": {"cidr": "10.10.0.0/16"},
-    "aws/us-west-2": {"cidr": "10.20.0.0/16"},
-    "gcp/europe-west1": {"cidr": "10.30.0.0/16"},
-    "gcp/asia-southeast1": {"cidr": "10.40.0.0/16"},
-}
+from tests.support.stacks import AWS_HUB, make_plan
 
 
 def mixed(architecture):
-    return make_plan(architecture, MIXED, **{"gcp:project": "acme"})
+    return make_plan(architecture, AWS_HUB)
 
 
 def without_gcp(r):
@@ -65,7 +58,7 @@ def test_a_replication_factor_above_the_broker_count_is_refused():
 
 
 def test_serverless_is_refused_where_another_cloud_must_use_scram():
-    plan = make_plan("header-routing", MIXED, msk={"serverless": True}, **{"gcp:project": "acme"})
+    plan = make_plan("header-routing", AWS_HUB, msk={"serverless": True})
     found = realize.problems(plan, REALIZERS)
     assert any("cluster aws/us-east-1: multicloud-kafka:msk.serverless is true" in f for f in found)
 

@@ -1,4 +1,4 @@
-"""Tier 4: bring-up of a multi-cluster plan, clean stop, and bad input that starts nothing."""
+"""Kafka tier: bring-up of a multi-cluster plan, clean stop, and bad input that starts nothing."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from emulator.cli import connector_states
 from emulator.errors import EmulatorError
 from infra import mirrormaker, stackfile
 from infra.architectures import build_plan
+from tests.support.emulation import processes_under
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,8 +35,7 @@ def stack_copy(tmp_path) -> Path:
     return path
 
 
-def test_prod_plan_comes_up_as_one_broker_per_cluster_and_a_mirror_worker_per_target(prod_up, emulator_root,
-                                                                                   processes_under):
+def test_prod_plan_comes_up_as_one_broker_per_cluster_and_a_mirror_worker_per_target(prod_up, emulator_root):
     """The clean stop (every process gone, every port free) is checked when the session's prod_up ends."""
     plan, emulation = prod_up
     assert list(emulation.clusters) == list(plan.clusters)
@@ -52,7 +52,7 @@ def test_prod_plan_comes_up_as_one_broker_per_cluster_and_a_mirror_worker_per_ta
             assert all(t == "RUNNING" for t in states[name]["tasks"])
 
 
-def test_a_stack_file_with_errors_fails_before_anything_starts(tmp_path, processes_under):
+def test_a_stack_file_with_errors_fails_before_anything_starts(tmp_path):
     bad = tmp_path / "Pulumi.broken.yaml"
     bad.write_text(stackfile.stack_path("dev").read_text().replace("10.30.0.0/16", "8.8.8.0/24"))
     for module in ("emulator", "emulator.demo"):
@@ -64,7 +64,7 @@ def test_a_stack_file_with_errors_fails_before_anything_starts(tmp_path, process
     assert processes_under(stack.DATA / "broken") == []
 
 
-def test_a_port_in_use_is_named_and_nothing_starts(stack_copy, kafka_jars, processes_under):
+def test_a_port_in_use_is_named_and_nothing_starts(stack_copy, kafka_jars):
     with socket.socket() as holder:
         holder.bind((ports.HOST, 0))
         holder.listen()
@@ -78,7 +78,7 @@ def test_a_port_in_use_is_named_and_nothing_starts(stack_copy, kafka_jars, proce
     assert stack.load("emutest") is None
 
 
-def test_a_port_taken_after_the_check_stops_everything_it_started(kafka_jars, tmp_path, monkeypatch, processes_under):
+def test_a_port_taken_after_the_check_stops_everything_it_started(kafka_jars, tmp_path, monkeypatch):
     """The race the port check cannot see: the broker dies, the error says why."""
     plan = build_plan(stackfile.load("staging"))
     monkeypatch.setattr(ports, "busy", lambda ps: [])
@@ -91,7 +91,7 @@ def test_a_port_taken_after_the_check_stops_everything_it_started(kafka_jars, tm
     assert stack.load("staging", tmp_path) is None
 
 
-def test_a_missing_jdk_is_said_plainly_and_nothing_starts(stack_copy, tmp_path, processes_under):
+def test_a_missing_jdk_is_said_plainly_and_nothing_starts(stack_copy, tmp_path):
     no_java = {"PATH": str(Path(sys.executable).parent), "JAVA_HOME": ""}
     out = _cli("up", str(stack_copy), env=no_java)
     assert out.returncode == 1

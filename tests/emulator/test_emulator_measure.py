@@ -1,4 +1,4 @@
-"""Tier 4: the traffic model's bytes against the same traffic on real Kafka (what ./scripts/measure prints)."""
+"""Kafka tier: the traffic model's bytes against the same traffic on real Kafka (what ./scripts/measure prints)."""
 
 from __future__ import annotations
 

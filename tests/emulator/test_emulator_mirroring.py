@@ -1,4 +1,4 @@
-"""Tier 4: MirrorMaker 2 on real Kafka, with the connectors infra.mirrormaker generates for the cloud.
+"""Kafka tier: MirrorMaker 2 on real Kafka, with the connectors infra.mirrormaker generates for the cloud.
 
 Every message produced to the hub for a region must appear on that region's
 own cluster, under the same topic name and partition, in order. Faults (the

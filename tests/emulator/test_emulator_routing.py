@@ -1,4 +1,4 @@
-"""Tier 4: real brokers, real traffic through the routing client, counts asserted."""
+"""Kafka tier: real brokers, real traffic through the routing client, counts asserted."""
 
 from __future__ import annotations
 

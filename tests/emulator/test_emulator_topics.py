@@ -1,10 +1,14 @@
 """The planned topics as the emulator creates them (pure, no broker)."""
 
+import pytest
+
 from emulator import ports
 from emulator.topics import EMULATED_REPLICAS, clamp_note, emulated_topics
 from infra import stackfile
 from infra.architectures import build_plan
 from infra.config import validate
+
+pytestmark = pytest.mark.plan
 
 
 def test_every_planned_topic_on_every_planned_cluster_keeps_its_settings_but_replication():

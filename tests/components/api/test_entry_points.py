@@ -11,21 +11,13 @@ import pulumi_aws as aws
 import pulumi_gcp as gcp
 import pytest
 
-from infra.components.api import mocks as api_mocks
 from infra.components.api.component import RegionalApi
 from infra.components.architecture import component_for
 from infra.components.aws.network import AwsNetwork, AwsNetworkArgs
 from infra.geo import Region
-from tests.components.api.harness import run_program
-from tests.components.api.examples import (
-    AWS_REGIONS,
-    CLOUD_MAP,
-    MIXED_REGIONS,
-    api_key,
-    aws_backend,
-    gcp_backend,
-    plans,
-)
+from tests.support.mocks import run_registry
+from tests.support.outputs import API_GATEWAY_ZONE_ID, MOCK_ZONE_ID
+from tests.support.stacks import AWS_PAIR, CLOUD_MAP, MIXED_REGIONS, api_key, api_plans, aws_backend, gcp_backend
 
 R53 = "aws:route53/record:Record"
 HEALTH = "aws:route53/healthCheck:HealthCheck"
@@ -36,7 +28,7 @@ AWS_BACKENDS = {
 
 
 def aws_program(api_value: dict, architecture: str = "topic-per-region"):
-    plan, _ = plans(AWS_REGIONS, api_value, architecture)
+    plan, _ = api_plans(AWS_PAIR, api_value, architecture)
 
     def program():
         # The architecture component realizes the plan's API as its child.
@@ -49,7 +41,7 @@ def aws_program(api_value: dict, architecture: str = "topic-per-region"):
 
 @pytest.fixture(scope="module")
 def aws_run():
-    return run_program(aws_program(api_key(AWS_BACKENDS)))
+    return run_registry(aws_program(api_key(AWS_BACKENDS)))
 
 
 def mine(reg, r) -> bool:
@@ -88,7 +80,7 @@ def test_vpc_link_sits_in_the_regions_private_subnets_and_reaches_the_backend_on
         [egress] = sg.inputs["egress"]
         port = AWS_BACKENDS[key]["port"]
         assert (egress["fromPort"], egress["toPort"], egress["protocol"]) == (port, port, "tcp")
-        assert egress["cidrBlocks"] == [AWS_REGIONS[key]["cidr"]]
+        assert egress["cidrBlocks"] == [AWS_PAIR[key]["cidr"]]
 
 
 def test_integration_is_private_to_the_named_backend(aws_run):
@@ -138,7 +130,7 @@ def test_certificates_are_dns_validated_in_the_zone_with_one_record_per_name(aws
     assert len(names) == 3 and len(set(names)) == 3
     assert sum(n.endswith(".api.example.com.") for n in names) == 1
     for r in validations:
-        assert r.inputs["type"] == "CNAME" and r.inputs["zoneId"] == api_mocks.MOCK_ZONE_ID
+        assert r.inputs["type"] == "CNAME" and r.inputs["zoneId"] == MOCK_ZONE_ID
         assert reg.by_urn[r.parent].type == RegionalApi.TYPE
     for v in reg.of_type("aws:acm/certificateValidation:CertificateValidation"):
         region = reg.provider_region(v)
@@ -163,7 +155,7 @@ def test_global_name_has_a_latency_record_per_region_behind_a_health_check(aws_r
         assert latency.inputs["healthCheckId"] == f"mck-test-aws-{region}-api-id"
         [alias] = latency.inputs["aliases"]
         global_domain = reg.named(f"mck-test-aws-{region}-api-global", "aws:apigatewayv2/domainName:DomainName")
-        assert alias["name"].startswith("d-") and alias["zoneId"] == api_mocks.API_GATEWAY_ZONE_ID
+        assert alias["name"].startswith("d-") and alias["zoneId"] == API_GATEWAY_ZONE_ID
         assert global_domain.inputs["domainName"] == "api.example.com"
         regional = reg.named(f"mck-test-aws-{region}-api-regional", R53)
         assert regional.inputs["name"] == f"api-aws-{region}.example.com"
@@ -188,7 +180,7 @@ def test_every_api_resource_is_under_the_api_component_and_nothing_is_public(aws
 
 
 def test_zone_id_from_config_skips_the_lookup():
-    _, m, _ = run_program(aws_program(api_key(AWS_BACKENDS, zoneId="Z0123456789ABCDEFGHIJ")))
+    _, m, _ = run_registry(aws_program(api_key(AWS_BACKENDS, zoneId="Z0123456789ABCDEFGHIJ")))
     assert not any(token == "aws:route53/getZone:getZone" for token, _ in m.calls)
 
 
@@ -213,7 +205,7 @@ def gcp_program():
         "gcp/europe-west1": gcp_backend("europe-west1", "10.130.0.0/23"),
         "gcp/asia-southeast1": gcp_backend("asia-southeast1", "10.131.0.0/23", protocol="HTTP2"),
     }
-    _, api_plan = plans(MIXED_REGIONS, api_key(backends))
+    _, api_plan = api_plans(MIXED_REGIONS, api_key(backends))
 
     def program():
         glob = gcp.Provider("gcp-global", project="acme-streaming")
@@ -240,7 +232,7 @@ def aws_stand_in():
 
 @pytest.fixture(scope="module")
 def gcp_run():
-    return run_program(gcp_program())
+    return run_registry(gcp_program())
 
 
 def test_one_gcp_load_balancer_per_gcp_region_in_its_region(gcp_run):
@@ -326,7 +318,7 @@ def test_gcp_regions_join_the_global_name_under_their_nearest_aws_region(gcp_run
 
 def test_switching_architecture_leaves_the_api_untouched():
     def api_resources(architecture: str):
-        reg, _, _ = run_program(aws_program(api_key(AWS_BACKENDS), architecture))
+        reg, _, _ = run_registry(aws_program(api_key(AWS_BACKENDS), architecture))
         return {(r.type, r.name, json_of(r.inputs)) for r in reg.all if mine(reg, r)}
 
     # Same resources with the same inputs; the architecture component's

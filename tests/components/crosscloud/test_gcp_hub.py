@@ -8,21 +8,15 @@ import pytest
 from infra import mirrormaker
 from infra.components.architecture import component_for
 from infra.components.aws.msk_connect import MM2_JARS
-from infra.naming import managed_kafka_domain
-from infra.components.gcp import mocks as gcp_mocks
 from infra.components.gcp.managed_kafka import account_id
-from infra.components.mocks import unsecret
 from infra.kinds import MirrorMechanism
-from tests.components.gcp.gcp_support import GCP_HUB, PROJECT, make_plan, secret
+from infra.naming import managed_kafka_domain
+from tests.support.mocks import secret, unsecret
+from tests.support.outputs import dns_forwarder
+from tests.support.stacks import GCP_HUB, PROJECT, make_plan
 
 CONNECTOR = "aws:mskconnect/connector:Connector"
 
-
-class DnsQuery:
-    """The invoke arguments the mocks answer the forwarder look-up with."""
-
-    def __init__(self, region):
-        self.args = {"region": region}
 PLAN = make_plan("regional-clusters", GCP_HUB, hub="gcp/europe-west1")
 HUB = PLAN.hub
 INTO_AWS = [f for f in PLAN.mirrors.values() if f.mechanism == MirrorMechanism.MM2_MSK_CONNECT]
@@ -128,7 +122,7 @@ def test_aws_spokes_resolve_the_hubs_managed_kafka_names_through_cloud_dns(reg):
     rules = reg.of_type("aws:route53/resolverRule:ResolverRule")
     aws_spokes = [r for r in PLAN.config.regions.values() if r.cloud == "aws"]
     assert len(rules) == len(aws_spokes)
-    hub_forwarders = [a["address"] for a in gcp_mocks._addresses(DnsQuery(HUB.region.name))["addresses"]]
+    hub_forwarders = [dns_forwarder(HUB.region.name)]
     for rule in rules:
         assert rule.inputs["domainName"] == managed_kafka_domain(PROJECT, HUB.region.name)
         assert rule.inputs["ruleType"] == "FORWARD"

@@ -13,10 +13,11 @@ from infra.components.crosscloud.ha_vpn import (
     customer_gateway_asn,
     gcp_name,
 )
-from infra.components.gcp.mocks import _public_ip
-from tests.components.gcp.gcp_support import make_plan, secret
+from tests.support.mocks import secret
+from tests.support.outputs import public_ip
+from tests.support.stacks import AWS_HUB, make_plan
 
-PLAN = make_plan("topic-per-region")
+PLAN = make_plan("topic-per-region", AWS_HUB)
 LINK = PLAN.links["aws/us-east-1<->gcp/europe-west1"]
 ENDS = PLAN.ends(LINK)
 TUNNELS = LINK.tunnels
@@ -82,14 +83,14 @@ def test_outside_addresses_are_wired_crosswise(reg):
     ha = reg.one("gcp:compute/haVpnGateway:HaVpnGateway")
     cgws = sorted(reg.of_type("aws:ec2/customerGateway:CustomerGateway"), key=lambda r: r.name)
     # Customer gateway i is GCP interface i.
-    assert [c.inputs["ipAddress"] for c in cgws] == [_public_ip(ha.name, i) for i in range(2)]
+    assert [c.inputs["ipAddress"] for c in cgws] == [public_ip(ha.name, i) for i in range(2)]
     conns = sorted(reg.of_type("aws:ec2/vpnConnection:VpnConnection"), key=lambda r: r.name)
     assert [c.inputs["customerGatewayId"] for c in conns] == [f"{c.name}-id" for c in cgws]
     peer = reg.one("gcp:compute/externalVpnGateway:ExternalVpnGateway")
     outside = {i["id"]: i["ipAddress"] for i in peer.inputs["interfaces"]}
     tunnels = {r.name: r for r in reg.of_type("gcp:compute/vPNTunnel:VPNTunnel")}
     for t in TUNNELS:
-        assert outside[t.index] == _public_ip(conns[t.aws_connection].name, t.aws_tunnel)
+        assert outside[t.index] == public_ip(conns[t.aws_connection].name, t.aws_tunnel)
         tunnel = tunnels[f"{NAME}-t{t.index}"]
         assert tunnel.inputs["vpnGatewayInterface"] == t.gcp_interface
         assert tunnel.inputs["peerExternalGatewayInterface"] == t.index

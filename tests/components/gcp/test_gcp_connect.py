@@ -10,11 +10,11 @@ from infra.components.architecture import component_for
 from infra.components.crosscloud.endpoints import msk_scram
 from infra.components.gcp.connect import ManagedKafkaMirror, ManagedKafkaMirrorArgs, dns_domain
 from infra.components.gcp.managed_kafka import GCP_CLIENT
-from infra.components.mocks import unsecret
 from infra.kinds import MirrorMechanism
 from infra.plan import MirrorFlow
 
-from tests.components.gcp.gcp_support import make_plan, secret
+from tests.support.mocks import secret, unsecret
+from tests.support.stacks import AWS_HUB, make_plan
 
 CONNECT = "gcp:managedkafka/connectCluster:ConnectCluster"
 CONNECTOR = "gcp:managedkafka/connector:Connector"
@@ -110,7 +110,7 @@ def test_dns_domain_of_a_managed_kafka_bootstrap(run):
 
 
 def test_in_a_plan_each_flow_into_gcp_reads_the_hub_with_its_regions_scram_login(run):
-    plan = make_plan("regional-clusters")
+    plan = make_plan("regional-clusters", AWS_HUB)
     reg, _, _ = run(lambda: component_for(plan)("mck-test", plan))
     flows = [f for f in plan.mirrors.values() if f.mechanism == MirrorMechanism.MM2_GCP_CONNECT]
     connects = reg.of_type(CONNECT)

@@ -11,7 +11,7 @@ from infra.components.gcp.topics import ManagedKafkaTopics, ManagedKafkaTopicsAr
 from infra.config import ManagedKafkaSettings
 from infra.geo import Region
 
-from tests.components.gcp.gcp_support import make_plan
+from tests.support.stacks import AWS_HUB, make_plan
 
 CLUSTER = "gcp:managedkafka/cluster:Cluster"
 EUROPE = Region("gcp", "europe-west1", ipaddress.ip_network("10.30.0.0/16"))
@@ -90,7 +90,7 @@ def test_account_ids_fit_gcp_limits_and_differ_per_region():
 
 
 def test_topics_carry_the_planned_settings_and_are_retained(run):
-    plan = make_plan("regional-clusters")
+    plan = make_plan("regional-clusters", AWS_HUB)
     planned = plan.topics["gcp/europe-west1"]
 
     def program():

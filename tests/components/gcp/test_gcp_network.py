@@ -9,7 +9,7 @@ import pytest
 from infra.components.gcp.network import GcpNetwork, GcpNetworkArgs
 from infra.geo import Region
 
-from tests.components.gcp.gcp_support import AWS_HUB, GCP_HUB, make_plan
+from tests.support.stacks import AWS_HUB, GCP_HUB, make_plan
 
 EUROPE = Region("gcp", "europe-west1", ipaddress.ip_network("10.30.0.0/16"))
 ASIA = Region("gcp", "asia-southeast1", ipaddress.ip_network("10.40.0.0/16"))

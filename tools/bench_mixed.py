@@ -1,6 +1,6 @@
 """The topology of the mocks benchmark: AWS hub, AWS spokes and any GCP spokes.
 
-`scripts/bench` uses it (`--gcp N` adds GCP spokes): the stack's config, and the bare-SDK program
+`scripts/bench` uses it (`--gcp N` adds GCP spokes): the bare-SDK program
 that registers exactly the resources the whole program registers for it
 (VPCs, MSK with SCRAM users for the GCP regions, the GCP VPC, Managed Kafka
 clusters and topics, VPC peering and MSK Replicator per AWS spoke, HA VPN and
@@ -18,32 +18,14 @@ import pulumi_aws as aws
 import pulumi_gcp as gcp
 import pulumi_random as random
 
-from infra import geo
+from tests.support.stacks import PROJECT
 
 HUB = "us-east-1"
-PROJECT = "bench-project"
 KAFKA_PORTS = (9094, 9096, 9098)
 
 
-def gcp_regions(count: int) -> list[str]:
-    return sorted(geo.REGIONS[geo.GCP])[:count]
-
-
-def config(aws_names: list[str], gcp_names: list[str], events: int) -> dict[str, str]:
-    regions = {f"aws/{r}": {"cidr": f"10.{i + 1}.0.0/16"} for i, r in enumerate(aws_names)}
-    regions.update({f"gcp/{r}": {"cidr": f"10.{i + 101}.0.0/16"} for i, r in enumerate(gcp_names)})
-    return {
-        "gcp:project": PROJECT,
-        "multicloud-kafka:architecture": "regional-clusters",
-        "multicloud-kafka:hub": f"aws/{HUB}",
-        "multicloud-kafka:regions": json.dumps(regions),
-        "multicloud-kafka:events": json.dumps({f"event_{i:03d}": {} for i in range(events)}),
-        "multicloud-kafka:protect": "false",
-    }
-
-
 def bare(aws_names: list[str], gcp_names: list[str], events: int) -> Callable[[], None]:
-    """The same resources as the whole program for `config(...)`, by hand."""
+    """The same resources as the whole program for `stacks.bench_config(...)`, by hand."""
 
     def program() -> None:
         names = [f"EVENT_{i:03d}" for i in range(events)]

@@ -4,28 +4,20 @@ from __future__ import annotations
 
 import json
 import runpy
-from pathlib import Path
 
 import pytest
 
 from infra import stackfile
 from infra.architectures import build_plan
-from infra.components import mocks
 from infra.components.api.component import RegionalApi
-
-MAIN = str(Path(__file__).resolve().parent.parent / "__main__.py")
-
-
-def stack_file_config(stack: str) -> dict:
-    """A stack file's config as the Pulumi CLI hands it to the program."""
-    raw = stackfile.read(stackfile.stack_path(stack))
-    return {k: json.dumps(v) if isinstance(v, (dict, list)) else str(v).lower() if isinstance(v, bool) else str(v) for k, v in raw.items()}
+from tests.support import mocks
+from tests.support.stacks import MAIN, stack_file_config
 
 
 @pytest.fixture(scope="module")
 def prod():
     def program():
-        main = runpy.run_path(MAIN)
+        main = runpy.run_path(str(MAIN))
         return {"api": main["architecture"].api.outputs, "regions": main["architecture"].regions}
 
     monitor, _, outputs = mocks.run(program, stack_file_config("prod"), "prod")
@@ -110,7 +102,7 @@ def test_outputs_carry_the_global_name_and_each_regions_endpoint(prod):
 
 
 def test_an_api_key_that_disagrees_with_the_regions_stops_the_program_before_any_resource():
-    from infra.config import ConfigError
+    from infra.validation import ConfigError
 
     config = stack_file_config("prod")
     value = json.loads(config["multicloud-kafka:api"])
@@ -120,7 +112,7 @@ def test_an_api_key_that_disagrees_with_the_regions_stops_the_program_before_any
 
     def program():
         try:
-            runpy.run_path(MAIN)
+            runpy.run_path(str(MAIN))
         except ConfigError as e:
             refused.append(e)
 

@@ -16,32 +16,23 @@ import statistics
 import sys
 import threading
 import time
-from pathlib import Path
+from typing import Any
 
-from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.mocks import MockMonitor, Mocks
 
-from infra import geo
-from infra.components import bench_mixed, mocks
-
-MAIN = str(Path(__file__).resolve().parents[2] / "__main__.py")
-HUB = "us-east-1"
-
-
-def regions(count: int) -> list[str]:
-    """`count` AWS regions, the hub first, in a stable order."""
-    others = sorted(r for r in geo.AWS_REGIONS if r != HUB)
-    return [HUB, *others[: count - 1]]
+from tests.support import mocks, stacks
+from tools import bench_mixed
 
 
 class CountingMonitor(MockMonitor):
     """MockMonitor that counts custom resources by type, nothing more."""
 
-    def __init__(self, m):
+    def __init__(self, m: Mocks) -> None:
         super().__init__(m)
         self._lock = threading.Lock()
         self.counts: collections.Counter[str] = collections.Counter()
 
-    def RegisterResource(self, request):
+    def RegisterResource(self, request: Any) -> Any:
         if request.custom:
             with self._lock:
                 self.counts[request.type] += 1
@@ -49,7 +40,7 @@ class CountingMonitor(MockMonitor):
 
 
 def ours() -> None:
-    runpy.run_path(MAIN)
+    runpy.run_path(str(stacks.MAIN))
 
 
 def timed(program, cfg: dict) -> tuple[float, float, collections.Counter]:
@@ -66,8 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each side, alternating; the median is reported")
     parser.add_argument("--gcp", type=int, default=0, help="GCP spokes beside the AWS regions (mixed-cloud topology)")
     args = parser.parse_args(argv)
-    names, gcp_names = regions(args.regions), bench_mixed.gcp_regions(args.gcp)
-    cfg = bench_mixed.config(names, gcp_names, args.events)
+    names, gcp_names = stacks.aws_regions(args.regions, bench_mixed.HUB), stacks.gcp_regions(args.gcp)
+    cfg = stacks.bench_config(names, gcp_names, args.events)
     sides = {"ours": ours, "bare": bench_mixed.bare(names, gcp_names, args.events)}
     # One untimed run each first: imports and the SDK's first-use caches.
     for program in sides.values():

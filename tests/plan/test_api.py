@@ -11,15 +11,7 @@ from infra.architectures import build_plan
 from infra.config import validate
 from infra.validation import ConfigError, k
 from infra.stackfile import decode
-from tests.components.api.examples import (
-    AWS_REGIONS,
-    CLOUD_MAP,
-    MIXED_REGIONS,
-    api_key,
-    aws_backend,
-    gcp_backend,
-    raw,
-)
+from tests.support.stacks import AWS_PAIR, CLOUD_MAP, MIXED_REGIONS, ROOT, api_key, api_raw, aws_backend, gcp_backend
 
 MIXED_BACKENDS = {
     "aws/us-east-1": aws_backend("us-east-1"),
@@ -29,7 +21,7 @@ MIXED_BACKENDS = {
 
 
 def cfg_of(regions: dict, api_value: dict | None):
-    return validate(decode(raw(regions, api_value)), "test")
+    return validate(decode(api_raw(regions, api_value)), "test")
 
 
 def problems_of(regions: dict, api_value: dict) -> list:
@@ -40,7 +32,7 @@ def problems_of(regions: dict, api_value: dict) -> list:
 
 
 def test_no_api_key_means_no_api():
-    assert build_plan(cfg_of(AWS_REGIONS, None)).api is None
+    assert build_plan(cfg_of(AWS_PAIR, None)).api is None
 
 
 def test_plan_names_every_served_region_and_the_global_name():
@@ -90,18 +82,18 @@ def test_a_backend_for_an_unplanned_region_is_refused():
 
 
 def test_skipping_every_region_is_refused():
-    [p] = problems_of(AWS_REGIONS, api_key({key: "skip" for key in AWS_REGIONS}))
+    [p] = problems_of(AWS_PAIR, api_key({key: "skip" for key in AWS_PAIR}))
     assert "skips every region" in p.fix
 
 
-def bad(api_value: dict, regions: dict = AWS_REGIONS) -> dict[str, str]:
+def bad(api_value: dict, regions: dict = AWS_PAIR) -> dict[str, str]:
     """key -> fix of every problem the validation at the edge reports."""
     with pytest.raises(ConfigError) as e:
         cfg_of(regions, api_value)
     return {p.key: p.fix for p in e.value.problems}
 
 
-AWS_OK = {key: aws_backend(key.split("/")[1]) for key in AWS_REGIONS}
+AWS_OK = {key: aws_backend(key.split("/")[1]) for key in AWS_PAIR}
 
 
 @pytest.mark.parametrize(
@@ -135,7 +127,7 @@ def test_top_level_settings(name, value, fix):
 
 
 def test_hostname_too_long_for_a_region_name_is_refused():
-    regions = {"gcp/northamerica-northeast1": {"cidr": "10.50.0.0/16"}, **AWS_REGIONS}
+    regions = {"gcp/northamerica-northeast1": {"cidr": "10.50.0.0/16"}, **AWS_PAIR}
     backends = {**AWS_OK, "gcp/northamerica-northeast1": gcp_backend("northamerica-northeast1", "10.130.0.0/23")}
     [p] = problems_of(regions, api_key(backends, hostname="a" * 40))
     assert p.key == k("api.hostname") and "longer than DNS allows" in p.fix
@@ -213,7 +205,7 @@ def test_two_regions_measured_from_one_aws_region_are_refused():
 
 
 def test_problems_are_reported_together_with_the_rest_of_the_config():
-    value = raw(AWS_REGIONS, api_key(AWS_OK, zone="EXAMPLE.com"))
+    value = api_raw(AWS_PAIR, api_key(AWS_OK, zone="EXAMPLE.com"))
     value["multicloud-kafka:architecture"] = "mesh"
     with pytest.raises(ConfigError) as e:
         validate(decode(value), "test")
@@ -222,11 +214,10 @@ def test_problems_are_reported_together_with_the_rest_of_the_config():
 
 def test_the_documented_example_plans_as_documented():
     import re
-    from pathlib import Path
 
     import yaml
 
-    page = (Path(__file__).resolve().parent.parent / "docs" / "regional-api.md").read_text()
+    page = (ROOT / "docs" / "regional-api.md").read_text()
     section = page.split("\n## Config\n", 1)[1].split("\n## ", 1)[0]
     example = yaml.safe_load(re.search(r"```yaml\n(.*?)```", section, re.S).group(1))
     plan = build_plan(cfg_of(MIXED_REGIONS, example["multicloud-kafka:api"])).api

@@ -4,7 +4,7 @@ import pytest
 
 from infra import geo, vpn
 from infra.validation import ConfigError
-from tests.components.gcp.gcp_support import AWS_HUB, GCP_HUB, make_plan
+from tests.support.stacks import AWS_HUB, GCP_HUB, make_plan
 
 ALL_REGION_KEYS = [f"{c}/{r}" for c in geo.CLOUDS for r in sorted(geo.REGIONS[c])]
 
@@ -18,7 +18,7 @@ def test_every_known_region_gets_its_own_block_clear_of_aws_reserved_ranges():
 
 
 def test_four_tunnels_two_per_gcp_interface_and_per_aws_connection():
-    plan = make_plan("topic-per-region")
+    plan = make_plan("topic-per-region", AWS_HUB)
     link = plan.links["aws/us-east-1<->gcp/europe-west1"]
     tunnels = link.tunnels
     assert tunnels == vpn.tunnels(link.spoke)
@@ -59,12 +59,12 @@ def test_plans_of_known_regions_have_no_tunnel_collisions():
 
 
 def test_vpn_asns_default_and_are_validated():
-    assert make_plan("header-routing").config.vpn.aws_asn == 64512
-    assert make_plan("header-routing", vpn={"awsAsn": 4200000001, "gcpAsn": 65010}).config.vpn.gcp_asn == 65010
+    assert make_plan("header-routing", AWS_HUB).config.vpn.aws_asn == 64512
+    assert make_plan("header-routing", AWS_HUB, vpn={"awsAsn": 4200000001, "gcpAsn": 65010}).config.vpn.gcp_asn == 65010
     with pytest.raises(ConfigError) as e:
-        make_plan("header-routing", vpn={"awsAsn": 65001, "gcpAsn": 65001})
+        make_plan("header-routing", AWS_HUB, vpn={"awsAsn": 65001, "gcpAsn": 65001})
     assert "multicloud-kafka:vpn.gcpAsn = 65001: equals awsAsn" in str(e.value)
     with pytest.raises(ConfigError) as e:
-        make_plan("header-routing", vpn={"awsAsn": 7224, "bgp": 1})
+        make_plan("header-routing", AWS_HUB, vpn={"awsAsn": 7224, "bgp": 1})
     assert "multicloud-kafka:vpn.awsAsn = 7224: must be a private BGP ASN" in str(e.value)
     assert "multicloud-kafka:vpn.bgp = 1: is not a setting of VPN settings" in str(e.value)

@@ -7,8 +7,10 @@ import pulumi_aws as aws
 import pytest
 
 from infra.components.aws.msk import SERVER_PROPERTIES, MskCluster, MskClusterArgs
-from infra.components.mocks import mock_arn, unsecret
 from infra.config import MskSettings
+from tests.support import mocks
+from tests.support.mocks import unsecret
+from tests.support.outputs import mock_arn
 
 CLUSTER = "aws:msk/cluster:Cluster"
 
@@ -132,8 +134,6 @@ def test_serverless_is_iam_only_in_the_same_private_subnets(run):
 
 def test_serverless_refuses_scram_users():
     with pytest.raises(ValueError, match="IAM auth only"):
-        from infra.components import mocks
-
         mocks.run(build(MskSettings(serverless=True), scram_users=("gcp-europe-west1",)))
 
 

@@ -5,41 +5,30 @@ topics on the right cluster, the right mirroring per flow, one cross-cloud
 link per planned ha-vpn link.
 """
 
-import json
 import runpy
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from infra import geo, mirrormaker, stackfile
 from infra.architectures import build_plan
-from infra.components import mocks
 from infra.components.architecture import component_for
 from infra.config import validate
 from infra.kinds import LinkKind, MirrorMechanism
+from tests.support import mocks
+from tests.support.stacks import AWS_HUB, GCP_HUB, MAIN, make_plan, stack_file_config
 
-MAIN = str(Path(__file__).resolve().parents[3] / "__main__.py")
 STACKS = ("dev", "staging", "prod")
-
-
-def stack_config(stack: str) -> dict[str, str]:
-    """A stack file's config as the Pulumi CLI hands it to the program."""
-    raw = stackfile.read(stackfile.stack_path(stack))
-    return {
-        k: json.dumps(v) if isinstance(v, (dict, list)) else str(v).lower() if isinstance(v, bool) else str(v)
-        for k, v in raw.items()
-    }
 
 
 @pytest.fixture(scope="module", params=STACKS)
 def realized(request):
     stack = request.param
-    config = stack_config(stack)
+    config = stack_file_config(stack)
     plan = build_plan(validate(stackfile.decode(config), stack))
 
     def program():
-        a = runpy.run_path(MAIN)["architecture"]
+        a = runpy.run_path(str(MAIN))["architecture"]
         return {"hubBootstrap": a.hub_bootstrap, "regions": a.regions}
 
     monitor, _, outputs = mocks.run(program, config, stack)
@@ -185,9 +174,7 @@ def test_cross_cloud_mirror_connectors_wait_for_their_link():
     Nothing but the dependency orders them; this test holds it for every cross-cloud flow, under an
     AWS hub and a GCP hub (issue 12, finding 6).
     """
-    from tests.components.gcp.gcp_support import GCP_HUB, make_plan
-
-    for plan in (make_plan("regional-clusters"), make_plan("regional-clusters", GCP_HUB, hub="gcp/europe-west1")):
+    for plan in (make_plan("regional-clusters", AWS_HUB), make_plan("regional-clusters", GCP_HUB, hub="gcp/europe-west1")):
         monitor, _, _ = mocks.run(lambda plan=plan: component_for(plan)(plan.config.name_prefix, plan).hub_bootstrap)
         regs = monitor.registrations
         by_urn = {r.urn: r for r in regs}

@@ -1,32 +1,27 @@
 """Pulumi mocks for the tests and the benchmark: nothing reaches a cloud.
 
-`AwsMocks` answers resource registrations and invokes with plausible AWS
-values (ARNs, bootstrap addresses, AZ names of the provider's region).
-`RecordingMonitor` also keeps, per registered resource, the options the
-tests assert on (parent, provider, protect, retain_on_delete, aliases).
+`CloudMocks` answers resource registrations and invokes of every cloud with
+the values of `tests.support.outputs`, the region of an AWS resource being
+that of its provider. `RecordingMonitor` also keeps, per registered resource,
+the options the tests assert on (parent, provider, protect,
+retain_on_delete, aliases); `Registry` looks them up.
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import pulumi
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 
-from infra.components.api import mocks as api_mocks
-from infra.components.gcp import mocks as gcp_mocks
+from tests.support.outputs import Invoke, Resource, invoke_result, resource_outputs
 
-ACCOUNT = "123456789012"
 AWS_PROVIDER = "pulumi:providers:aws"
-
-
-def mock_arn(type_: str, name: str, region: str) -> str:
-    """The ARN the mocks give a resource that has no more specific one."""
-    return f"arn:aws:mock:{region}:{ACCOUNT}:{type_}/{name}"
+# The Pulumi project the program runs in (Pulumi.yaml's name).
+PULUMI_PROJECT = "multicloud-kafka"
 
 
 def unsecret(value: Any) -> tuple[Any, bool]:
@@ -36,13 +31,20 @@ def unsecret(value: Any) -> tuple[Any, bool]:
     return value, False
 
 
-def _urn_of(ref: Optional[str]) -> str:
-    """A provider reference is '<urn>::<id>'."""
+def secret(value: Any) -> Any:
+    """The plain value of a recorded input that must be a Pulumi secret."""
+    plain, is_secret = unsecret(value)
+    assert is_secret, f"not a secret: {value!r}"
+    return plain
+
+
+def urn_of(ref: Optional[str]) -> str:
+    """The URN in a provider reference ('<urn>::<id>')."""
     return ref.rsplit("::", 1)[0] if ref else ""
 
 
-class AwsMocks(Mocks):
-    """Echoes inputs back and adds the outputs our code reads."""
+class CloudMocks(Mocks):
+    """Echoes inputs back and adds the outputs our code reads, for AWS, GCP and the rest alike."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -50,51 +52,22 @@ class AwsMocks(Mocks):
         self.calls: list[tuple[str, str]] = []
 
     def region_of(self, provider_ref: Optional[str]) -> str:
-        """The region of the provider a resource or invoke names ('<urn>::<id>')."""
+        """The region of the AWS provider a resource or invoke names ('<urn>::<id>'); '' for any other."""
         return self.provider_regions.get(provider_ref.rsplit("::", 1)[-1], "") if provider_ref else ""
 
     def new_resource(self, args: MockResourceArgs) -> tuple[Optional[str], dict]:
-        out = dict(args.inputs)
         if args.typ == AWS_PROVIDER:
             with self._lock:
                 self.provider_regions[f"{args.name}-id"] = args.inputs.get("region", "")
-            return f"{args.name}-id", out
-        region = self.region_of(args.provider)
-        if args.typ == "aws:msk/cluster:Cluster" or args.typ == "aws:msk/serverlessCluster:ServerlessCluster":
-            name = args.inputs.get("clusterName", args.name)
-            out["arn"] = f"arn:aws:kafka:{region}:{ACCOUNT}:cluster/{name}/uuid-{name}"
-            host = f"b-1.{name}.kafka.{region}.amazonaws.com"
-            out["bootstrapBrokersSaslIam"] = f"{host}:9098"
-            out["bootstrapBrokersSaslScram"] = f"{host}:9096"
-            out["bootstrapBrokersTls"] = f"{host}:9094"
-        elif args.typ == "aws:msk/configuration:Configuration":
-            out["latestRevision"] = 1
-            out["arn"] = f"arn:aws:kafka:{region}:{ACCOUNT}:configuration/{args.name}"
-        elif args.typ == "random:index/randomPassword:RandomPassword":
-            # Distinct per resource, so tests can tell which secret went where.
-            seed = hashlib.sha256(args.name.encode()).hexdigest()
-            out["result"] = (seed * 4)[: int(args.inputs.get("length", 16))]
-        else:
-            out.setdefault("arn", mock_arn(args.typ, args.name, region))
-        if args.typ in gcp_mocks.OUTPUTS:
-            out.update(gcp_mocks.OUTPUTS[args.typ](args))
-        if args.typ in api_mocks.OUTPUTS:
-            out.update(api_mocks.OUTPUTS[args.typ](args))
-        if args.typ == "aws:cloudwatch/logGroup:LogGroup":
-            out.setdefault("name", args.name)
-        return f"{args.name}-id", out
+            return f"{args.name}-id", dict(args.inputs)
+        resource = Resource(args.typ, args.name, args.inputs, self.region_of(args.provider))
+        return f"{args.name}-id", resource_outputs(resource)
 
     def call(self, args: MockCallArgs) -> dict:
         region = self.region_of(args.provider)
         with self._lock:
             self.calls.append((args.token, region))
-        if args.token in gcp_mocks.INVOKES:
-            return gcp_mocks.INVOKES[args.token](args)
-        if args.token in api_mocks.INVOKES:
-            return api_mocks.INVOKES[args.token](args)
-        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            return {"names": [f"{region}{z}" for z in "abc"], "zoneIds": [f"{region}-az{i}" for i in (1, 2, 3)]}
-        raise NotImplementedError(f"no mock for invoke {args.token}")
+        return invoke_result(Invoke(args.token, args.args, region))
 
 
 @dataclass(frozen=True)
@@ -117,12 +90,12 @@ class Registration:
 class RecordingMonitor(MockMonitor):
     """A MockMonitor that keeps every registration, in order."""
 
-    def __init__(self, mocks: Mocks):
+    def __init__(self, mocks: Mocks) -> None:
         super().__init__(mocks)
         self._lock = threading.Lock()
         self.registrations: list[Registration] = []
 
-    def RegisterResource(self, request):
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             reg = Registration(
@@ -131,7 +104,7 @@ class RecordingMonitor(MockMonitor):
                 name=request.name,
                 custom=request.custom,
                 parent=request.parent,
-                provider=_urn_of(request.provider),
+                provider=urn_of(request.provider),
                 protect=request.protect,
                 retain_on_delete=request.retainOnDelete,
                 alias_types=tuple(a.spec.type for a in request.aliases if a.HasField("spec") and a.spec.type),
@@ -143,24 +116,61 @@ class RecordingMonitor(MockMonitor):
         return response
 
 
-PROJECT = "multicloud-kafka"
+class Registry:
+    """The registrations of one run, with the look-ups tests need."""
+
+    def __init__(self, registrations: list[Registration]):
+        self.all = registrations
+        self.by_urn = {r.urn: r for r in registrations}
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.all if r.type == type_]
+
+    def one(self, type_: str) -> Registration:
+        found = self.of_type(type_)
+        assert len(found) == 1, f"expected one {type_}, got {[r.name for r in found]}"
+        return found[0]
+
+    def named(self, name: str, type_: str) -> Registration:
+        return next(r for r in self.all if r.name == name and r.type == type_)
+
+    def provider_region(self, r: Registration) -> str:
+        return self.by_urn[r.provider].inputs["region"]
+
+    def ancestors(self, r: Registration) -> list[Registration]:
+        out = []
+        while r.parent in self.by_urn:
+            r = self.by_urn[r.parent]
+            out.append(r)
+        return out
 
 
-def run(program, config: dict[str, Any] | None = None, stack: str = "test", monitor_cls=RecordingMonitor):
+def run(
+    program: Callable[[], Any],
+    config: dict[str, Any] | None = None,
+    stack: str = "test",
+    monitor_cls: Callable[[Mocks], MockMonitor] = RecordingMonitor,
+) -> tuple[Any, CloudMocks, Any]:
     """Runs `program()` under fresh mocks until every registration is done.
 
     `config` is the stack's config as Pulumi hands it to a program (full
     keys, objects as JSON text). `program` may return an Output or a plain
     value; returns (monitor, mocks, resolved value).
     """
-    mocks = AwsMocks()
+    mocks = CloudMocks()
     monitor = monitor_cls(mocks)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=PULUMI_PROJECT, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(dict(config or {}), [])
     result: dict[str, Any] = {}
 
-    def body():
+    def body() -> Any:
         return pulumi.Output.from_input(program()).apply(lambda v: result.setdefault("value", v))
 
     pulumi.runtime.test(body)()
     return monitor, mocks, result.get("value")
+
+
+def run_registry(program: Callable[[], Any], config: dict[str, Any] | None = None) -> tuple[Registry, CloudMocks, Any]:
+    """(Registry, mocks, value) of `program` under fresh mocks."""
+    monitor, mocks, value = run(program, config)
+    return Registry(monitor.registrations), mocks, value

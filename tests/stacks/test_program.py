@@ -4,39 +4,18 @@ from __future__ import annotations
 
 import json
 import runpy
-from pathlib import Path
 
 import pytest
 
 from infra import geo, stackfile
 from infra.architectures import build_plan
-from infra.components import mocks
 from infra.components.architecture import COMPONENTS
 from infra.components.base import RealizationError
 from infra.config import validate
+from tests.support import mocks
+from tests.support.stacks import AWS_REGIONS, EVENTS, MAIN, ROOT, raw_config, stack_file_config
 
-MAIN = str(Path(__file__).resolve().parent.parent / "__main__.py")
-REGIONS = {
-    "aws/us-east-1": {"cidr": "10.10.0.0/16"},
-    "aws/us-west-2": {"cidr": "10.20.0.0/16"},
-    "aws/eu-west-1": {"cidr": "10.30.0.0/16"},
-    "aws/ap-southeast-1": {"cidr": "10.40.0.0/16"},
-}
-EVENTS = {"create_account": {"partitions": 12}, "update_profile": {}, "delete_account": {"retentionMs": -1}}
 PROVIDER = "pulumi:providers:aws"
-
-
-def aws_stack(architecture: str, **keys) -> dict:
-    """An AWS-only stack's config as Pulumi hands it over: objects as JSON text."""
-    raw = {
-        "multicloud-kafka:architecture": architecture,
-        "multicloud-kafka:hub": "aws/us-east-1",
-        "multicloud-kafka:regions": json.dumps(REGIONS),
-        "multicloud-kafka:events": json.dumps(EVENTS),
-        "aws:region": "us-east-1",
-    }
-    raw.update({f"multicloud-kafka:{k}": v for k, v in keys.items()})
-    return raw
 
 
 def run_main(config: dict, stack: str = "test"):
@@ -45,7 +24,7 @@ def run_main(config: dict, stack: str = "test"):
 
     def program():
         try:
-            a = runpy.run_path(MAIN)["architecture"]
+            a = runpy.run_path(str(MAIN))["architecture"]
         except RealizationError as e:
             refused.append(e)
             return None
@@ -61,7 +40,7 @@ def plan_of(config: dict, stack: str = "test"):
 
 @pytest.fixture(scope="module", params=list(COMPONENTS))
 def realized(request):
-    config = aws_stack(request.param)
+    config = raw_config(request.param)
     registrations, outputs, refused = run_main(config)
     assert refused is None
     return plan_of(config), registrations, outputs
@@ -150,14 +129,14 @@ def test_outputs_give_each_region_its_bootstrap_and_routing_contract(realized):
 
 
 def test_an_unprotected_stack_still_retains_clusters_and_topics_on_delete():
-    regs, _, _ = run_main(aws_stack("regional-clusters", protect="false"))
+    regs, _, _ = run_main(raw_config("regional-clusters", protect="false"))
     for r in of_type(regs, "aws:msk/cluster:Cluster") + of_type(regs, "aws:msk/topic:Topic"):
         assert (r.protect, r.retain_on_delete) == (False, True), r.name
 
 
 def test_switching_architecture_keeps_the_names_of_what_both_plans_share():
-    before, _, _ = run_main(aws_stack("topic-per-region"))
-    after, _, _ = run_main(aws_stack("regional-clusters"))
+    before, _, _ = run_main(raw_config("topic-per-region"))
+    after, _, _ = run_main(raw_config("regional-clusters"))
     (old_root,) = [r for r in before if r.type.startswith("multicloud-kafka:architecture:")]
     (new_root,) = [r for r in after if r.type.startswith("multicloud-kafka:architecture:")]
     # The new component answers to the old one's type, so children keep their URNs.
@@ -167,16 +146,10 @@ def test_switching_architecture_keeps_the_names_of_what_both_plans_share():
 
 
 def test_serverless_stacks_realize_serverless_clusters():
-    regs, outputs, _ = run_main(aws_stack("header-routing", msk=json.dumps({"serverless": True})))
+    regs, outputs, _ = run_main(raw_config("header-routing", msk={"serverless": True}))
     assert len(of_type(regs, "aws:msk/serverlessCluster:ServerlessCluster")) == 1
     assert not of_type(regs, "aws:msk/cluster:Cluster")
     assert outputs["hubBootstrap"].endswith(":9098")
-
-
-def stack_file_config(stack: str) -> dict:
-    """A stack file's config as the Pulumi CLI hands it to the program."""
-    raw = stackfile.read(stackfile.stack_path(stack))
-    return {k: json.dumps(v) if isinstance(v, (dict, list)) else str(v).lower() if isinstance(v, bool) else str(v) for k, v in raw.items()}
 
 
 @pytest.mark.parametrize("stack", stackfile.stacks())
@@ -189,16 +162,12 @@ def test_every_stack_file_runs(stack):
 
 
 def test_the_documented_outputs_example_is_what_the_program_exports():
-    page = (Path(MAIN).parent / "docs" / "aws.md").read_text()
+    page = (ROOT / "docs" / "aws.md").read_text()
     section = page[page.index("\n## Outputs\n") :]
     block = section[section.index("```json") + len("```json") : section.index("```", section.index("```json") + 7)]
     shown = json.loads(block.replace(', ...}"', '}"'))
-    config = {
-        "multicloud-kafka:architecture": "regional-clusters",
-        "multicloud-kafka:hub": "aws/us-east-1",
-        "multicloud-kafka:regions": json.dumps({"aws/us-east-1": {"cidr": "10.10.0.0/16"}, "aws/us-west-2": {"cidr": "10.20.0.0/16"}}),
-        "multicloud-kafka:events": json.dumps({"create_account": {}}),
-    }
+    regions = {"aws/us-east-1": {"cidr": "10.10.0.0/16"}, "aws/us-west-2": {"cidr": "10.20.0.0/16"}}
+    config = raw_config("regional-clusters", regions, events={"create_account": {}})
     _, outputs, refused = run_main(config, "dev")
     assert refused is None
     west = outputs["regions"]["aws/us-west-2"]
@@ -209,10 +178,10 @@ def test_the_documented_outputs_example_is_what_the_program_exports():
 
 def test_the_program_reads_the_config_the_pulumi_cli_hands_it_in_the_environment(monkeypatch):
     # `pulumi up` passes the stack's config as JSON in PULUMI_CONFIG, objects as JSON text.
-    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(aws_stack("topic-per-region", protect="false")))
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(raw_config("topic-per-region", protect="false")))
     regs, outputs, refused = run_main({})
     assert refused is None
-    assert set(outputs["regions"]) == set(REGIONS)
+    assert set(outputs["regions"]) == set(AWS_REGIONS)
     topics = of_type(regs, "aws:msk/topic:Topic")
-    assert len(topics) == len(REGIONS) * len(EVENTS)
+    assert len(topics) == len(AWS_REGIONS) * len(EVENTS)
     assert all(t.protect is False for t in topics)

@@ -1,0 +1,1 @@
+"""Tools run from `scripts/` that are no part of the deployed program: the benchmark under mocks."""

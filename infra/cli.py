@@ -53,7 +53,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for arch, plan in plans.items():
         f = traffic.flows(plan, load)
         cost = traffic.monthly_cost(plan, f, prices)
-        gb = lambda kind: f"{f.by_class[kind] * traffic.SECONDS_PER_MONTH / traffic.GB:,.0f}"
+        def gb(kind: str, f: traffic.Flows = f) -> str:
+            return f"{f.by_class[kind] * traffic.SECONDS_PER_MONTH / traffic.GB:,.0f}"
+
         rows.append((
             arch + (" *" if arch == cfg.architecture else ""), len(plan.clusters),
             sum(len(t) for t in plan.topics.values()), len(plan.mirrors), len(plan.links),
@@ -109,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=cmd_diagram)
     args = parser.parse_args(argv)
     try:
-        return args.run(args)
+        code: int = args.run(args)
+        return code
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+import dataclasses
+from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from infra import geo, naming
 from infra.api import validate as api_validate
@@ -30,6 +32,8 @@ MAX_AWS_VPC_PREFIX = 16
 EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$")
 CLEANUP_POLICIES = ("delete", "compact", "compact,delete")
+# A settings dataclass that `_merge` fills from its parsed keys.
+_S = TypeVar("_S", "TopicSettings", "MskSettings", "ManagedKafkaSettings", "VpnSettings")
 MSK_SIZES = ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
 MSK_INSTANCE = re.compile(r"^kafka\.(t3\.small|m5\.(%s)|m7g\.(%s))$" % ("|".join(MSK_SIZES), "|".join(MSK_SIZES)))
 
@@ -109,7 +113,7 @@ class Config:
 
 def _topic_spec(c: Checker) -> dict[str, tuple[str, Callable[[str, Any], Any]]]:
     def cleanup(key: str, v: Any) -> str | None:
-        if v not in CLEANUP_POLICIES:
+        if not isinstance(v, str) or v not in CLEANUP_POLICIES:
             c.add(key, v, f"must be one of {', '.join(CLEANUP_POLICIES)}")
             return None
         return v
@@ -181,7 +185,7 @@ def _parse_cidr(c: Checker, key: str, value: Any, cloud: str) -> ipaddress.IPv4N
     except ValueError:
         c.add(key, value, "is not an IPv4 CIDR block; write it like 10.10.0.0/16")
         return None
-    if net.version != 4:
+    if not isinstance(net, ipaddress.IPv4Network):
         c.add(key, value, "must be an IPv4 CIDR block; write it like 10.10.0.0/16")
         return None
     if str(net) != str(value):
@@ -239,8 +243,8 @@ def _parse_events(c: Checker, value: Any, defaults: TopicSettings) -> dict[str, 
     return events
 
 
-def _merge(defaults: Any, parsed: Mapping[str, Any]) -> Any:
-    return type(defaults)(**{**defaults.__dict__, **parsed})
+def _merge(defaults: _S, parsed: Mapping[str, Any]) -> _S:
+    return dataclasses.replace(defaults, **parsed)
 
 
 def _parse_msk(c: Checker, value: Any) -> MskSettings:
@@ -377,7 +381,7 @@ def validate(raw: Mapping[str, Any], stack: str) -> Config:
 
     for key, value, fix in naming.topic_problems(list(regions.values()), list(events)):
         c.add(key, value, fix)
-    if c.problems:
+    if c.problems or hub is None or protect is None or not isinstance(arch, str):
         raise ConfigError(stack, c.problems)
     cfg = Config(
         stack=stack,

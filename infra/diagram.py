@@ -7,6 +7,7 @@ from html import escape
 
 from infra import geo
 from infra.kinds import LinkKind
+from infra.geo import Region
 from infra.plan import Plan
 
 BOX_W, BOX_H, GAP, MARGIN, HEAD = 300, 96, 36, 40, 90
@@ -80,7 +81,7 @@ def _curve(a: tuple[float, float], b: tuple[float, float], at: float) -> str:
     return f"M{x1},{ay} C{mid},{ay} {mid},{by} {x2},{by}"
 
 
-def _region_box(plan: Plan, region, x: float, y: float) -> list[str]:
+def _region_box(plan: Plan, region: Region, x: float, y: float) -> list[str]:
     cluster = plan.clusters.get(region.key)
     is_hub = region.key == plan.config.hub.key
     stroke = "#dc2626" if is_hub else "#374151"

@@ -10,20 +10,14 @@ Kafka alike. Changing this function renames every topic: don't.
 from __future__ import annotations
 
 import hashlib
-from typing import Iterable, Iterator, Protocol
+from collections.abc import Iterable, Iterator
+
+from infra.geo import Region
 
 MAX_TOPIC_NAME = 249
 
 
-class _Region(Protocol):
-    cloud: str
-    name: str
-
-    @property
-    def key(self) -> str: ...
-
-
-def region_token(region: _Region) -> str:
+def region_token(region: Region) -> str:
     """AWS_US_WEST_2 for aws/us-west-2."""
     return f"{region.cloud}_{region.name}".replace("-", "_").upper()
 
@@ -33,17 +27,17 @@ def event_topic(event: str) -> str:
     return event.upper()
 
 
-def region_topic(event: str, region: _Region) -> str:
+def region_topic(event: str, region: Region) -> str:
     """The topic of an event for one destination: CREATE_ACCOUNT_AWS_US_WEST_2."""
     return f"{event_topic(event)}_{region_token(region)}"
 
 
-def region_slug(region: _Region) -> str:
+def region_slug(region: Region) -> str:
     """aws-us-west-2: the region's part of resource names."""
     return f"{region.cloud}-{region.name}"
 
 
-def resource_name(prefix: str, region: _Region, *parts: str) -> str:
+def resource_name(prefix: str, region: Region, *parts: str) -> str:
     """mck-prod-aws-us-west-2[-part...]: deterministic, no random suffix."""
     return "-".join((prefix, region_slug(region), *parts))
 
@@ -62,7 +56,7 @@ def bounded(name: str, limit: int) -> str:
     return name if len(name) <= limit else hashed(name, name, limit)
 
 
-def topic_problems(regions: Iterable[_Region], events: Iterable[str]) -> Iterator[tuple[str, str, str]]:
+def topic_problems(regions: Iterable[Region], events: Iterable[str]) -> Iterator[tuple[str, str, str]]:
     """(key, value, fix) for each topic name that is too long or collides.
 
     Checked across every architecture at once: while a stack moves from one

@@ -9,7 +9,7 @@ from infra.kinds import LinkKind
 
 # RFC 1918: GCP Managed Kafka requires its subnet to be inside these.
 PRIVATE_RANGES = tuple(
-    ipaddress.ip_network(c) for c in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+    ipaddress.IPv4Network(c) for c in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 )
 AZ_COUNT = 3
 KAFKA_PORTS = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infra.config import TopicSettings
 from infra.plan import Grant, Plan
 
 ADD, REMOVE, CHANGE = "add", "remove", "change"
@@ -117,7 +118,7 @@ def _api_changes(old: Plan, new: Plan) -> list[Change]:
     return out
 
 
-def _topic_changes(where: str, a, b) -> list[Change]:
+def _topic_changes(where: str, a: TopicSettings, b: TopicSettings) -> list[Change]:
     out = []
     if b.partitions < a.partitions:
         out.append(Change(CHANGE, "topic", where, f"partitions {a.partitions} -> {b.partitions}: Kafka cannot "

@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 from infra.api.settings import AwsBackend, GcpBackend
-from infra.plan import Plan
+from infra.plan import Plan, RoutingContract
 
 
 def table(title: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    rows = [[str(c) for c in r] for r in rows]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
-    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+    cells = [[str(c) for c in r] for r in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(header)]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(values, widths, strict=True)).rstrip()
+
     out = [title, line(header), line(["-" * w for w in widths])]
-    out += [line(r) for r in rows] or ["(none)"]
+    out += [line(r) for r in cells] or ["(none)"]
     return "\n".join(out)
 
 
@@ -116,7 +119,7 @@ def plan_text(plan: Plan) -> str:
         )
     # Producers' routes are usually the same in every region: print each
     # distinct set once, naming the regions it applies to.
-    groups: dict[str, tuple[list[str], object]] = {}
+    groups: dict[str, tuple[list[str], RoutingContract]] = {}
     for region, rc in plan.routing.items():
         groups.setdefault(repr((rc.produce_cluster, rc.produce)), ([], rc))[0].append(region)
     for regions, rc in groups.values():

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra import geo, naming
-from infra.api.settings import ApiSettings, Backend
+from infra.api.settings import ApiSettings, Backend, GcpBackend
 from infra.geo import Region
 
 
@@ -73,9 +73,9 @@ def region_hostname(hostname: str, zone: str, region: Region) -> str:
 
 
 def latency_region(region: Region, backend: Backend) -> str:
-    if region.cloud == geo.AWS:
-        return region.name
-    return backend.latency_region or geo.GCP_LATENCY_REGION[region.name]
+    if isinstance(backend, GcpBackend) and backend.latency_region:
+        return backend.latency_region
+    return region.name if region.cloud == geo.AWS else geo.GCP_LATENCY_REGION[region.name]
 
 
 

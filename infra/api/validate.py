@@ -51,7 +51,7 @@ def _k(*parts: str) -> str:
     return ".".join((k(KEY), *parts))
 
 
-def _text(c: Checker, key: str, value: Any, pattern: re.Pattern, fix: str) -> str | None:
+def _text(c: Checker, key: str, value: Any, pattern: re.Pattern[str], fix: str) -> str | None:
     if not isinstance(value, str) or not pattern.match(value):
         c.add(key, value, fix)
         return None
@@ -103,7 +103,7 @@ _REQUIRED_WHY = {
 }
 
 
-def _arn_region(c: Checker, key: str, value: Any, pattern: re.Pattern, region: Region, what: str) -> str | None:
+def _arn_region(c: Checker, key: str, value: Any, pattern: re.Pattern[str], region: Region, what: str) -> str | None:
     if not isinstance(value, str) or not (m := pattern.match(value)):
         c.add(key, value, f"is not the ARN of {what}")
         return None
@@ -181,7 +181,7 @@ def _proxy_cidr(c: Checker, key: str, value: Any) -> ipaddress.IPv4Network | Non
     except ValueError:
         c.add(key, value, "is not an IPv4 CIDR block without host bits, e.g. 10.130.0.0/23")
         return None
-    if net.version != 4 or not any(net.subnet_of(p) for p in PRIVATE_RANGES):
+    if not isinstance(net, ipaddress.IPv4Network) or not any(net.subnet_of(p) for p in PRIVATE_RANGES):
         c.add(key, value, "must be a private (RFC 1918) IPv4 range, e.g. 10.130.0.0/23")
         return None
     if net.prefixlen > MAX_PROXY_PREFIX:
@@ -196,7 +196,7 @@ def _backend(c: Checker, region_key: Any, value: Any) -> tuple[str, Backend | No
     if cloud not in geo.CLOUDS or name not in geo.REGIONS[cloud]:
         c.add(key, region_key, "backend keys are region keys of multicloud-kafka:regions, e.g. aws/us-east-1")
         return None
-    region = Region(cloud, name, ipaddress.ip_network("0.0.0.0/32"))
+    region = Region(cloud, name, ipaddress.IPv4Network("0.0.0.0/32"))
     if value == SKIP:
         return region.key, None
     if not isinstance(value, Mapping):
@@ -236,7 +236,7 @@ def parse(c: Checker, value: Any) -> ApiSettings | None:
     ok = isinstance(raw, Mapping) and bool(raw)
     if not ok:
         c.add(_k("backends"), raw, "is required: a map of region key -> backend (or 'skip') for every region")
-    for region_key, b in raw.items() if ok else ():
+    for region_key, b in raw.items() if ok and isinstance(raw, Mapping) else ():
         parsed = _backend(c, region_key, b)
         if parsed is None:
             ok = False

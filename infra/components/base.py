@@ -68,6 +68,13 @@ class Site:
 T = TypeVar("T")
 
 
+def present(value: str | None, what: str) -> str:
+    """A value the cloud always returns once the resource exists; an error naming it if not."""
+    if value is None:
+        raise ValueError(f"the cloud returned no {what}")
+    return value
+
+
 def expect(value: object, kind: type[T], what: str) -> T:
     """`value` as a `kind`, or a TypeError naming the plan item that got the wrong one."""
     if not isinstance(value, kind):

@@ -11,6 +11,7 @@ reachable by its own names only.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ import pulumi_aws as aws
 from infra.api.plan import ApiPlan, Endpoint
 from infra.api.settings import AwsBackend
 from infra.components.api import dns
+from infra.components.base import expect, present
 
 TLS_POLICY = "TLS_1_2"
 ACCESS_LOG_DAYS = 30
@@ -39,7 +41,7 @@ class AwsEntryPointArgs:
     zone: dns.Zone
 
 
-def _validation_option(options: list, domain: str) -> Any:
+def _validation_option(options: list[Any] | None, domain: str) -> Any:
     for option in options or []:
         if option.domain_name == domain:
             return option
@@ -54,7 +56,7 @@ class AwsEntryPoint(pulumi.ComponentResource):
     def __init__(self, name: str, args: AwsEntryPointArgs, opts: pulumi.ResourceOptions):
         super().__init__(self.TYPE, name, None, opts)
         plan, endpoint, net, zone = args.plan, args.endpoint, args.network, args.zone
-        backend: AwsBackend = endpoint.backend
+        backend = expect(endpoint.backend, AwsBackend, f"API entry point of {endpoint.region.key}")
         child = pulumi.ResourceOptions(parent=self)
         domains = (endpoint.hostname, plan.hostname)
 
@@ -68,7 +70,7 @@ class AwsEntryPoint(pulumi.ComponentResource):
         )
         records = []
         for domain in domains:
-            option = self.certificate.domain_validation_options.apply(lambda o, d=domain: _validation_option(o, d))
+            option = self.certificate.domain_validation_options.apply(functools.partial(_validation_option, domain=domain))
             records.append(
                 zone.validation_record(
                     "aws",
@@ -185,8 +187,8 @@ class AwsEntryPoint(pulumi.ComponentResource):
         def target(role: str) -> dns.Target:
             configuration = self.domains[role].domain_name_configuration
             return dns.Target(
-                alias_name=configuration.apply(lambda c: c.target_domain_name),
-                alias_zone_id=configuration.apply(lambda c: c.hosted_zone_id),
+                alias_name=configuration.apply(lambda c: present(c.target_domain_name, "API domain target")),
+                alias_zone_id=configuration.apply(lambda c: present(c.hosted_zone_id, "API domain zone")),
             )
 
         self.health_check = dns.endpoint_records(self, name, zone, plan, endpoint, target("regional"), target("global"))

@@ -8,7 +8,7 @@ endpoints in two clouds by probing them over HTTPS from the internet.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -32,9 +32,11 @@ class Target:
     alias_zone_id: Optional[pulumi.Input[str]] = None
     address: Optional[pulumi.Input[str]] = None
 
-    def record_args(self, ttl: int) -> dict:
+    def record_args(self, ttl: int) -> dict[str, Any]:
         if self.address is not None:
             return {"records": [self.address], "ttl": ttl}
+        if self.alias_name is None or self.alias_zone_id is None:
+            raise ValueError("a DNS target is an address or an alias (name and zone id)")
         return {
             "aliases": [
                 aws.route53.RecordAliasArgs(
@@ -62,7 +64,7 @@ class Zone:
     prefix: str
     _validation: dict[tuple[str, str], aws.route53.Record] = field(default_factory=dict)
 
-    def opts(self, parent: pulumi.Resource, **kwargs) -> pulumi.ResourceOptions:
+    def opts(self, parent: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=parent, provider=self.provider, **kwargs)
 
     def validation_record(

@@ -22,6 +22,7 @@ import pulumi_gcp as gcp
 from infra.api.plan import ApiPlan, Endpoint
 from infra.api.settings import GcpBackend
 from infra.components.api import dns
+from infra.components.base import expect, present
 
 # Where Google's health check probes come from.
 HEALTH_CHECK_RANGES = ("35.191.0.0/16", "130.211.0.0/22")
@@ -38,8 +39,8 @@ class GcpEntryPointArgs:
     zone: dns.Zone
 
 
-def _health_check_args(protocol: str, path: str) -> dict:
-    common = {"request_path": path, "port_specification": "USE_SERVING_PORT"}
+def _health_check_args(protocol: str, path: str) -> dict[str, Any]:
+    common: dict[str, Any] = {"request_path": path, "port_specification": "USE_SERVING_PORT"}
     if protocol == "HTTPS":
         return {"https_health_check": gcp.compute.RegionHealthCheckHttpsHealthCheckArgs(**common)}
     if protocol == "HTTP2":
@@ -55,7 +56,7 @@ class GcpEntryPoint(pulumi.ComponentResource):
     def __init__(self, name: str, args: GcpEntryPointArgs, opts: pulumi.ResourceOptions):
         super().__init__(self.TYPE, name, None, opts)
         plan, endpoint, net, zone = args.plan, args.endpoint, args.network, args.zone
-        backend: GcpBackend = endpoint.backend
+        backend = expect(endpoint.backend, GcpBackend, f"API entry point of {endpoint.region.key}")
         region = endpoint.region.name
         project = net.project
         regional = pulumi.ResourceOptions(parent=self, provider=net.provider)
@@ -109,9 +110,9 @@ class GcpEntryPoint(pulumi.ComponentResource):
                 zone.validation_record(
                     "gcp",
                     domain,
-                    record.apply(lambda r: r.name),
-                    record.apply(lambda r: r.type),
-                    record.apply(lambda r: r.data),
+                    record.apply(lambda r: present(r.name, "record name")),
+                    record.apply(lambda r: present(r.type, "record type")),
+                    record.apply(lambda r: present(r.data, "record data")),
                 )
             )
         self.certificate = gcp.certificatemanager.Certificate(

@@ -9,6 +9,7 @@ gateway, which propagates the learned GCP routes into the VPC's route table.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from typing import Sequence
@@ -19,6 +20,7 @@ import pulumi_gcp as gcp
 import pulumi_random as random
 
 from infra import naming, vpn
+from infra.components.base import present
 from infra.components.crosscloud.dns import GcpNameForwarding, GcpNameForwardingArgs
 from infra.geo import Region
 
@@ -140,7 +142,7 @@ class HaVpnLink(pulumi.ComponentResource):
                 f"{name}-cgw{i}",
                 type=IPSEC,
                 **customer_gateway_asn(args.gcp_asn),
-                ip_address=interfaces.apply(lambda xs, i=i: xs[i].ip_address),
+                ip_address=interfaces.apply(functools.partial(_interface_address, index=i)),
                 tags={"Name": f"{name}-gcp-if{i}"},
                 opts=on_aws,
             )
@@ -152,7 +154,7 @@ class HaVpnLink(pulumi.ComponentResource):
             )
             for t in args.tunnels
         }
-        psk = {i: pulumi.Output.secret(k.result) for i, k in self.keys.items()}
+        psk: dict[int, pulumi.Output[str]] = {i: pulumi.Output.secret(k.result) for i, k in self.keys.items()}
         self.connections = []
         for c in range(2):
             mine = {t.aws_tunnel: t for t in args.tunnels if t.aws_connection == c}
@@ -249,6 +251,10 @@ class HaVpnLink(pulumi.ComponentResource):
                 "tunnels": [t.id for t in self.tunnels],
             }
         )
+
+
+def _interface_address(interfaces: list[gcp.compute.outputs.HaVpnGatewayVpnInterface], index: int) -> str:
+    return present(interfaces[index].ip_address, f"address of HA VPN interface {index}")
 
 
 def customer_gateway_asn(asn: int) -> dict[str, str]:

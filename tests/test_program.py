@@ -13,7 +13,7 @@ from infra.architectures import build_plan
 from infra.components import mocks
 from infra.components.architecture import ARCHITECTURES
 from infra.components.base import RealizationError
-from infra.config import validate
+from infra.config import ConfigError, validate
 
 MAIN = str(Path(__file__).resolve().parent.parent / "__main__.py")
 REGIONS = {
@@ -166,11 +166,11 @@ def test_switching_architecture_keeps_the_names_of_what_both_plans_share():
     assert shared <= {(r.type, r.name) for r in after}
 
 
-def test_serverless_stacks_realize_serverless_clusters():
-    regs, outputs, _ = run_main(aws_stack("header-routing", msk=json.dumps({"serverless": True})))
-    assert len(of_type(regs, "aws:msk/serverlessCluster:ServerlessCluster")) == 1
-    assert not of_type(regs, "aws:msk/cluster:Cluster")
-    assert outputs["hubBootstrap"].endswith(":9098")
+def test_serverless_stacks_are_refused_before_anything_is_registered():
+    """Topic Operations (Amazon MSK Developer Guide): the topic APIs behind aws.msk.Topic are not
+    available for MSK Serverless, so a serverless stack could create no topic."""
+    with pytest.raises(ConfigError, match=r"msk\.serverless = True: MSK Serverless has no topic API"):
+        plan_of(aws_stack("header-routing", msk=json.dumps({"serverless": True})))
 
 
 def stack_file_config(stack: str) -> dict:

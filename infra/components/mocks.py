@@ -41,6 +41,45 @@ def _urn_of(ref: Optional[str]) -> str:
     return ref.rsplit("::", 1)[0] if ref else ""
 
 
+# (name, zone ID, zone type) per region, as DescribeAvailabilityZones lists
+# them: names map to IDs differently in every account, us-east-1 holds MSK's
+# unsupported use1-az3 and a Local Zone, us-west-1 has two AZs. Other
+# regions: three zones, a-c -> az1-az3.
+ZONES = {
+    "us-east-1": [
+        ("us-east-1a", "use1-az4", "availability-zone"),
+        ("us-east-1b", "use1-az6", "availability-zone"),
+        ("us-east-1c", "use1-az1", "availability-zone"),
+        ("us-east-1d", "use1-az2", "availability-zone"),
+        ("us-east-1e", "use1-az3", "availability-zone"),
+        ("us-east-1f", "use1-az5", "availability-zone"),
+        ("us-east-1-bos-1a", "use1-bos1-az1", "local-zone"),
+    ],
+    "us-west-1": [("us-west-1b", "usw1-az3", "availability-zone"), ("us-west-1c", "usw1-az1", "availability-zone")],
+}
+
+
+_DIRECTIONS = {"northeast": "ne", "southeast": "se", "central": "c", "east": "e", "west": "w", "north": "n", "south": "s"}
+
+
+def zone_id_prefix(region: str) -> str:
+    """usw2 for us-west-2, apse1 for ap-southeast-1: how AWS zone IDs begin."""
+    area, *words, number = region.split("-")
+    return area + "".join(_DIRECTIONS.get(w, w[0]) for w in words) + number
+
+
+def availability_zones(region: str, query: dict) -> dict:
+    """getAvailabilityZones of the mocks, honouring its zone-type filter and exclusions."""
+    default = [(f"{region}{z}", f"{zone_id_prefix(region)}-az{i}", "availability-zone") for i, z in enumerate("abc", 1)]
+    zones = ZONES.get(region, default)
+    for f in query.get("filters") or []:
+        if f["name"] == "zone-type":
+            zones = [z for z in zones if z[2] in f["values"]]
+    excluded = set(query.get("excludeZoneIds") or [])
+    zones = [z for z in zones if z[1] not in excluded]
+    return {"names": [z[0] for z in zones], "zoneIds": [z[1] for z in zones]}
+
+
 class AwsMocks(Mocks):
     """Echoes inputs back and adds the outputs our code reads."""
 
@@ -93,7 +132,9 @@ class AwsMocks(Mocks):
         if args.token in api_mocks.INVOKES:
             return api_mocks.INVOKES[args.token](args)
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            return {"names": [f"{region}{z}" for z in "abc"], "zoneIds": [f"{region}-az{i}" for i in (1, 2, 3)]}
+            return availability_zones(region, args.args)
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/mock", "id": ACCOUNT, "userId": "mock"}
         raise NotImplementedError(f"no mock for invoke {args.token}")
 
 

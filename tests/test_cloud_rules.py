@@ -204,9 +204,9 @@ def test_a_region_with_too_few_usable_zones_fails_naming_them():
 
 
 def test_every_gcp_resource_waits_for_the_google_apis_it_calls(prod):
-    """Service Usage, "Enabling and disabling services": a project's API must be enabled before it is
-    called; on a fresh project the first call of a disabled API fails. Every GCP resource is made
-    with a provider that depends on the gcp.projects.Service of each API the stack calls."""
+    """Service Usage, "Enabled services": "To use most Google Cloud APIs and services, you must first
+    enable them in a Google Cloud project." Every GCP resource is made with a provider that depends
+    on the gcp.projects.Service of each API the stack calls."""
     plan, regs = prod
     urns = by_urn(regs)
     services = {r.inputs["service"]: r.urn for r in of_type(regs, "gcp:projects/service:Service")}

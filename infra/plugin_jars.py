@@ -78,7 +78,7 @@ class PluginError(RuntimeError):
 
 
 def _download(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT_S) as response:  # noqa: S310 (fixed https URL)
+    with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT_S) as response:
         data: bytes = response.read()
         return data
 

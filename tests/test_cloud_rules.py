@@ -12,12 +12,17 @@ import json
 import threading
 import zipfile
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
 from infra import aws_rules, plugin_jars
 from infra.components.aws import msk_connect, replicator
-from infra.components.aws.msk import REPLICATOR_SOURCE_ACTIONS, problems, replicator_sources
+from infra.components.aws.msk import (
+    REPLICATOR_SOURCE_ACTIONS,
+    problems,
+    replicator_sources,
+)
 from infra.components.base import RealizationError
 from infra.components.gcp import provider as gcp_provider
 from infra.components.mocks import ACCOUNT
@@ -271,10 +276,10 @@ def test_the_plugin_bucket_name_holds_the_account_id():
 
 
 class _Jars(http.server.BaseHTTPRequestHandler):
-    files: dict[str, bytes] = {}
-    hits: list[str] = []
+    files: ClassVar[dict[str, bytes]] = {}
+    hits: ClassVar[list[str]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         self.hits.append(self.path)
         body = self.files.get(self.path)
         self.send_response(200 if body is not None else 404)

@@ -10,7 +10,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from infra import aws_rules, geo, plan as p
+from infra import aws_rules, geo
+from infra import plan as p
 from infra.components import access
 from infra.components.base import Context
 from infra.config import MskSettings, k

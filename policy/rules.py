@@ -35,6 +35,7 @@ PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 S3_BUCKET = "aws:s3/bucket:Bucket"
 AWS_VPN = "aws:ec2/vpnConnection:VpnConnection"
 GK_CLUSTER = "gcp:managedkafka/cluster:Cluster"
+GCP_KMS_KEY = "gcp:kms/cryptoKey:CryptoKey"
 GK_TOPIC = "gcp:managedkafka/topic:Topic"
 GK_CONNECTOR = "gcp:managedkafka/connector:Connector"
 GCP_SUBNET = "gcp:compute/subnetwork:Subnetwork"
@@ -96,8 +97,9 @@ def _known(value: Any) -> bool:
 
 
 def encryption(r: Resource) -> Violations:
-    """MSK: a customer KMS key at rest, TLS between clients and brokers and between
-    brokers; secrets under a customer key; keys rotated; connectors over TLS."""
+    """MSK and Managed Kafka: a customer key at rest; MSK: TLS between clients and
+    brokers and between brokers; secrets under a customer key; keys rotated;
+    connectors over TLS. (Managed Kafka accepts TLS only, by design.)"""
     p = r.props
     out: Violations = []
     if r.type == MSK_CLUSTER:
@@ -109,6 +111,10 @@ def encryption(r: Resource) -> Violations:
                 f"MSK cluster {r.name}: traffic not TLS-only (clientBroker={transit.get('clientBroker')!r}, "
                 f"inCluster={transit.get('inCluster')!r}); set clientBroker TLS and inCluster true"
             )
+    elif r.type == GK_CLUSTER and not _get(p, "gcpConfig", "kmsKey"):
+        out.append(f"Managed Kafka cluster {r.name}: Google-managed key at rest; set gcpConfig.kmsKey to a Cloud KMS key")
+    elif r.type == GCP_KMS_KEY and not p.get("rotationPeriod"):
+        out.append(f"Cloud KMS key {r.name}: never rotated; set rotationPeriod")
     elif r.type == SECRET and not p.get("kmsKeyId"):
         out.append(f"secret {r.name}: encrypted with the AWS-managed key; set kmsKeyId to a customer KMS key")
     elif r.type == KMS_KEY and p.get("enableKeyRotation") is not True:

@@ -69,7 +69,7 @@ def test_the_stacks_exercise_the_rules():
     everything = {r.type for n in STACKS for r in stack(n)[1]}
     for type_ in (rules.MSK_CLUSTER, rules.MSK_TOPIC, rules.GK_CLUSTER, rules.SECURITY_GROUP, rules.GCP_FIREWALL,
                   rules.SUBNET, rules.MSK_REPLICATOR, rules.MSK_CLUSTER_POLICY, rules.GK_CONNECTOR, rules.GCP_SERVICE,
-                  rules.SECRET, rules.KMS_KEY):
+                  rules.SECRET, rules.KMS_KEY, rules.GCP_KMS_KEY):
         assert type_ in everything, type_
 
 
@@ -88,6 +88,15 @@ def test_encryption_flags_a_cluster_without_a_customer_key_or_with_plaintext():
     assert rules.encryption(no_key) == [f"MSK cluster {c.name}: no customer KMS key at rest (encryptionInfo.encryptionAtRestKmsKeyArn)"]
     plain = changed(c, encryptionInfo={**info, "encryptionInTransit": {"clientBroker": "TLS_PLAINTEXT", "inCluster": True}})
     assert "traffic not TLS-only (clientBroker='TLS_PLAINTEXT'" in rules.encryption(plain)[0]
+
+
+def test_encryption_flags_a_managed_kafka_cluster_on_googles_key_and_a_cloud_kms_key_never_rotated():
+    gk = of_type(prod(), rules.GK_CLUSTER)[0]
+    config = {k: v for k, v in gk.props["gcpConfig"].items() if k != "kmsKey"}
+    assert rules.encryption(changed(gk, gcpConfig=config)) == [
+        f"Managed Kafka cluster {gk.name}: Google-managed key at rest; set gcpConfig.kmsKey to a Cloud KMS key"]
+    key = of_type(prod(), rules.GCP_KMS_KEY)[0]
+    assert rules.encryption(changed(key, rotationPeriod=None)) == [f"Cloud KMS key {key.name}: never rotated; set rotationPeriod"]
 
 
 def test_encryption_flags_a_secret_on_the_aws_key_and_a_key_never_rotated():

@@ -125,6 +125,12 @@ def _addresses(args: MockCallArgs) -> dict[str, Any]:
     }
 
 
+def _project_of(args: MockCallArgs) -> dict[str, Any]:
+    project = args.args.get("projectId", "mock-project")
+    return {"projectId": project, "number": str(int(hashlib.sha256(project.encode()).hexdigest()[:10], 16)), "id": f"projects/{project}"}
+
+
 INVOKES: dict[str, Callable[[MockCallArgs], dict[str, Any]]] = {
     "gcp:compute/getAddresses:getAddresses": _addresses,
+    "gcp:organizations/getProject:getProject": _project_of,
 }

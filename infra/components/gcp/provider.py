@@ -18,7 +18,8 @@ from infra.config import Config, Region
 
 # The Google APIs the stack's GCP resources call, and what calls each.
 APIS = {
-    "cloudresourcemanager.googleapis.com": "project IAM bindings of the clients' service accounts",
+    "cloudkms.googleapis.com": "the customer-managed keys of the Managed Kafka clusters",
+    "cloudresourcemanager.googleapis.com": "project IAM bindings of the clients' service accounts, the project number",
     "compute.googleapis.com": "the VPC, subnets, firewalls, HA VPN gateways, Cloud Routers, tunnels",
     "dns.googleapis.com": "the inbound DNS policy and the forwarding of broker names",
     "iam.googleapis.com": "service accounts and their keys (SASL/PLAIN logins from AWS)",

@@ -24,11 +24,13 @@ MSK_AZ_COUNT = {"us-west-1": 2}
 
 # The zones where an API Gateway HTTP API VPC link can place its network
 # interfaces, per region: "Set up VPC links for HTTP APIs in API Gateway",
-# section "Availability by Region". The regional API's VPC link uses the same
-# private subnets as the brokers, so the zones are chosen to suit both, in
-# every stack (whether or not the API is on), so that turning the API on
-# later never moves a subnet. Regions absent here are not restricted by that
-# table as read when this was written.
+# section "Availability by Region". The regional API's VPC link uses the
+# brokers' private subnets: zones it accepts are chosen first, in every stack
+# (whether or not the API is on), so that turning the API on later never
+# moves a subnet; where a region has too few of them (ap-east-1) the brokers
+# still get their AZs and the VPC link takes only the subnets it accepts.
+# Regions absent here are not restricted by that table as read when this
+# was written.
 VPC_LINK_ZONE_IDS: dict[str, frozenset[str]] = {
     "us-east-1": frozenset({"use1-az1", "use1-az2", "use1-az4", "use1-az5", "use1-az6"}),
     "us-east-2": frozenset({"use2-az1", "use2-az2", "use2-az3"}),
@@ -76,11 +78,16 @@ def _zone_number(zone_id: str) -> int:
     return int(match.group(1)) if match else 0
 
 
-def usable_zone_ids(region: str, zone_ids: Sequence[str]) -> list[str]:
-    """The zone IDs MSK and the API's VPC link both accept, by zone number."""
+def vpc_link_accepts(region: str, zone_id: str) -> bool:
+    """Whether an HTTP API VPC link may use a subnet in `zone_id`."""
     allowed = VPC_LINK_ZONE_IDS.get(region)
-    ok = [z for z in zone_ids if z not in MSK_UNSUPPORTED_ZONE_IDS and (allowed is None or z in allowed)]
-    return sorted(ok, key=lambda z: (_zone_number(z), z))
+    return allowed is None or zone_id in allowed
+
+
+def usable_zone_ids(region: str, zone_ids: Sequence[str]) -> list[str]:
+    """The zone IDs MSK accepts, those the API's VPC link accepts too first, then by zone number."""
+    ok = [z for z in zone_ids if z not in MSK_UNSUPPORTED_ZONE_IDS]
+    return sorted(ok, key=lambda z: (not vpc_link_accepts(region, z), _zone_number(z), z))
 
 
 def choose_zones(region: str, zone_ids: Sequence[str]) -> list[str]:
@@ -94,8 +101,8 @@ def choose_zones(region: str, zone_ids: Sequence[str]) -> list[str]:
     need = az_count(region)
     if len(usable) < need:
         raise ZoneError(
-            f"AWS region {region} offers this account {len(usable)} availability zone(s) that MSK and API Gateway "
-            f"VPC links accept ({', '.join(usable) or 'none'}, from {', '.join(sorted(zone_ids)) or 'none'}); "
+            f"AWS region {region} offers this account {len(usable)} availability zone(s) that MSK accepts "
+            f"({', '.join(usable) or 'none'}, from {', '.join(sorted(zone_ids)) or 'none'}); "
             f"the brokers need {need}: pick another region for this stack"
         )
     return usable[:need]

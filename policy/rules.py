@@ -255,8 +255,8 @@ def topic_api(r: Resource) -> Violations:
 
 
 def zones(r: Resource) -> Violations:
-    """Subnets by zone ID, in zones MSK and the API's VPC link accept; MSK spread
-    over the region's AZ count (two in us-west-1)."""
+    """Subnets by zone ID, never in a zone MSK refuses; MSK spread over the
+    region's AZ count (two in us-west-1)."""
     p = r.props
     if r.type == SUBNET:
         zone = p.get("availabilityZoneId")
@@ -267,9 +267,8 @@ def zones(r: Resource) -> Violations:
             return []
         if not _known(zone):
             return []
-        if not aws_rules.usable_zone_ids(r.region, [zone]):
-            return [f"subnet {r.name}: zone {zone} is refused by MSK (use1-az3) or by API Gateway VPC links in "
-                    f"{r.region}; pick another zone ID"]
+        if zone in aws_rules.MSK_UNSUPPORTED_ZONE_IDS:
+            return [f"subnet {r.name}: zone {zone} is refused by MSK for broker subnets; pick another zone ID"]
     elif r.type == MSK_CLUSTER and r.region:
         subnets = _get(p, "brokerNodeGroupInfo", "clientSubnets")
         if isinstance(subnets, list) and len(subnets) != aws_rules.az_count(r.region):

@@ -16,7 +16,8 @@ from typing import ClassVar
 
 import pytest
 
-from infra import aws_rules, plugin_jars
+from infra import aws_rules, plugin_jars, stackfile
+from infra.components import mocks
 from infra.components.aws import msk_connect, replicator
 from infra.components.aws.msk import (
     REPLICATOR_SOURCE_ACTIONS,
@@ -26,7 +27,7 @@ from infra.components.aws.msk import (
 from infra.components.base import RealizationError
 from infra.components.gcp import provider as gcp_provider
 from infra.components.mocks import ACCOUNT
-from infra.config import ConfigError
+from infra.config import ConfigError, validate
 from tests.test_program import aws_stack, of_type, plan_of, run_main, stack_file_config
 
 CLUSTER = "aws:msk/cluster:Cluster"
@@ -171,6 +172,29 @@ def test_http_api_vpc_links_zones_in_us_east_1():
         "use1-az1", "use1-az2", "use1-az4", "use1-az5", "use1-az6"]
     assert aws_rules.choose_zones("us-east-1", ["use1-az6", "use1-az3", "use1-az5", "use1-az4"]) == [
         "use1-az4", "use1-az5", "use1-az6"]
+
+
+def test_where_vpc_links_accept_too_few_zones_the_brokers_keep_three_and_the_link_takes_its_own():
+    """Same document: in ap-east-1 VPC links support ape1-az2 and ape1-az3 only. The brokers still get
+    three AZs (the link's zones first); the regional API's VPC link is given only its two."""
+    assert aws_rules.choose_zones("ap-east-1", ["ape1-az1", "ape1-az2", "ape1-az3"]) == ["ape1-az2", "ape1-az3", "ape1-az1"]
+    regions = {"aws/ap-east-1": {"cidr": "10.10.0.0/16"}}
+    config = aws_stack("header-routing") | {"multicloud-kafka:regions": json.dumps(regions), "multicloud-kafka:hub": "aws/ap-east-1"}
+
+    def program():
+        from infra.architectures import build_plan
+        from infra.components.aws.network import realize_networks
+        from infra.components.base import Context
+        from infra.components.registry import REALIZERS
+
+        plan = build_plan(validate(stackfile.decode(config), "test"))
+        ctx = Context(plan, None, lambda c, region: REALIZERS.providers[region.cloud](c, region))
+        (net,) = realize_networks(ctx, list(plan.config.regions.values())).values()
+        return {"all": net.subnet_ids, "link": net.vpc_link_subnet_ids}
+
+    _, _, value = mocks.run(program, config)
+    assert value["all"] == [f"mck-test-aws-ap-east-1-az{i}-id" for i in (1, 2, 3)]
+    assert value["link"] == ["mck-test-aws-ap-east-1-az1-id", "mck-test-aws-ap-east-1-az2-id"]
 
 
 def test_us_west_1_gets_two_subnets_and_msk_two_azs():

@@ -181,7 +181,8 @@ def test_topic_api_flags_serverless_and_old_kafka():
 
 def test_zones_flag_use1_az3_zone_names_and_a_third_subnet_in_us_west_1():
     subnet = next(r for r in of_type(prod(), rules.SUBNET) if r.region == "us-east-1")
-    assert "zone use1-az3 is refused" in rules.zones(changed(subnet, availabilityZoneId="use1-az3"))[0]
+    assert rules.zones(changed(subnet, availabilityZoneId="use1-az3")) == [
+        f"subnet {subnet.name}: zone use1-az3 is refused by MSK for broker subnets; pick another zone ID"]
     by_name = changed(subnet, availabilityZoneId=None, availabilityZone="us-east-1a")
     assert "placed by zone name us-east-1a" in rules.zones(by_name)[0]
     import dataclasses

@@ -25,9 +25,10 @@ class AwsNetwork(pulumi.ComponentResource):
     """A VPC with one private subnet per AZ and no route to the internet.
 
     The AZs are chosen by zone ID among the region's real availability zones
-    (no Local or Wavelength Zones), skipping those MSK or the regional API's
-    VPC link refuse (`infra.aws_rules.choose_zones`); a region with too few
-    fails the deployment with a message naming the zones it found.
+    (no Local or Wavelength Zones), skipping MSK's unsupported ones and
+    preferring those the regional API's VPC link accepts
+    (`infra.aws_rules.choose_zones`); a region with too few fails the
+    deployment with a message naming the zones it found.
 
     The subnets share one route table, so a peering adds one route per VPC.
     The security group admits only the Kafka ports of MSK (TLS, SASL/SCRAM,
@@ -99,6 +100,11 @@ class AwsNetwork(pulumi.ComponentResource):
             opts=child,
         )
         self.subnet_ids = [s.id for s in self.subnets]
+        # The subnets an HTTP API VPC link accepts: all of them but in regions
+        # with too few such zones for the brokers (infra/aws_rules.py).
+        self.vpc_link_subnet_ids = pulumi.Output.all(chosen, *self.subnet_ids).apply(
+            lambda v: [sid for zone, sid in zip(v[0], v[1:]) if aws_rules.vpc_link_accepts(region, zone)]
+        )
         self.register_outputs(
             {
                 "vpcId": self.vpc.id,

@@ -159,14 +159,16 @@ def buckets_blocked(resources: Sequence[Resource]) -> StackViolations:
 # -- security groups and firewalls only from the planned ranges -------------
 
 
-def planned_ranges(resources: Sequence[Resource]) -> list[ipaddress.IPv4Network]:
+def planned_ranges(resources: Sequence[Resource]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     """The stack's own networks: every VPC and GCP subnet, each made from a planned range."""
     ranges = [r.props.get("cidrBlock") for r in resources if r.type == VPC]
     ranges += [r.props.get("ipCidrRange") for r in resources if r.type == GCP_SUBNET]
     return [ipaddress.ip_network(c) for c in ranges if isinstance(c, str) and c]
 
 
-def _outside(cidrs: Iterable[Any], planned: Sequence[ipaddress.IPv4Network], also: Sequence[str] = ()) -> list[str]:
+def _outside(
+    cidrs: Iterable[Any], planned: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network], also: Sequence[str] = ()
+) -> list[str]:
     extra = [ipaddress.ip_network(c) for c in also]
     out = []
     for c in cidrs:

@@ -103,7 +103,7 @@ class AwsNetwork(pulumi.ComponentResource):
         # The subnets an HTTP API VPC link accepts: all of them but in regions
         # with too few such zones for the brokers (infra/aws_rules.py).
         self.vpc_link_subnet_ids = pulumi.Output.all(chosen, *self.subnet_ids).apply(
-            lambda v: [sid for zone, sid in zip(v[0], v[1:]) if aws_rules.vpc_link_accepts(region, zone)]
+            lambda v: [sid for zone, sid in zip(v[0], v[1:], strict=True) if aws_rules.vpc_link_accepts(region, zone)]
         )
         self.register_outputs(
             {

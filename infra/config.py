@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from infra import geo, naming
+from infra import aws_rules, geo, naming
 from infra.api import validate as api_validate
 from infra.api.settings import ApiSettings
 from infra.geo import Region
@@ -72,7 +72,8 @@ class MskSettings:
     # Brokers are spread evenly, so the broker count is a multiple of the AZs.
     brokers_per_az: int = 1
     volume_gib: int = 1000
-    # Serverless MSK has IAM auth only: no SCRAM for clients in the other cloud.
+    # Refused when true: topics go through MSK's topic API, which serverless
+    # clusters lack (see infra/aws_rules.py).
     serverless: bool = False
 
 
@@ -268,7 +269,29 @@ def _parse_msk(c: Checker, value: Any) -> MskSettings:
         "serverless": ("serverless", c.boolean),
     }
     parsed = c.fields(k("msk"), value, spec, "MSK sizing")
-    return _merge(MskSettings(), parsed or {})
+    msk = _merge(MskSettings(), parsed or {})
+    _check_topic_api(c, msk)
+    return msk
+
+
+def _check_topic_api(c: _Checker, msk: MskSettings) -> None:
+    """Topics are aws.msk.Topic: MSK's topic API, provisioned clusters from Kafka 3.6.0 on."""
+    if msk.serverless:
+        c.add(
+            f"{k('msk')}.serverless",
+            True,
+            "MSK Serverless has no topic API, and this project creates every topic through it "
+            "(aws.msk.Topic, with no broker to reach): remove the key or set it to false",
+        )
+    version = aws_rules.kafka_version(msk.kafka_version)
+    if version is not None and version < aws_rules.TOPIC_API_MIN_KAFKA:
+        least = ".".join(map(str, aws_rules.TOPIC_API_MIN_KAFKA))
+        c.add(
+            f"{k('msk')}.kafkaVersion",
+            msk.kafka_version,
+            f"MSK's topic API, which creates this project's topics, needs Kafka {least} or later: "
+            f"use 3.6.0 or later, such as {MskSettings().kafka_version}",
+        )
 
 
 def _parse_managed_kafka(c: Checker, value: Any) -> ManagedKafkaSettings:

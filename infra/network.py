@@ -11,6 +11,8 @@ from infra.kinds import LinkKind
 PRIVATE_RANGES = tuple(
     ipaddress.IPv4Network(c) for c in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 )
+# Subnets carved per region: room for three AZs, whether or not the region's
+# brokers use all three (infra/aws_rules.py: az_count).
 AZ_COUNT = 3
 KAFKA_PORTS = {
     # MSK: TLS, SASL/SCRAM, IAM listeners; GCP Managed Kafka serves SASL on 9092.
@@ -23,9 +25,9 @@ def quarters(cidr: ipaddress.IPv4Network) -> list[ipaddress.IPv4Network]:
     return list(cidr.subnets(prefixlen_diff=2))
 
 
-def az_subnets(cidr: ipaddress.IPv4Network) -> list[ipaddress.IPv4Network]:
-    """The private subnet of each of the three AZs: the first three quarters."""
-    return quarters(cidr)[:AZ_COUNT]
+def az_subnets(cidr: ipaddress.IPv4Network, count: int = AZ_COUNT) -> list[ipaddress.IPv4Network]:
+    """The private subnet of each of `count` AZs (at most three): the first quarters."""
+    return quarters(cidr)[: min(count, AZ_COUNT)]
 
 
 def reserved_subnet(cidr: ipaddress.IPv4Network) -> ipaddress.IPv4Network:

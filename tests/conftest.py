@@ -22,6 +22,7 @@ TIER_OF = {
     "test_readme.py": "plan",
     "components": "mocks",
     "stacks": "mocks",
+    "policy": "mocks",
     "emulator": "kafka",
     "engine": "engine",
 }

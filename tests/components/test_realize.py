@@ -57,12 +57,6 @@ def test_a_replication_factor_above_the_broker_count_is_refused():
     assert not realize.problems(make_plan("topic-per-region", events=big, msk={"brokersPerAz": 2}), REALIZERS)
 
 
-def test_serverless_is_refused_where_another_cloud_must_use_scram():
-    plan = make_plan("header-routing", AWS_HUB, msk={"serverless": True})
-    found = realize.problems(plan, REALIZERS)
-    assert any("cluster aws/us-east-1: multicloud-kafka:msk.serverless is true" in f for f in found)
-
-
 class FakeCloud:
     """Test doubles for a second cloud, recording how the walk calls them."""
 

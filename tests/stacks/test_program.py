@@ -12,30 +12,11 @@ from infra.architectures import build_plan
 from infra.components.architecture import COMPONENTS
 from infra.components.base import RealizationError
 from infra.config import validate
-from tests.support import mocks
+from infra.validation import ConfigError
+from tests.support.program import of_type, plan_of, run_main
 from tests.support.stacks import AWS_REGIONS, EVENTS, MAIN, ROOT, raw_config, stack_file_config
 
 PROVIDER = "pulumi:providers:aws"
-
-
-def run_main(config: dict, stack: str = "test"):
-    """(registrations, outputs, RealizationError or None) of __main__.py under mocks."""
-    refused = []
-
-    def program():
-        try:
-            a = runpy.run_path(str(MAIN))["architecture"]
-        except RealizationError as e:
-            refused.append(e)
-            return None
-        return {"hubBootstrap": a.hub_bootstrap, "regions": a.regions}
-
-    monitor, _, outputs = mocks.run(program, config, stack)
-    return monitor.registrations, outputs, (refused[0] if refused else None)
-
-
-def plan_of(config: dict, stack: str = "test"):
-    return build_plan(validate(stackfile.decode(config), stack))
 
 
 @pytest.fixture(scope="module", params=list(COMPONENTS))
@@ -44,10 +25,6 @@ def realized(request):
     registrations, outputs, refused = run_main(config)
     assert refused is None
     return plan_of(config), registrations, outputs
-
-
-def of_type(registrations, type_):
-    return [r for r in registrations if r.type == type_]
 
 
 def test_one_msk_cluster_per_planned_cluster_in_its_region(realized):
@@ -145,11 +122,11 @@ def test_switching_architecture_keeps_the_names_of_what_both_plans_share():
     assert shared <= {(r.type, r.name) for r in after}
 
 
-def test_serverless_stacks_realize_serverless_clusters():
-    regs, outputs, _ = run_main(raw_config("header-routing", msk={"serverless": True}))
-    assert len(of_type(regs, "aws:msk/serverlessCluster:ServerlessCluster")) == 1
-    assert not of_type(regs, "aws:msk/cluster:Cluster")
-    assert outputs["hubBootstrap"].endswith(":9098")
+def test_serverless_stacks_are_refused_before_anything_is_registered():
+    """Topic Operations (Amazon MSK Developer Guide): the topic APIs behind aws.msk.Topic are not
+    available for MSK Serverless, so a serverless stack could create no topic."""
+    with pytest.raises(ConfigError, match=r"msk\.serverless = True: MSK Serverless has no topic API"):
+        plan_of(raw_config("header-routing", msk={"serverless": True}))
 
 
 @pytest.mark.parametrize("stack", stackfile.stacks())

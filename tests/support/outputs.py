@@ -233,11 +233,52 @@ OUTPUTS: dict[str, Callable[[Resource], dict[str, Any]]] = {
 }
 
 
+# (name, zone ID, zone type) per region, as DescribeAvailabilityZones lists
+# them: names map to IDs differently in every account, us-east-1 holds MSK's
+# unsupported use1-az3 and a Local Zone, us-west-1 has two AZs. Other
+# regions: three zones, a-c -> az1-az3.
+ZONES = {
+    "us-east-1": [
+        ("us-east-1a", "use1-az4", "availability-zone"),
+        ("us-east-1b", "use1-az6", "availability-zone"),
+        ("us-east-1c", "use1-az1", "availability-zone"),
+        ("us-east-1d", "use1-az2", "availability-zone"),
+        ("us-east-1e", "use1-az3", "availability-zone"),
+        ("us-east-1f", "use1-az5", "availability-zone"),
+        ("us-east-1-bos-1a", "use1-bos1-az1", "local-zone"),
+    ],
+    "us-west-1": [("us-west-1b", "usw1-az3", "availability-zone"), ("us-west-1c", "usw1-az1", "availability-zone")],
+}
+_DIRECTIONS = {"northeast": "ne", "southeast": "se", "central": "c", "east": "e", "west": "w", "north": "n", "south": "s"}
+
+
+def zone_id_prefix(region: str) -> str:
+    """usw2 for us-west-2, apse1 for ap-southeast-1: how AWS zone IDs begin."""
+    area, *words, number = region.split("-")
+    return area + "".join(_DIRECTIONS.get(w, w[0]) for w in words) + number
+
+
 def _availability_zones(call: Invoke) -> dict[str, Any]:
-    return {
-        "names": [f"{call.region}{z}" for z in "abc"],
-        "zoneIds": [f"{call.region}-az{i}" for i in (1, 2, 3)],
-    }
+    """getAvailabilityZones, honouring its zone-type filter and excluded zone IDs."""
+    region = call.region
+    default = [(f"{region}{z}", f"{zone_id_prefix(region)}-az{i}", "availability-zone") for i, z in enumerate("abc", 1)]
+    zones = ZONES.get(region, default)
+    for f in call.args.get("filters") or []:
+        if f["name"] == "zone-type":
+            zones = [z for z in zones if z[2] in f["values"]]
+    excluded = set(call.args.get("excludeZoneIds") or [])
+    zones = [z for z in zones if z[1] not in excluded]
+    return {"names": [z[0] for z in zones], "zoneIds": [z[1] for z in zones]}
+
+
+def _caller_identity(call: Invoke) -> dict[str, Any]:
+    return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/mock", "id": ACCOUNT, "userId": "mock"}
+
+
+def _project_lookup(call: Invoke) -> dict[str, Any]:
+    project = call.args.get("projectId", "mock-project")
+    number = str(int(hashlib.sha256(project.encode()).hexdigest()[:10], 16))
+    return {"projectId": project, "number": number, "id": f"projects/{project}"}
 
 
 def _addresses(call: Invoke) -> dict[str, Any]:
@@ -277,6 +318,8 @@ INVOKES: dict[str, Callable[[Invoke], dict[str, Any]]] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
     "gcp:compute/getAddresses:getAddresses": _addresses,
     "aws:route53/getZone:getZone": _zone,
+    "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
+    "gcp:organizations/getProject:getProject": _project_lookup,
 }
 
 

@@ -107,7 +107,7 @@ class AwsEntryPoint(pulumi.ComponentResource):
         vpc_link = aws.apigatewayv2.VpcLink(
             name,
             name=name,
-            subnet_ids=net.subnet_ids,
+            subnet_ids=net.vpc_link_subnet_ids,
             security_group_ids=[self.security_group.id],
             tags={"Name": name},
             opts=child,

@@ -2,32 +2,59 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Sequence
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from infra import access, geo, network
+from infra import access, aws_rules, geo
 from infra.components.aws.network import AwsNetwork
 from infra.components.base import Context, Network, expect
 from infra.config import MskSettings
+from infra.kinds import MirrorMechanism
+from infra.validation import k
 from infra.plan import Cluster, Plan
 
-# One replica per AZ; a write needs two, so one AZ can be down. These are
-# the broker defaults for topics nobody declared (internal ones); planned
-# topics carry their own settings.
-DEFAULT_REPLICATION_FACTOR = network.AZ_COUNT
-MIN_INSYNC_REPLICAS = network.AZ_COUNT - 1
-SERVER_PROPERTIES = {
-    "auto.create.topics.enable": "false",
-    "default.replication.factor": str(DEFAULT_REPLICATION_FACTOR),
-    "min.insync.replicas": str(MIN_INSYNC_REPLICAS),
-    "unclean.leader.election.enable": "false",
-}
+# One replica per AZ (three AZs, or a fourth broker in a two-AZ region); a
+# write needs all but one, so a broker or an AZ can be down. These are the
+# broker defaults for topics nobody declared (internal ones); planned topics
+# carry their own settings.
+DEFAULT_REPLICATION_FACTOR = 3
 ENHANCED_MONITORING = "PER_TOPIC_PER_BROKER"
 LOG_RETENTION_DAYS = 30
+# "Prepare the Amazon MSK source cluster" (MSK Replicator): the resource
+# policy a cross-region replicator's source cluster carries.
+REPLICATOR_SOURCE_ACTIONS = ["kafka:CreateVpcConnection", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers"]
+
+
+def server_properties(brokers: int) -> dict[str, str]:
+    """Broker defaults for a cluster of `brokers` brokers."""
+    replicas = min(DEFAULT_REPLICATION_FACTOR, brokers)
+    return {
+        "auto.create.topics.enable": "false",
+        "default.replication.factor": str(replicas),
+        "min.insync.replicas": str(max(1, replicas - 1)),
+        "unclean.leader.election.enable": "false",
+    }
+
+
+def replicator_source_policy(cluster_arn: str) -> dict[str, Any]:
+    """Lets MSK Replicator (the kafka.amazonaws.com service) reach this cluster from another region."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "MskReplicatorReadsCrossRegion",
+                "Effect": "Allow",
+                "Principal": {"Service": ["kafka.amazonaws.com"]},
+                "Action": REPLICATOR_SOURCE_ACTIONS,
+                "Resource": cluster_arn,
+            }
+        ],
+    }
 
 
 @dataclass(frozen=True)
@@ -40,19 +67,26 @@ class MskClusterArgs:
     scram_users: Sequence[str] = ()
     # Pulumi `protect` on the cluster and the resources its data depends on.
     protect: bool = True
+    # The source of an MSK Replicator in another region: multi-VPC private
+    # connectivity for IAM, and a cluster policy letting the replicator in.
+    # Default: neither.
+    replicator_source: bool = False
 
 
 class MskCluster(pulumi.ComponentResource):
-    """A private MSK cluster: TLS only, KMS at rest, IAM (+ SCRAM) auth.
+    """A private, provisioned MSK cluster: TLS only, KMS at rest, IAM (+ SCRAM) auth.
 
-    Provisioned (default): brokers spread over the subnets' AZs, an
-    `aws.msk.Configuration` with the broker defaults above, a customer KMS key
-    for data at rest, broker logs to CloudWatch, enhanced monitoring, no public
-    access. SCRAM users get a random password each, kept only in Secrets
-    Manager, encrypted with a second customer key (MSK refuses the default).
+    Brokers spread evenly over the subnets' AZs, an `aws.msk.Configuration`
+    with the broker defaults above, a customer KMS key for data at rest,
+    broker logs to CloudWatch, enhanced monitoring, no public access. SCRAM
+    users get a random password each, kept only in Secrets Manager, encrypted
+    with a second customer key (MSK refuses the default).
 
-    Serverless (`settings.serverless`): IAM auth only; AWS owns the
-    encryption key, logs and broker settings.
+    A replicator source also gets multi-VPC private connectivity for IAM and
+    a cluster policy for MSK Replicator. MSK refuses that connectivity in
+    CreateCluster; the AWS provider sends the cluster without it, waits for
+    ACTIVE and applies it with UpdateConnectivity, all within one create
+    (docs/cloud-rules.md), so one `pulumi up` makes the whole cluster.
 
     The cluster, its KMS key and its configuration are `retain_on_delete`:
     when the plan drops a cluster, Pulumi forgets it and AWS keeps it (and the
@@ -66,96 +100,94 @@ class MskCluster(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, protect=False)
         keep = pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=True)
         s = args.settings
+        brokers = len(args.subnet_ids) * s.brokers_per_az
         self.scram_secrets: dict[str, aws.secretsmanager.Secret] = {}
         # user -> password (a Pulumi secret), for clients this program configures itself
         # (MirrorMaker 2 on GCP Managed Kafka Connect reading this cluster).
         self.scram_passwords: dict[str, pulumi.Output[str]] = {}
-        if s.serverless:
-            if args.scram_users:
-                raise ValueError(f"{name}: serverless MSK has IAM auth only; it cannot serve SCRAM users")
-            self.cluster = aws.msk.ServerlessCluster(
-                name,
-                cluster_name=name,
-                vpc_configs=[
-                    aws.msk.ServerlessClusterVpcConfigArgs(
-                        subnet_ids=args.subnet_ids, security_group_ids=[args.security_group_id]
-                    )
-                ],
-                client_authentication=aws.msk.ServerlessClusterClientAuthenticationArgs(
-                    sasl=aws.msk.ServerlessClusterClientAuthenticationSaslArgs(
-                        iam=aws.msk.ServerlessClusterClientAuthenticationSaslIamArgs(enabled=True)
-                    )
-                ),
-                opts=keep,
-            )
-            self._iam = self.cluster.bootstrap_brokers_sasl_iam
-            self._scram = None
-        else:
-            self.key = aws.kms.Key(
-                f"{name}-data",
-                description=f"MSK {name}: data at rest",
-                enable_key_rotation=True,
-                deletion_window_in_days=30,
-                opts=keep,
-            )
-            self.configuration = aws.msk.Configuration(
-                f"{name}-config",
-                name=name,
-                kafka_versions=[s.kafka_version],
-                server_properties="".join(f"{k}={v}\n" for k, v in SERVER_PROPERTIES.items()),
-                description=f"Broker defaults of {name}",
-                opts=keep,
-            )
-            self.log_group = aws.cloudwatch.LogGroup(
-                f"{name}-brokers", name=f"/msk/{name}/brokers", retention_in_days=LOG_RETENTION_DAYS, opts=child
-            )
-            self.cluster = aws.msk.Cluster(
-                name,
-                cluster_name=name,
-                kafka_version=s.kafka_version,
-                number_of_broker_nodes=network.AZ_COUNT * s.brokers_per_az,
-                broker_node_group_info=aws.msk.ClusterBrokerNodeGroupInfoArgs(
-                    client_subnets=args.subnet_ids,
-                    instance_type=s.instance_type,
-                    security_groups=[args.security_group_id],
-                    storage_info=aws.msk.ClusterBrokerNodeGroupInfoStorageInfoArgs(
-                        ebs_storage_info=aws.msk.ClusterBrokerNodeGroupInfoStorageInfoEbsStorageInfoArgs(
-                            volume_size=s.volume_gib
-                        )
+        self.key = aws.kms.Key(
+            f"{name}-data",
+            description=f"MSK {name}: data at rest",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            opts=keep,
+        )
+        self.configuration = aws.msk.Configuration(
+            f"{name}-config",
+            name=name,
+            kafka_versions=[s.kafka_version],
+            server_properties="".join(f"{k}={v}\n" for k, v in server_properties(brokers).items()),
+            description=f"Broker defaults of {name}",
+            opts=keep,
+        )
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-brokers", name=f"/msk/{name}/brokers", retention_in_days=LOG_RETENTION_DAYS, opts=child
+        )
+        vpc_connectivity = None
+        if args.replicator_source:
+            vpc_connectivity = aws.msk.ClusterBrokerNodeGroupInfoConnectivityInfoVpcConnectivityArgs(
+                client_authentication=aws.msk.ClusterBrokerNodeGroupInfoConnectivityInfoVpcConnectivityClientAuthenticationArgs(
+                    sasl=aws.msk.ClusterBrokerNodeGroupInfoConnectivityInfoVpcConnectivityClientAuthenticationSaslArgs(
+                        iam=True, scram=False
                     ),
-                    connectivity_info=aws.msk.ClusterBrokerNodeGroupInfoConnectivityInfoArgs(
-                        public_access=aws.msk.ClusterBrokerNodeGroupInfoConnectivityInfoPublicAccessArgs(
-                            type="DISABLED"
-                        )
-                    ),
-                ),
-                encryption_info=aws.msk.ClusterEncryptionInfoArgs(
-                    encryption_at_rest_kms_key_arn=self.key.arn,
-                    encryption_in_transit=aws.msk.ClusterEncryptionInfoEncryptionInTransitArgs(
-                        client_broker="TLS", in_cluster=True
-                    ),
-                ),
-                client_authentication=aws.msk.ClusterClientAuthenticationArgs(
-                    unauthenticated=False,
-                    sasl=aws.msk.ClusterClientAuthenticationSaslArgs(iam=True, scram=bool(args.scram_users)),
-                ),
-                configuration_info=aws.msk.ClusterConfigurationInfoArgs(
-                    arn=self.configuration.arn, revision=self.configuration.latest_revision
-                ),
-                enhanced_monitoring=ENHANCED_MONITORING,
-                logging_info=aws.msk.ClusterLoggingInfoArgs(
-                    broker_logs=aws.msk.ClusterLoggingInfoBrokerLogsArgs(
-                        cloudwatch_logs=aws.msk.ClusterLoggingInfoBrokerLogsCloudwatchLogsArgs(
-                            enabled=True, log_group=self.log_group.name
-                        )
+                    tls=False,
+                )
+            )
+        self.cluster = aws.msk.Cluster(
+            name,
+            cluster_name=name,
+            kafka_version=s.kafka_version,
+            number_of_broker_nodes=brokers,
+            broker_node_group_info=aws.msk.ClusterBrokerNodeGroupInfoArgs(
+                client_subnets=args.subnet_ids,
+                instance_type=s.instance_type,
+                security_groups=[args.security_group_id],
+                storage_info=aws.msk.ClusterBrokerNodeGroupInfoStorageInfoArgs(
+                    ebs_storage_info=aws.msk.ClusterBrokerNodeGroupInfoStorageInfoEbsStorageInfoArgs(
+                        volume_size=s.volume_gib
                     )
                 ),
-                opts=keep,
+                connectivity_info=aws.msk.ClusterBrokerNodeGroupInfoConnectivityInfoArgs(
+                    public_access=aws.msk.ClusterBrokerNodeGroupInfoConnectivityInfoPublicAccessArgs(type="DISABLED"),
+                    vpc_connectivity=vpc_connectivity,
+                ),
+            ),
+            encryption_info=aws.msk.ClusterEncryptionInfoArgs(
+                encryption_at_rest_kms_key_arn=self.key.arn,
+                encryption_in_transit=aws.msk.ClusterEncryptionInfoEncryptionInTransitArgs(
+                    client_broker="TLS", in_cluster=True
+                ),
+            ),
+            client_authentication=aws.msk.ClusterClientAuthenticationArgs(
+                unauthenticated=False,
+                sasl=aws.msk.ClusterClientAuthenticationSaslArgs(iam=True, scram=bool(args.scram_users)),
+            ),
+            configuration_info=aws.msk.ClusterConfigurationInfoArgs(
+                arn=self.configuration.arn, revision=self.configuration.latest_revision
+            ),
+            enhanced_monitoring=ENHANCED_MONITORING,
+            logging_info=aws.msk.ClusterLoggingInfoArgs(
+                broker_logs=aws.msk.ClusterLoggingInfoBrokerLogsArgs(
+                    cloudwatch_logs=aws.msk.ClusterLoggingInfoBrokerLogsCloudwatchLogsArgs(
+                        enabled=True, log_group=self.log_group.name
+                    )
+                )
+            ),
+            opts=keep,
+        )
+        # What a cross-region replicator waits for before it reads this cluster.
+        self.replicator_policy: aws.msk.ClusterPolicy | None = None
+        if args.replicator_source:
+            self.replicator_policy = aws.msk.ClusterPolicy(
+                f"{name}-replicator",
+                cluster_arn=self.cluster.arn,
+                policy=self.cluster.arn.apply(lambda arn: json.dumps(replicator_source_policy(arn))),
+                opts=child,
             )
-            self._iam = self.cluster.bootstrap_brokers_sasl_iam
-            self._scram = self.cluster.bootstrap_brokers_sasl_scram if args.scram_users else None
-            if args.scram_users:
-                self._scram_users(name, args.scram_users, child)
+        self._iam = self.cluster.bootstrap_brokers_sasl_iam
+        self._scram = self.cluster.bootstrap_brokers_sasl_scram if args.scram_users else None
+        if args.scram_users:
+            self._scram_users(name, args.scram_users, child)
         self.arn = self.cluster.arn
         self.register_outputs(
             {"arn": self.arn, "bootstrapIam": self._iam, **({"bootstrapScram": self._scram} if self._scram else {})}
@@ -227,6 +259,20 @@ class MskCluster(pulumi.ComponentResource):
         return self._scram
 
 
+def replicator_sources(plan: Plan) -> set[str]:
+    """Keys of the clusters an MSK Replicator reads from another region.
+
+    Every planned cluster is in its own region, so every replicator flow is
+    cross-region: "Prepare the Amazon MSK source cluster" asks of its source
+    multi-VPC private connectivity for IAM and a cluster policy.
+    """
+    return {
+        f.source
+        for f in plan.mirrors.values()
+        if f.mechanism == MirrorMechanism.MSK_REPLICATOR and plan.clusters[f.source].region != plan.clusters[f.target].region
+    }
+
+
 def realize_cluster(ctx: Context, planned: Cluster, network: Network) -> MskCluster:
     net = expect(network, AwsNetwork, f"cluster {planned.key}")
     users = tuple(access.scram_username(ctx.plan.config.regions[r]) for r in ctx.plan.logins(planned.key))
@@ -238,6 +284,7 @@ def realize_cluster(ctx: Context, planned: Cluster, network: Network) -> MskClus
             settings=ctx.plan.config.msk,
             scram_users=users,
             protect=ctx.protect,
+            replicator_source=planned.key in replicator_sources(ctx.plan),
         ),
         pulumi.ResourceOptions(parent=ctx.parent, provider=ctx.provider(planned.region)),
     )
@@ -247,20 +294,40 @@ def problems(plan: Plan) -> list[str]:
     """What the plan asks of MSK that MSK cannot do, per cluster and topic."""
     out = []
     msk = plan.config.msk
+    instance = f"{k('msk')}.instanceType"
+    replicated = {key for f in plan.mirrors.values() if f.mechanism == MirrorMechanism.MSK_REPLICATOR for key in (f.source, f.target)}
     for key, cluster in plan.clusters.items():
         if cluster.region.cloud != geo.AWS:
             continue
-        if msk.serverless and plan.logins(key):
-            out.append(
-                f"cluster {key}: multicloud-kafka:msk.serverless is true, but {', '.join(plan.logins(key))} "
-                "in another cloud must connect with SASL/SCRAM, which serverless MSK lacks: set it to false"
-            )
-        brokers = network.AZ_COUNT * msk.brokers_per_az
+        brokers = aws_rules.az_count(cluster.region.name) * msk.brokers_per_az
+        if key in replicated:
+            out.extend(_replicator_problems(plan, key, brokers, instance))
         for topic in plan.topics.get(key, {}).values():
-            if not msk.serverless and topic.settings.replication_factor > brokers:
+            if topic.settings.replication_factor > brokers:
                 out.append(
                     f"topic {topic.name} on cluster {key}: replicationFactor {topic.settings.replication_factor} "
                     f"exceeds the cluster's {brokers} brokers: raise multicloud-kafka:msk.brokersPerAz or lower "
                     f"multicloud-kafka:events.{topic.event}.replicationFactor"
                 )
+    return out
+
+
+def _replicator_problems(plan: Plan, key: str, brokers: int, instance: str) -> list[str]:
+    """"Supported cluster types and versions for MSK Replicator" and the multi-VPC limits."""
+    msk = plan.config.msk
+    region = plan.clusters[key].region
+    out = []
+    if msk.instance_type == aws_rules.T3_SMALL:
+        needs = "MSK Replicator and multi-VPC private connectivity" if key in replicator_sources(plan) else "MSK Replicator"
+        out.append(
+            f"cluster {key}: {instance} = {msk.instance_type!r}: {needs} do not support t3.small brokers, "
+            "and this plan mirrors between MSK clusters: use kafka.m7g.large or larger"
+        )
+    least = aws_rules.min_replicator_brokers(region.name)
+    if brokers < least:
+        out.append(
+            f"cluster {key}: multicloud-kafka:msk.brokersPerAz = {msk.brokers_per_az} gives {brokers} brokers over "
+            f"{aws_rules.az_count(region.name)} AZs; MSK Replicator needs at least {least} on each cluster it "
+            f"reads or writes: raise brokersPerAz to {-(-least // aws_rules.az_count(region.name))}"
+        )
     return out

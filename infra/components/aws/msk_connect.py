@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from infra import mirrormaker, naming, network
+from infra import mirrormaker, naming, network, plugin_jars
 from infra.components.aws.msk import MskCluster
 from infra.components.aws.network import AwsNetwork
 from infra.components.base import Context, Site, expect
@@ -17,23 +17,12 @@ from infra.components.crosscloud import endpoints
 from infra.plan import MirrorFlow
 
 KAFKA_CONNECT_VERSION = "3.7.x"
-# MirrorMaker 2's connectors, from the Kafka release MSK Connect runs, and
-# MSK's IAM login module for MirrorMaker's own clients of the target. Pulumi
-# fetches them at deployment and uploads them as the plugin's zip.
-MM2_JARS = {
-    **{
-        f"mm2/{jar}-3.7.2.jar": f"https://repo1.maven.org/maven2/org/apache/kafka/{jar}/3.7.2/{jar}-3.7.2.jar"
-        for jar in ("connect-mirror", "connect-mirror-client")
-    },
-    "mm2/aws-msk-iam-auth-2.2.0-all.jar": (
-        "https://github.com/aws/aws-msk-iam-auth/releases/download/v2.2.0/aws-msk-iam-auth-2.2.0-all.jar"
-    ),
-}
 # One worker of one MCU (1 vCPU, 4 GiB) carries a region's few topics.
 WORKERS = 1
 MCU_PER_WORKER = 1
 LOG_RETENTION_DAYS = 30
 S3_BUCKET_MAX = 63
+ACCOUNT_ID_LENGTH = 12
 MSK_IAM_PORT = 9098
 WORKER_PROPERTIES = "".join(
     f"{k}={v}\n"
@@ -42,6 +31,15 @@ WORKER_PROPERTIES = "".join(
         "value.converter": mirrormaker.BYTES,
     }.items()
 )
+
+
+def bucket_name(name: str, account_id: str) -> str:
+    """<name>-mm2-<account ID>, within S3's 63 characters.
+
+    Bucket names are global across every AWS account: the account ID keeps
+    another account's stack with the same prefix from taking ours.
+    """
+    return f"{naming.bounded(f'{name}-mm2', S3_BUCKET_MAX - ACCOUNT_ID_LENGTH - 1)}-{account_id}"
 
 
 def _arns(cluster_arn: str, kind: str, names: Sequence[str]) -> list[str]:
@@ -115,13 +113,17 @@ class MskConnectMirrorArgs:
     target_cidr: str
     # Resources to exist first: the target's topics, the source's logins.
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
+    # The plugin zip on local disk. Default: infra.plugin_jars.plugin_zip(),
+    # the pinned jars, fetched once into the cache.
+    plugin_zip: str = ""
 
 
 class MskConnectMirror(pulumi.ComponentResource):
     """MirrorMaker 2 on MSK Connect, attached to the target MSK cluster (IAM auth).
 
-    Owns the MirrorMaker 2 plugin (Kafka's own connect-mirror jars, uploaded
-    to a private bucket), a worker configuration, the service execution role,
+    Owns the MirrorMaker 2 plugin (Kafka's own connect-mirror jars, pinned by
+    checksum, uploaded to a private bucket named with the account ID), a
+    worker configuration, the service execution role,
     the workers' log group and security group, and one MSK Connect connector
     per MirrorMaker 2 connector of `infra.mirrormaker.connector_configs`.
     """
@@ -133,8 +135,9 @@ class MskConnectMirror(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         topics = sorted(args.flow.topics)
 
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         self.bucket = aws.s3.Bucket(
-            f"{name}-plugin", bucket=naming.bounded(f"{name}-mm2-plugin", S3_BUCKET_MAX), force_destroy=True, opts=child
+            f"{name}-plugin", bucket=account.apply(lambda a: bucket_name(name, a)), force_destroy=True, opts=child
         )
         aws.s3.BucketPublicAccessBlock(
             f"{name}-plugin",
@@ -149,7 +152,7 @@ class MskConnectMirror(pulumi.ComponentResource):
             f"{name}-plugin",
             bucket=self.bucket.id,
             key="mirrormaker2.zip",
-            source=pulumi.AssetArchive({path: pulumi.RemoteAsset(url) for path, url in MM2_JARS.items()}),
+            source=pulumi.FileAsset(args.plugin_zip or str(plugin_jars.plugin_zip())),
             opts=child,
         )
         self.plugin = aws.mskconnect.CustomPlugin(
@@ -293,6 +296,7 @@ def realize_mirror(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -
             target_cidr=str(region.cidr),
             # The source is across a VPN: the connectors wait for its link.
             depends_on=[source.cluster, *target.topics.topics.values(), *ctx.path(source.plan.key, region.key)],
+            plugin_zip=ctx.once("msk-connect-plugin", lambda: str(plugin_jars.plugin_zip())),
         ),
         pulumi.ResourceOptions(parent=ctx.parent, provider=ctx.provider(region)),
     )

@@ -1,4 +1,4 @@
-"""The private network of one AWS region: VPC, three AZ subnets, routes, Kafka SG."""
+"""The private network of one AWS region: VPC, a subnet per AZ (by zone ID), routes, Kafka SG."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from infra import geo, naming, network
+from infra import aws_rules, geo, naming, network
 from infra.components.base import Context
 from infra.geo import Region
 
@@ -23,6 +23,12 @@ class AwsNetworkArgs:
 
 class AwsNetwork(pulumi.ComponentResource):
     """A VPC with one private subnet per AZ and no route to the internet.
+
+    The AZs are chosen by zone ID among the region's real availability zones
+    (no Local or Wavelength Zones), skipping MSK's unsupported ones and
+    preferring those the regional API's VPC link accepts
+    (`infra.aws_rules.choose_zones`); a region with too few fails the
+    deployment with a message naming the zones it found.
 
     The subnets share one route table, so a peering adds one route per VPC.
     The security group admits only the Kafka ports of MSK (TLS, SASL/SCRAM,
@@ -45,17 +51,24 @@ class AwsNetwork(pulumi.ComponentResource):
             tags={"Name": name},
             opts=child,
         )
-        zones = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(parent=self))
+        # No `state` filter: a zone that is impaired for a while must not move
+        # the subnets (and with them the brokers) to another zone.
+        zones = aws.get_availability_zones_output(
+            filters=[aws.GetAvailabilityZonesFilterArgs(**aws_rules.ZONE_TYPE_FILTER)],
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        region = args.region.name
+        chosen = zones.zone_ids.apply(lambda ids: aws_rules.choose_zones(region, ids))
         self.route_table = aws.ec2.RouteTable(
             f"{name}-private", vpc_id=self.vpc.id, tags={"Name": f"{name}-private"}, opts=child
         )
         self.subnets = []
-        for i, subnet_cidr in enumerate(network.az_subnets(cidr)):
+        for i, subnet_cidr in enumerate(network.az_subnets(cidr, aws_rules.az_count(region))):
             subnet = aws.ec2.Subnet(
                 f"{name}-az{i + 1}",
                 vpc_id=self.vpc.id,
                 cidr_block=str(subnet_cidr),
-                availability_zone=zones.names.apply(lambda names, i=i: names[i]),
+                availability_zone_id=chosen.apply(lambda ids, i=i: ids[i]),
                 map_public_ip_on_launch=False,
                 tags={"Name": f"{name}-az{i + 1}"},
                 opts=child,
@@ -87,6 +100,11 @@ class AwsNetwork(pulumi.ComponentResource):
             opts=child,
         )
         self.subnet_ids = [s.id for s in self.subnets]
+        # The subnets an HTTP API VPC link accepts: all of them but in regions
+        # with too few such zones for the brokers (infra/aws_rules.py).
+        self.vpc_link_subnet_ids = pulumi.Output.all(chosen, *self.subnet_ids).apply(
+            lambda v: [sid for zone, sid in zip(v[0], v[1:], strict=True) if aws_rules.vpc_link_accepts(region, zone)]
+        )
         self.register_outputs(
             {
                 "vpcId": self.vpc.id,

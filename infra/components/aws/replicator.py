@@ -16,6 +16,9 @@ from infra.components.base import Context, Site, expect
 from infra.plan import MirrorFlow
 
 IAM_ROLE_NAME_MAX = 64
+# The replicator's own topics, on both clusters: "Topic replication
+# permissions" (MSK Replicator service execution role) names them.
+INTERNAL_TOPICS = ["*__amazon_msk_replicator_*", "mskr-offset-syncs.*", "*.checkpoints.internal"]
 # Topic-level actions, split by side: the replicator only reads the source
 # and only writes the target.
 READ_TOPIC = ["kafka-cluster:DescribeTopic", "kafka-cluster:DescribeTopicDynamicConfiguration", "kafka-cluster:ReadData"]
@@ -47,6 +50,9 @@ class MskReplicationArgs:
     # The target's topic resources: replication starts once they exist, so
     # it writes into topics with the planned settings.
     target_topics: Sequence[pulumi.Resource] = ()
+    # What lets the replicator into the source from another region (its
+    # cluster policy); the replicator is created after it. Default: nothing.
+    source_access: Sequence[pulumi.Resource] = ()
 
 
 def _arns(cluster_arn: str, kind: str, names: Sequence[str]) -> list[str]:
@@ -84,7 +90,7 @@ def execution_policy(source_arn: str, target_arn: str, topics: Sequence[str]) ->
                 "Sid": "InternalTopics",
                 "Effect": "Allow",
                 "Action": sorted({*READ_TOPIC, *WRITE_TOPIC, "kafka-cluster:DeleteTopic"}),
-                "Resource": [a for c in clusters for a in _arns(c, "topic", ["__*"])],
+                "Resource": [a for c in clusters for a in _arns(c, "topic", INTERNAL_TOPICS)],
             },
             {
                 "Sid": "ConsumerGroups",
@@ -179,7 +185,7 @@ class MskReplication(pulumi.ComponentResource):
                     )
                 ],
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, *args.target_topics]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, *args.source_access, *args.target_topics]),
         )
         self.register_outputs({"replicatorArn": self.replicator.arn, "roleArn": self.role.arn})
 
@@ -198,6 +204,7 @@ def realize_replication(ctx: Context, flow: MirrorFlow, source: Site, target: Si
             target=_endpoint(target, f"mirror flow {flow.key}"),
             topics=flow.topics,
             target_topics=list(target.topics.topics.values()),
+            source_access=[source.cluster.replicator_policy] if source.cluster.replicator_policy else [],
         ),
         pulumi.ResourceOptions(parent=ctx.parent, provider=ctx.provider(target.plan.region)),
     )

@@ -17,6 +17,10 @@ from infra.plan import Cluster
 
 GIB = 1024**3
 CLIENT_ROLE = "roles/managedkafka.client"
+# "Configure message encryption" (Managed Service for Apache Kafka): the
+# service agent needs this role on the cluster's customer-managed key.
+KMS_ROLE = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+KEY_ROTATION = f"{90 * 24 * 3600}s"
 # Service account IDs: 6-30 characters.
 ACCOUNT_ID_MAX = 30
 # In-GCP clients (and Managed Kafka Connect) authenticate as their own
@@ -36,6 +40,11 @@ def account_id(cluster_name: str, client_region: str) -> str:
     hash of the pair, stable for as long as the cluster and region exist.
     """
     return naming.hashed(cluster_name, f"{cluster_name}|{client_region}", ACCOUNT_ID_MAX)
+
+
+def service_agent(project_number: str) -> str:
+    """The Managed Kafka service agent of a project, as an IAM member."""
+    return f"serviceAccount:service-{project_number}@gcp-sa-managedkafka.iam.gserviceaccount.com"
 
 
 def sasl_plain(username: pulumi.Input[str], password: pulumi.Input[str]) -> dict[str, pulumi.Input[str]]:
@@ -79,15 +88,18 @@ class ManagedKafkaClusterArgs:
 class ManagedKafkaCluster(pulumi.ComponentResource):
     """A private Managed Kafka cluster in one region, on that region's subnet.
 
-    Managed Kafka encrypts at rest (Google-managed key) and in transit (TLS
-    only), and authenticates every client as a Google principal: in GCP with
+    Managed Kafka encrypts at rest, here with a customer-managed Cloud KMS key
+    of the cluster's region (rotated every 90 days, usable by the Managed
+    Kafka service agent only), and in transit (TLS only), and authenticates every client as a Google principal: in GCP with
     OAUTHBEARER (the workload's own service account), from AWS with
     SASL/PLAIN, whose username is a service account and whose password is
     that account's key. Those accounts hold `roles/managedkafka.client` on
     the project; their keys are Pulumi secrets.
 
-    The cluster is `retain_on_delete`: when the plan drops it, Pulumi forgets
-    it and GCP keeps it with its data; delete it by hand once drained.
+    The cluster, its key ring and its key are `retain_on_delete`: when the
+    plan drops the cluster, Pulumi forgets them and GCP keeps them with the
+    data (Cloud KMS never deletes key rings and keys anyway); delete the
+    cluster by hand once drained. The key is set at creation and cannot change.
     """
 
     TYPE = "multicloud-kafka:gcp:ManagedKafkaCluster"
@@ -97,6 +109,28 @@ class ManagedKafkaCluster(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         s = args.settings
         self.region = args.region
+        keep = pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=True)
+        self.key_ring = gcp.kms.KeyRing(
+            f"{name}-data", name=name, project=args.project, location=args.region.name, opts=keep
+        )
+        self.key = gcp.kms.CryptoKey(
+            f"{name}-data",
+            name=f"{name}-data",
+            key_ring=self.key_ring.id,
+            purpose="ENCRYPT_DECRYPT",
+            rotation_period=KEY_ROTATION,
+            opts=keep,
+        )
+        project_number = gcp.organizations.get_project_output(
+            project_id=args.project, opts=pulumi.InvokeOutputOptions(parent=self)
+        ).number
+        grant = gcp.kms.CryptoKeyIAMMember(
+            f"{name}-data",
+            crypto_key_id=self.key.id,
+            role=KMS_ROLE,
+            member=project_number.apply(service_agent),
+            opts=child,
+        )
         self.cluster = gcp.managedkafka.Cluster(
             name,
             cluster_id=name,
@@ -108,12 +142,13 @@ class ManagedKafkaCluster(pulumi.ComponentResource):
             gcp_config=gcp.managedkafka.ClusterGcpConfigArgs(
                 access_config=gcp.managedkafka.ClusterGcpConfigAccessConfigArgs(
                     network_configs=[gcp.managedkafka.ClusterGcpConfigAccessConfigNetworkConfigArgs(subnet=args.subnet)]
-                )
+                ),
+                kms_key=self.key.id,
             ),
             # Growing the cluster should spread existing partitions onto the
             # new brokers without an operator.
             rebalance_config=gcp.managedkafka.ClusterRebalanceConfigArgs(mode="AUTO_REBALANCE_ON_SCALE_UP"),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=True),
+            opts=pulumi.ResourceOptions.merge(keep, pulumi.ResourceOptions(depends_on=[grant])),
         )
         # projects/P/locations/L/clusters/C, the form Managed Kafka Connect asks for.
         self.path = self.cluster.cluster_id.apply(

@@ -6,7 +6,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from infra.components.aws.msk import SERVER_PROPERTIES, MskCluster, MskClusterArgs
+from infra.components.aws.msk import MskCluster, MskClusterArgs, server_properties
 from infra.config import MskSettings
 from tests.support import mocks
 from tests.support.mocks import unsecret
@@ -69,7 +69,7 @@ def test_configuration_turns_off_auto_topic_creation_and_sets_durability_default
     assert props["auto.create.topics.enable"] == "false"
     assert props["default.replication.factor"] == "3"
     assert props["min.insync.replicas"] == "2"
-    assert props == SERVER_PROPERTIES
+    assert props == server_properties(6)
     cluster = reg.one(CLUSTER)
     assert cluster.inputs["configurationInfo"]["revision"] == 1
     assert config.inputs["kafkaVersions"] == [cluster.inputs["kafkaVersion"]]
@@ -119,22 +119,6 @@ def test_scram_users_get_a_kms_encrypted_secret_each_and_one_association(run):
     policies = reg.of_type("aws:secretsmanager/secretPolicy:SecretPolicy")
     assert all(json.loads(p.inputs["policy"])["Statement"][0]["Principal"] == {"Service": "kafka.amazonaws.com"} for p in policies)
     assert value["gcp"].endswith(":9096") and value["aws"].endswith(":9098")
-
-
-def test_serverless_is_iam_only_in_the_same_private_subnets(run):
-    reg, _, value = run(build(MskSettings(serverless=True)))
-    assert not reg.of_type(CLUSTER)
-    assert not reg.of_type("aws:msk/configuration:Configuration")
-    cluster = reg.one("aws:msk/serverlessCluster:ServerlessCluster")
-    assert cluster.inputs["clientAuthentication"] == {"sasl": {"iam": {"enabled": True}}}
-    assert cluster.inputs["vpcConfigs"] == [{"subnetIds": ["s1", "s2", "s3"], "securityGroupIds": ["sg"]}]
-    assert (cluster.protect, cluster.retain_on_delete) == (True, True)
-    assert value["aws"].endswith(":9098")
-
-
-def test_serverless_refuses_scram_users():
-    with pytest.raises(ValueError, match="IAM auth only"):
-        mocks.run(build(MskSettings(serverless=True), scram_users=("gcp-europe-west1",)))
 
 
 def test_every_child_is_under_the_component_in_its_region(run):

@@ -23,9 +23,9 @@ def test_three_private_subnets_carved_from_the_region_cidr_one_per_az(run):
     reg, mocks, _ = run(build)
     subnets = sorted(reg.of_type("aws:ec2/subnet:Subnet"), key=lambda r: r.name)
     assert [s.inputs["cidrBlock"] for s in subnets] == [str(c) for c in network.az_subnets(WEST.cidr)]
-    assert [s.inputs["availabilityZone"] for s in subnets] == ["us-west-2a", "us-west-2b", "us-west-2c"]
+    assert [s.inputs["availabilityZoneId"] for s in subnets] == ["usw2-az1", "usw2-az2", "usw2-az3"]
     assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in subnets)
-    # The AZ names came from the invoke made with the region's own provider.
+    # The zone IDs came from the invoke made with the region's own provider.
     assert mocks.calls == [("aws:index/getAvailabilityZones:getAvailabilityZones", "us-west-2")]
 
 

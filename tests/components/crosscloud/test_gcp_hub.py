@@ -2,17 +2,19 @@
 
 import base64
 import json
+import zipfile
 
 import pytest
 
 from infra import mirrormaker
 from infra.components.architecture import component_for
-from infra.components.aws.msk_connect import MM2_JARS
+from infra.components.aws.msk_connect import bucket_name
 from infra.components.gcp.managed_kafka import account_id
 from infra.kinds import MirrorMechanism
 from infra.naming import managed_kafka_domain
+from infra.plugin_jars import MM2_JARS
 from tests.support.mocks import secret, unsecret
-from tests.support.outputs import dns_forwarder
+from tests.support.outputs import ACCOUNT, dns_forwarder
 from tests.support.stacks import GCP_HUB, PROJECT, make_plan
 
 CONNECTOR = "aws:mskconnect/connector:Connector"
@@ -99,9 +101,12 @@ def test_the_plugin_is_kafkas_mirrormaker_in_a_private_bucket(reg):
     objects = reg.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
     assert len(objects) == len(INTO_AWS)
     for o in objects:
-        jars = o.inputs["source"].assets
-        assert {path: asset.uri for path, asset in jars.items()} == MM2_JARS
-        assert {"mm2/connect-mirror-3.7.2.jar", "mm2/connect-mirror-client-3.7.2.jar"} <= set(jars)
+        with zipfile.ZipFile(o.inputs["source"].path) as z:
+            assert sorted(z.namelist()) == sorted(f"mm2/{j.file_name}" for j in MM2_JARS)
+        assert {"mm2/connect-mirror-3.7.2.jar", "mm2/connect-mirror-client-3.7.2.jar"} <= set(z.namelist())
+    buckets = reg.of_type("aws:s3/bucket:Bucket")
+    assert sorted(b.inputs["bucket"] for b in buckets) == sorted(bucket_name(b.name.removesuffix("-plugin"), ACCOUNT) for b in buckets)
+    assert all(b.inputs["bucket"].endswith(f"-{ACCOUNT}") and len(b.inputs["bucket"]) <= 63 for b in buckets)
     for block in reg.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"):
         assert all(block.inputs[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
 

@@ -1,6 +1,7 @@
 """Managed Kafka cluster and topics under mocks: capacity, subnet, logins, protection."""
 
 import ipaddress
+import re
 
 import pulumi
 import pulumi_gcp as gcp
@@ -61,8 +62,29 @@ def test_one_listener_for_both_clouds(run):
 @pytest.mark.parametrize("protect", [True, False])
 def test_cluster_is_retained_on_delete_and_protected_as_asked(run, protect):
     reg, _, _ = run(build(protect=protect))
+    for type_ in (CLUSTER, "gcp:kms/keyRing:KeyRing", "gcp:kms/cryptoKey:CryptoKey"):
+        r = reg.one(type_)
+        assert (r.protect, r.retain_on_delete) == (protect, True), type_
+
+
+def test_data_at_rest_under_a_customer_key_of_its_region_that_only_the_service_agent_uses(run):
+    """"Configure message encryption" (Managed Service for Apache Kafka): a CMEK is set when the cluster
+    is created, in the cluster's region, and the service agent
+    service-PROJECT_NUMBER@gcp-sa-managedkafka.iam.gserviceaccount.com needs
+    roles/cloudkms.cryptoKeyEncrypterDecrypter on it before."""
+    reg, m, _ = run(build())
+    ring = reg.one("gcp:kms/keyRing:KeyRing")
+    key = reg.one("gcp:kms/cryptoKey:CryptoKey")
+    grant = reg.one("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
     cluster = reg.one(CLUSTER)
-    assert (cluster.protect, cluster.retain_on_delete) == (protect, True)
+    assert ring.inputs["location"] == "europe-west1" and key.inputs["keyRing"] == f"{ring.name}-id"
+    assert key.inputs["rotationPeriod"] == "7776000s" and key.inputs["purpose"] == "ENCRYPT_DECRYPT"
+    assert cluster.inputs["gcpConfig"]["kmsKey"] == f"{key.name}-id"
+    assert grant.inputs["cryptoKeyId"] == f"{key.name}-id"
+    assert grant.inputs["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+    assert re.fullmatch(r"serviceAccount:service-\d+@gcp-sa-managedkafka\.iam\.gserviceaccount\.com", grant.inputs["member"])
+    assert grant.urn in cluster.dependencies
+    assert [token for token, _ in m.calls] == ["gcp:organizations/getProject:getProject"]
 
 
 def test_no_foreign_clients_no_service_accounts_or_keys(run):

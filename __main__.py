@@ -8,6 +8,8 @@ Outputs (all map-shaped; see docs/aws.md "Outputs"):
   api           with the api key: the global hostname and each region's entry point
 """
 
+from typing import Any
+
 import pulumi
 from pulumi.runtime import config as runtime_config
 
@@ -17,7 +19,7 @@ from infra.components.architecture import component_for
 from infra.config import validate
 
 
-def stack_config() -> dict:
+def stack_config() -> dict[str, Any]:
     """Every config value of the running stack, as the flat map validate() takes."""
     raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     return stackfile.decode(raw)

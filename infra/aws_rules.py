@@ -44,7 +44,8 @@ VPC_LINK_ZONE_IDS: dict[str, frozenset[str]] = {
 
 # DescribeAvailabilityZones filter: real AZs only, never a Local Zone or a
 # Wavelength Zone (zone types "local-zone", "wavelength-zone"), even opted in.
-ZONE_TYPE_FILTER = {"name": "zone-type", "values": ["availability-zone"]}
+ZONE_TYPE_FILTER_NAME = "zone-type"
+ZONE_TYPE_VALUES = ["availability-zone"]
 
 # "Topic Operations", Amazon MSK Developer Guide: the topic APIs (which
 # aws.msk.Topic calls) need an MSK Provisioned cluster running Apache Kafka

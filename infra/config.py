@@ -274,7 +274,7 @@ def _parse_msk(c: Checker, value: Any) -> MskSettings:
     return msk
 
 
-def _check_topic_api(c: _Checker, msk: MskSettings) -> None:
+def _check_topic_api(c: Checker, msk: MskSettings) -> None:
     """Topics are aws.msk.Topic: MSK's topic API, provisioned clusters from Kafka 3.6.0 on."""
     if msk.serverless:
         c.add(

@@ -18,7 +18,7 @@ from infra.components.base import Realizers
 from infra.components.registry import REALIZERS
 from infra.architectures import PLANNERS
 from infra.kinds import Architecture
-from infra.plan import Plan
+from infra.plan import Plan, RoutingContract
 
 TYPE_PREFIX = "multicloud-kafka:architecture"
 
@@ -67,7 +67,7 @@ class ArchitectureComponent(pulumi.ComponentResource):
             outputs["api"] = self.api.outputs
         self.register_outputs(outputs)
 
-    def _region(self, key: str, contract) -> pulumi.Output[dict[str, Any]]:
+    def _region(self, key: str, contract: RoutingContract) -> pulumi.Output[dict[str, Any]]:
         """{bootstrap: {cluster key: address for this region's clients}, routing: contract as JSON}.
 
         The contract goes out as JSON text: it grows with events x regions, and

@@ -21,6 +21,9 @@ from infra import plan as p
 from infra.geo import Region
 
 
+T = TypeVar("T")
+
+
 class Network(Protocol):
     """The private network of one region, as returned by a network realizer.
 
@@ -29,7 +32,8 @@ class Network(Protocol):
     `subnet_ids`, `security_group`, `route_table`, `provider`).
     """
 
-    region: Region
+    @property
+    def region(self) -> Region: ...
 
 
 class KafkaCluster(Protocol):
@@ -47,7 +51,8 @@ class KafkaCluster(Protocol):
 class TopicSet(Protocol):
     """The topics of one realized cluster: Kafka topic name -> resource."""
 
-    topics: Mapping[str, pulumi.Resource]
+    @property
+    def topics(self) -> Mapping[str, pulumi.Resource]: ...
 
 
 @dataclass(frozen=True)
@@ -64,8 +69,6 @@ class Site:
     cluster: KafkaCluster
     topics: TopicSet
 
-
-T = TypeVar("T")
 
 
 def present(value: str | None, what: str) -> str:
@@ -109,6 +112,14 @@ class Context:
     def protect(self) -> bool:
         return self.plan.config.protect
 
+    @property
+    def gcp_project(self) -> str:
+        """The stack's GCP project; validation requires it wherever a region is in GCP."""
+        project = self.plan.config.gcp_project
+        if project is None:
+            raise RealizationError(self.plan.config.stack, ["a GCP resource needs gcp:project, which is not set"])
+        return project
+
     def provider(self, region: Region) -> pulumi.ProviderResource:
         if region.key not in self._providers:
             self._providers[region.key] = self.provider_for(self, region)
@@ -123,11 +134,12 @@ class Context:
         """
         return [self.links[key] for key in self.plan.path(a, b)]
 
-    def once(self, key: str, make: Callable[[], Any]) -> Any:
+    def once(self, key: str, make: Callable[[], T]) -> T:
         """`make()` the first time `key` is asked for; the same object after."""
         if key not in self._shared:
             self._shared[key] = make()
-        return self._shared[key]
+        made: T = self._shared[key]
+        return made
 
 
 # (ctx, region) -> the explicit provider of that region. Called once per region.

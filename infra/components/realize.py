@@ -13,6 +13,7 @@ from typing import Any, Mapping
 import pulumi
 
 from infra.components.base import Context, RealizationError, Realizers, Site
+from infra.geo import Region
 from infra.plan import Plan
 
 @dataclass(frozen=True)
@@ -33,12 +34,14 @@ def _missing(what: str, key: str, registry: str, kind: str, known: Mapping[str, 
 def problems(plan: Plan, r: Realizers) -> list[str]:
     """Every plan item without a realization, and every cloud's own objections."""
     out: list[str] = []
+    per_region: tuple[tuple[str, Mapping[str, object]], ...] = (("provider", r.providers), ("network", r.networks))
+    per_cluster: tuple[tuple[str, Mapping[str, object]], ...] = (("cluster", r.clusters), ("topics", r.topics))
     for region in plan.config.regions.values():
-        for registry, known in (("provider", r.providers), ("network", r.networks)):
+        for registry, known in per_region:
             if region.cloud not in known:
                 out.append(_missing("region", region.key, registry, region.cloud, known))
     for cluster in plan.clusters.values():
-        for registry, known in (("cluster", r.clusters), ("topics", r.topics)):
+        for registry, known in per_cluster:
             if cluster.region.cloud not in known:
                 out.append(_missing("cluster", cluster.key, registry, cluster.region.cloud, known))
     for link in plan.links.values():
@@ -66,7 +69,7 @@ def realize(plan: Plan, parent: pulumi.Resource, r: Realizers) -> Realization:
     ctx = Context(plan, parent, lambda c, region: r.providers[region.cloud](c, region))
 
     networks: dict[str, Any] = {}
-    by_cloud: dict[str, list] = {}
+    by_cloud: dict[str, list[Region]] = {}
     for region in plan.config.regions.values():
         by_cloud.setdefault(region.cloud, []).append(region)
     for cloud, regions in by_cloud.items():

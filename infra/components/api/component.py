@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import geo, naming
-from infra.api.plan import ApiPlan
+from infra.api.plan import ApiPlan, Endpoint
 from infra.components.api import dns
 from infra.components.api.aws import AwsEntryPoint, AwsEntryPointArgs
 from infra.components.api.gcp import GcpEntryPoint, GcpEntryPointArgs
@@ -17,7 +17,9 @@ from infra.components.api.gcp import GcpEntryPoint, GcpEntryPointArgs
 DNS_REGION = "us-east-1"
 
 
-def _aws_entry_point(name: str, plan: ApiPlan, endpoint, network, zone: dns.Zone, parent) -> AwsEntryPoint:
+def _aws_entry_point(
+    name: str, plan: ApiPlan, endpoint: Endpoint, network: Any, zone: dns.Zone, parent: pulumi.Resource
+) -> AwsEntryPoint:
     # The AwsNetwork component was given its region's provider; its children share it.
     provider = network.get_provider("aws::")
     if provider is None:
@@ -27,14 +29,16 @@ def _aws_entry_point(name: str, plan: ApiPlan, endpoint, network, zone: dns.Zone
     )
 
 
-def _gcp_entry_point(name: str, plan: ApiPlan, endpoint, network, zone: dns.Zone, parent) -> GcpEntryPoint:
+def _gcp_entry_point(
+    name: str, plan: ApiPlan, endpoint: Endpoint, network: Any, zone: dns.Zone, parent: pulumi.Resource
+) -> GcpEntryPoint:
     return GcpEntryPoint(
         name, GcpEntryPointArgs(plan, endpoint, network, zone), pulumi.ResourceOptions(parent=parent, provider=network.provider)
     )
 
 
 # cloud -> the entry point of one region of that cloud.
-ENTRY_POINTS: Mapping[str, Callable[..., pulumi.ComponentResource]] = {
+ENTRY_POINTS: Mapping[str, Callable[..., AwsEntryPoint | GcpEntryPoint]] = {
     geo.AWS: _aws_entry_point,
     geo.GCP: _gcp_entry_point,
 }

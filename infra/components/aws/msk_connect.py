@@ -295,7 +295,7 @@ def realize_mirror(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -
             source_ports=network.KAFKA_PORTS[source.plan.region.cloud],
             target_cidr=str(region.cidr),
             # The source is across a VPN: the connectors wait for its link.
-            depends_on=[source.cluster, *target.topics.topics.values(), *ctx.path(source.plan.key, region.key)],
+            depends_on=[expect(source.cluster, pulumi.Resource, flow.key), *target.topics.topics.values(), *ctx.path(source.plan.key, region.key)],
             plugin_zip=ctx.once("msk-connect-plugin", lambda: str(plugin_jars.plugin_zip())),
         ),
         pulumi.ResourceOptions(parent=ctx.parent, provider=ctx.provider(region)),

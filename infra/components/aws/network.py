@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Callable, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -11,6 +11,11 @@ import pulumi_aws as aws
 from infra import aws_rules, geo, naming, network
 from infra.components.base import Context
 from infra.geo import Region
+
+
+def _nth(i: int) -> Callable[[Sequence[str]], str]:
+    """The i-th of the chosen zone IDs."""
+    return lambda ids: ids[i]
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,7 @@ class AwsNetwork(pulumi.ComponentResource):
         # No `state` filter: a zone that is impaired for a while must not move
         # the subnets (and with them the brokers) to another zone.
         zones = aws.get_availability_zones_output(
-            filters=[aws.GetAvailabilityZonesFilterArgs(**aws_rules.ZONE_TYPE_FILTER)],
+            filters=[aws.GetAvailabilityZonesFilterArgs(name=aws_rules.ZONE_TYPE_FILTER_NAME, values=aws_rules.ZONE_TYPE_VALUES)],
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
         region = args.region.name
@@ -68,7 +73,7 @@ class AwsNetwork(pulumi.ComponentResource):
                 f"{name}-az{i + 1}",
                 vpc_id=self.vpc.id,
                 cidr_block=str(subnet_cidr),
-                availability_zone_id=chosen.apply(lambda ids, i=i: ids[i]),
+                availability_zone_id=chosen.apply(_nth(i)),
                 map_public_ip_on_launch=False,
                 tags={"Name": f"{name}-az{i + 1}"},
                 opts=child,

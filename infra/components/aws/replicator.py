@@ -204,7 +204,7 @@ def realize_replication(ctx: Context, flow: MirrorFlow, source: Site, target: Si
             target=_endpoint(target, f"mirror flow {flow.key}"),
             topics=flow.topics,
             target_topics=list(target.topics.topics.values()),
-            source_access=[source.cluster.replicator_policy] if source.cluster.replicator_policy else [],
+            source_access=[policy] if (policy := expect(source.cluster, MskCluster, flow.key).replicator_policy) else [],
         ),
         pulumi.ResourceOptions(parent=ctx.parent, provider=ctx.provider(target.plan.region)),
     )

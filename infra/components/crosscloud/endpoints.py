@@ -32,7 +32,7 @@ MSK_IAM = {
 
 
 def msk_scram(username: str, password: pulumi.Input[str]) -> dict[str, Any]:
-    jaas = pulumi.Output.secret(
+    jaas: pulumi.Output[str] = pulumi.Output.secret(
         pulumi.Output.format(
             'org.apache.kafka.common.security.scram.ScramLoginModule required username="{0}" password="{1}";',
             username,

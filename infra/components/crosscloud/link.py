@@ -15,8 +15,6 @@ from infra.plan import Link
 
 def realize_link(ctx: Context, link: Link, hub: Network, spoke: Network) -> HaVpnLink:
     plan, cfg = ctx.plan, ctx.plan.config
-    if cfg.gcp_project is None:
-        raise ValueError("a cross-cloud link needs gcp:project, which validation requires")
     ends = plan.ends(link)
     on_aws, on_gcp = (hub, spoke) if hub.region.cloud == geo.AWS else (spoke, hub)
     aws_net = expect(on_aws, AwsNetwork, f"link {link.key}")
@@ -36,7 +34,7 @@ def realize_link(ctx: Context, link: Link, hub: Network, spoke: Network) -> HaVp
         if gcp_net.network.dns_policy is None:
             raise ValueError(f"link {link.key} forwards names, but the GCP network has no inbound DNS policy")
         forwarding = GcpNameForwardingArgs(
-            project=cfg.gcp_project,
+            project=ctx.gcp_project,
             gcp_region=ends.gcp,
             domain=link.name_forwarding.domain,
             gcp_subnet_self_link=gcp_net.subnet.self_link,
@@ -51,7 +49,7 @@ def realize_link(ctx: Context, link: Link, hub: Network, spoke: Network) -> HaVp
         HaVpnLinkArgs(
             aws_region=ends.aws,
             gcp_region=ends.gcp,
-            project=cfg.gcp_project,
+            project=ctx.gcp_project,
             gcp_network=gcp_net.vpc.id,
             aws_gateway=gateway,
             gcp_asn=cfg.vpn.gcp_asn,

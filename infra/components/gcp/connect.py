@@ -108,15 +108,13 @@ def realize_mirror(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -
     region = target.plan.region
     cluster = expect(target.cluster, ManagedKafkaCluster, f"mirror flow {flow.key}")
     net = expect(target.network, GcpRegionNetwork, f"mirror flow {flow.key}")
-    if ctx.plan.config.gcp_project is None:
-        raise ValueError(f"mirror flow {flow.key} needs gcp:project, which validation requires")
     src = endpoints.endpoint(ctx.plan, source, region.key)
     dst = endpoints.endpoint(ctx.plan, target, region.key)
     domains = [dns_domain(src.bootstrap)] if source.plan.region.cloud == geo.GCP else []
     return ManagedKafkaMirror(
         f"{ctx.prefix}-{naming.region_slug(source.plan.region)}-to-{naming.region_slug(region)}",
         ManagedKafkaMirrorArgs(
-            project=ctx.plan.config.gcp_project,
+            project=ctx.gcp_project,
             location=region.name,
             flow=flow,
             target_cluster=cluster.path,
@@ -126,7 +124,7 @@ def realize_mirror(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -
             dns_domains=domains,
             # A source in the other cloud is across a VPN: the connectors wait
             # for its link (tunnels, BGP, DNS forwarding).
-            depends_on=[source.cluster, *target.topics.topics.values(), *ctx.path(source.plan.key, region.key)],
+            depends_on=[expect(source.cluster, pulumi.Resource, flow.key), *target.topics.topics.values(), *ctx.path(source.plan.key, region.key)],
         ),
         pulumi.ResourceOptions(parent=ctx.parent, provider=net.provider),
     )

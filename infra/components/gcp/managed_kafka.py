@@ -49,7 +49,7 @@ def service_agent(project_number: str) -> str:
 
 def sasl_plain(username: pulumi.Input[str], password: pulumi.Input[str]) -> dict[str, pulumi.Input[str]]:
     """Kafka client properties of a SASL/PLAIN login; the JAAS line is a secret."""
-    jaas = pulumi.Output.secret(
+    jaas: pulumi.Output[str] = pulumi.Output.secret(
         pulumi.Output.format(
             'org.apache.kafka.common.security.plain.PlainLoginModule required username="{0}" password="{1}";',
             username,
@@ -165,7 +165,9 @@ class ManagedKafkaCluster(pulumi.ComponentResource):
             }
         )
 
-    def _login(self, name: str, args: ManagedKafkaClusterArgs, region_key: str, child) -> SaslLogin:
+    def _login(
+        self, name: str, args: ManagedKafkaClusterArgs, region_key: str, child: pulumi.ResourceOptions
+    ) -> SaslLogin:
         slug = region_key.replace("/", "-")
         account = gcp.serviceaccount.Account(
             f"{name}-{slug}",
@@ -198,12 +200,10 @@ class ManagedKafkaCluster(pulumi.ComponentResource):
 
 def realize_cluster(ctx: Context, planned: Cluster, network: Network) -> ManagedKafkaCluster:
     net = expect(network, GcpRegionNetwork, f"cluster {planned.key}")
-    if ctx.plan.config.gcp_project is None:
-        raise ValueError(f"cluster {planned.key} needs gcp:project, which validation requires")
     return ManagedKafkaCluster(
         planned.name,
         ManagedKafkaClusterArgs(
-            project=ctx.plan.config.gcp_project,
+            project=ctx.gcp_project,
             region=planned.region,
             subnet=net.subnet_path(),
             settings=ctx.plan.config.managed_kafka,

@@ -134,7 +134,7 @@ def realize_networks(ctx: Context, regions: Sequence[Region]) -> dict[str, GcpRe
     net = GcpNetwork(
         f"{ctx.prefix}-gcp",
         GcpNetworkArgs(
-            project=cfg.gcp_project,
+            project=ctx.gcp_project,
             regions={r.key: r for r in regions},
             providers=providers,
             kafka_client_cidrs=[str(r.cidr) for r in cfg.regions.values()],
@@ -143,7 +143,7 @@ def realize_networks(ctx: Context, regions: Sequence[Region]) -> dict[str, GcpRe
         pulumi.ResourceOptions(parent=ctx.parent, provider=glob),
     )
     return {
-        r.key: GcpRegionNetwork(r, cfg.gcp_project, net, net.subnets[r.key], providers[r.key], glob)
+        r.key: GcpRegionNetwork(r, ctx.gcp_project, net, net.subnets[r.key], providers[r.key], glob)
         for r in regions
     }
 

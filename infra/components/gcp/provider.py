@@ -66,7 +66,7 @@ def enabled_apis(ctx: Context) -> GcpApis:
     cfg = ctx.plan.config
     return ctx.once(
         "gcp-apis",
-        lambda: GcpApis(f"{ctx.prefix}-gcp-apis", cfg.gcp_project, apis(cfg), pulumi.ResourceOptions(parent=ctx.parent)),
+        lambda: GcpApis(f"{ctx.prefix}-gcp-apis", ctx.gcp_project, apis(cfg), pulumi.ResourceOptions(parent=ctx.parent)),
     )
 
 
@@ -83,7 +83,7 @@ def realize_provider(ctx: Context, region: Region) -> gcp.Provider:
     """The provider of every regional resource of `region`."""
     return gcp.Provider(
         naming.resource_name(ctx.prefix, region),
-        project=ctx.plan.config.gcp_project,
+        project=ctx.gcp_project,
         region=region.name,
         default_labels={**_labels(ctx), "region": naming.region_slug(region)},
         opts=pulumi.ResourceOptions(parent=ctx.parent, depends_on=[enabled_apis(ctx)]),
@@ -98,7 +98,7 @@ def global_provider(ctx: Context) -> gcp.Provider:
     """
     return gcp.Provider(
         f"{ctx.prefix}-gcp",
-        project=ctx.plan.config.gcp_project,
+        project=ctx.gcp_project,
         default_labels=_labels(ctx),
         opts=pulumi.ResourceOptions(parent=ctx.parent, depends_on=[enabled_apis(ctx)]),
     )

@@ -58,12 +58,10 @@ def realize_topics(
     ctx: Context, planned: Cluster, realized: KafkaCluster, topics: Mapping[str, Topic]
 ) -> ManagedKafkaTopics:
     cluster = expect(realized, ManagedKafkaCluster, f"topics of {planned.key}")
-    if ctx.plan.config.gcp_project is None:
-        raise ValueError(f"topics of {planned.key} need gcp:project, which validation requires")
     return ManagedKafkaTopics(
         f"{planned.name}-topics",
         ManagedKafkaTopicsArgs(
-            project=ctx.plan.config.gcp_project,
+            project=ctx.gcp_project,
             location=planned.region.name,
             cluster_id=cluster.cluster.cluster_id,
             topics=topics,

@@ -16,6 +16,7 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from pulumi.runtime.mocks import MockMonitor, Mocks
@@ -36,14 +37,14 @@ class CountingMonitor(MockMonitor):
         if request.custom:
             with self._lock:
                 self.counts[request.type] += 1
-        return super().RegisterResource(request)
+        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
 
 def ours() -> None:
     runpy.run_path(str(stacks.MAIN))
 
 
-def timed(program, cfg: dict) -> tuple[float, float, collections.Counter]:
+def timed(program: Callable[[], object], cfg: dict[str, str]) -> tuple[float, float, collections.Counter[str]]:
     """(wall seconds, CPU seconds of this process, custom resources by type) of one run."""
     wall, cpu = time.perf_counter(), time.process_time()
     monitor, _, _ = mocks.run(program, cfg, "bench", monitor_cls=CountingMonitor)
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         timed(program, cfg)
     wall: dict[str, list[float]] = {"ours": [], "bare": []}
     cpu: dict[str, list[float]] = {"ours": [], "bare": []}
-    counts: dict[str, collections.Counter] = {}
+    counts: dict[str, collections.Counter[str]] = {}
     for _ in range(args.repeat):
         for side, program in sides.items():
             w, c, counts[side] = timed(program, cfg)

@@ -25,8 +25,9 @@ AWS_ASN, GCP_ASN = 64600, 65100
 NAME = "mck-aws-us-east-1-to-gcp-europe-west1"
 
 
-@pytest.fixture
-def reg(run):
+def link_program(gcp_asn: int = GCP_ASN):
+    """The program: one link between the two regions, its GCP side on ASN `gcp_asn`."""
+
     def program():
         on_aws = aws.Provider("east", region="us-east-1")
         on_gcp = gcp.Provider("europe", project="p", region="europe-west1")
@@ -37,10 +38,15 @@ def reg(run):
         )
         HaVpnLink(
             NAME,
-            HaVpnLinkArgs(ENDS.aws, ENDS.gcp, "p", "projects/p/global/networks/mck-gcp", gateway, GCP_ASN, TUNNELS, on_aws, on_gcp),
+            HaVpnLinkArgs(ENDS.aws, ENDS.gcp, "p", "projects/p/global/networks/mck-gcp", gateway, gcp_asn, TUNNELS, on_aws, on_gcp),
         )
 
-    registry, _, _ = run(program)
+    return program
+
+
+@pytest.fixture
+def reg(run):
+    registry, _, _ = run(link_program())
     return registry
 
 
@@ -143,20 +149,6 @@ def test_an_asn_above_two_to_the_31_goes_to_the_extended_input(run):
     assert customer_gateway_asn(2_147_483_647) == {"bgp_asn": "2147483647"}
     assert customer_gateway_asn(4_200_000_001) == {"bgp_asn_extended": "4200000001"}
 
-    def program():
-        on_aws = aws.Provider("east", region="us-east-1")
-        on_gcp = gcp.Provider("europe", project="p", region="europe-west1")
-        gateway = AwsVpnGateway(
-            "mck-aws-us-east-1-vpn",
-            AwsVpnGatewayArgs(vpc_id="vpc-1", route_table_ids=["rtb-1"], asn=AWS_ASN),
-            pulumi.ResourceOptions(provider=on_aws),
-        )
-        HaVpnLink(
-            NAME,
-            HaVpnLinkArgs(ENDS.aws, ENDS.gcp, "p", "projects/p/global/networks/mck-gcp", gateway, 4_200_000_001,
-                          TUNNELS, on_aws, on_gcp),
-        )
-
-    reg, _, _ = run(program)
+    reg, _, _ = run(link_program(4_200_000_001))
     for cgw in reg.of_type("aws:ec2/customerGateway:CustomerGateway"):
         assert cgw.inputs["bgpAsnExtended"] == "4200000001" and "bgpAsn" not in cgw.inputs

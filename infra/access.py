@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from infra import geo, naming
 from infra.config import Config
 from infra.kinds import Auth, PrincipalKind
-from infra.plan import Grant, MirrorFlow, Principal, RoutingContract
+from infra.plan import Grant, MirrorFlow, Plan, Principal, RoutingContract
 
 # (cluster's cloud, principal's cloud) -> how the principal authenticates.
 AUTH = {
@@ -107,3 +107,29 @@ def readers(principals: Mapping[str, Principal], topic: str) -> tuple[str, ...]:
     """Sorted keys of the principals that may consume `topic` on some cluster."""
     return tuple(sorted(p.key for p in principals.values() if any(topic in g.consume for g in p.grants.values())))
 
+
+def readers_by_region(plan: Plan) -> dict[str, tuple[str, ...]]:
+    """Region key -> sorted keys of the principals that can read the messages sent to that region.
+
+    A message for a region travels on its region's topics, or on an event
+    topic every region shares (header routing); whoever may consume such a
+    topic on any cluster can read it, whatever header filter its client
+    applies. Isolation holds where only the region itself (and the flow that
+    mirrors its topics to it) are readers.
+    """
+    carriers: dict[str, set[str]] = {r: set() for r in plan.config.regions}
+    for topics in plan.topics.values():
+        for topic in topics.values():
+            for region in carriers if topic.destination is None else (topic.destination,):
+                carriers[region].add(topic.name)
+    return {
+        region: tuple(sorted(
+            p.key for p in plan.principals.values() if any(set(g.consume) & names for g in p.grants.values())
+        ))
+        for region, names in carriers.items()
+    }
+
+
+def isolated(plan: Plan, region: str, readers: tuple[str, ...]) -> bool:
+    """Whether only the region's own services and mirror flows read its messages."""
+    return all(plan.principals[r].home == region for r in readers)

@@ -7,7 +7,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from infra import diagram, geo, plandiff, stackfile, traffic
+from infra import access, diagram, geo, plandiff, stackfile, traffic
 from infra.architectures import build_plan
 from infra.config import Config
 from infra.validation import ConfigError
@@ -40,6 +40,13 @@ def _plans_of_every_architecture(cfg: Config) -> dict[Architecture, Plan]:
     return {arch: build_plan(dataclasses.replace(cfg, architecture=arch)) for arch in Architecture}
 
 
+def _isolation_text(plan: Plan) -> str:
+    """How many regions' messages only that region can read (access.readers_by_region)."""
+    readers = access.readers_by_region(plan)
+    alone = sum(access.isolated(plan, region, keys) for region, keys in readers.items())
+    return f"{alone}/{len(readers)}"
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     cfg = stackfile.load(args.stack)
     plans = _plans_of_every_architecture(cfg)
@@ -61,13 +68,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
             sum(len(t) for t in plan.topics.values()), len(plan.mirrors), len(plan.links),
             gb(traffic.CROSS_REGION), gb(traffic.CROSS_CLOUD), gb(traffic.REPLICATION),
             f"{cost.transfer:,.0f}", f"{cost.clusters:,.0f}", f"{cost.mirrors + cost.links:,.0f}",
-            f"{cost.total:,.0f}",
+            f"{cost.total:,.0f}", _isolation_text(plan),
         ))
         fetched[arch] = f
     print(table("Architectures (* = the stack's own)",
                 ["architecture", "clusters", "topics", "mirror flows", "links", "GB cross-region",
                  "GB cross-cloud", "GB replication", "$ transfer", "$ clusters", "$ mirrors+links",
-                 "$ total/month"], rows))
+                 "$ total/month", "regions isolated"], rows))
     print()
     print(table("Bytes fetched by each region's consumers, MB/s (useful share in brackets)",
                 ["region", *plans],

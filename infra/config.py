@@ -110,6 +110,9 @@ class Config:
     vpn: VpnSettings = VpnSettings()
     # The regional request/response API (`multicloud-kafka:api`); None: no API.
     api: ApiSettings | None = None
+    # `multicloud-kafka:requireIsolation`: every region's messages readable by
+    # that region (and the flow mirroring them to it) only. Default: false.
+    require_isolation: bool = False
 
 
 def _topic_spec(c: Checker) -> dict[str, tuple[str, Callable[[str, Any], Any]]]:
@@ -348,7 +351,7 @@ def _parse_topic_defaults(c: Checker, value: Any) -> TopicSettings:
 
 KEYS = (
     "architecture", "hub", "regions", "events", "namePrefix", "protect",
-    "topicDefaults", "msk", "managedKafka", "vpn", api_validate.KEY,
+    "topicDefaults", "msk", "managedKafka", "vpn", api_validate.KEY, "requireIsolation",
 )
 
 
@@ -392,6 +395,15 @@ def validate(raw: Mapping[str, Any], stack: str) -> Config:
             "must be 2 to 20 characters of lower-case letters, digits and '-', starting with a letter",
         )
     protect = c.boolean(k("protect"), raw.get(k("protect"), True))
+    isolation = c.boolean(k("requireIsolation"), raw.get(k("requireIsolation"), False))
+    if isolation and arch == Architecture.HEADER_ROUTING:
+        c.add(
+            k("architecture"),
+            arch,
+            f"cannot isolate regions (every region reads every message on the shared event topics), and "
+            f"{k('requireIsolation')} is true: choose topic-per-region or regional-clusters, whose per-region "
+            "topics an ACL can hold to their region, or set requireIsolation to false",
+        )
     msk = _parse_msk(c, raw.get(k("msk")))
     managed_kafka = _parse_managed_kafka(c, raw.get(k("managedKafka")))
     vpn = _parse_vpn(c, raw.get(k("vpn")))
@@ -414,6 +426,7 @@ def validate(raw: Mapping[str, Any], stack: str) -> Config:
         events=dict(sorted(events.items())),
         name_prefix=prefix,
         protect=protect,
+        require_isolation=bool(isolation),
         msk=msk,
         managed_kafka=managed_kafka,
         gcp_project=project,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
+from infra import access
 from infra.api.settings import AwsBackend, GcpBackend
 from infra.plan import Plan, RoutingContract
 
@@ -102,6 +103,17 @@ def plan_text(plan: Plan) -> str:
                  _topics_text(plan, g.cluster, g.consume), " ".join(f"{x}*" for x in g.groups) or "-")
                 for p in plan.principals.values()
                 for g in p.grants.values()
+            ],
+        )
+    )
+    readers = access.readers_by_region(plan)
+    parts.append(
+        table(
+            "Who can read each region's messages" + (" (isolation required)" if cfg.require_isolation else ""),
+            ["messages for", "isolated", "readable by"],
+            [
+                (region, "yes" if access.isolated(plan, region, keys) else "NO", " ".join(keys) or "-")
+                for region, keys in readers.items()
             ],
         )
     )

@@ -1,5 +1,6 @@
 """Tier 1: the plan of each architecture, for any valid config (hypothesis)."""
 
+import dataclasses
 import re
 
 import pytest
@@ -206,3 +207,34 @@ def test_a_login_exactly_where_a_principal_crosses_clouds(stack):
             crosses = plan.clusters[cluster].region.cloud != home.cloud
             assert (grant.login == home.key) if crosses else grant.login is None
             assert (grant.login is not None) == (home.key in plan.logins(cluster))
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_who_reads_each_regions_messages_follows_the_architecture(stack):
+    from infra import access
+
+    cfg = stackfile.load(stack)
+    for arch in Architecture:
+        plan = build_plan(dataclasses.replace(cfg, architecture=arch))
+        readers = access.readers_by_region(plan)
+        assert set(readers) == set(cfg.regions)
+        for region, keys in readers.items():
+            homes = {plan.principals[k].home for k in keys}
+            if arch == Architecture.HEADER_ROUTING:
+                # The event topics carry every region's messages to every region's consumers.
+                assert homes == set(cfg.regions) and not access.isolated(plan, region, keys)
+            else:
+                assert homes == {region} and access.isolated(plan, region, keys)
+                assert f"services:{region}" in keys
+
+
+def test_requiring_isolation_refuses_header_routing_naming_the_keys(prod_raw):
+    prod_raw[k("architecture")] = "header-routing"
+    prod_raw[k("requireIsolation")] = True
+    with pytest.raises(ConfigError) as e:
+        validate(prod_raw, "prod")
+    (p,) = e.value.problems
+    assert p.key == k("architecture") and p.value == "header-routing"
+    assert "requireIsolation" in p.fix and "topic-per-region or regional-clusters" in p.fix
+    prod_raw[k("architecture")] = "topic-per-region"
+    assert validate(prod_raw, "prod").require_isolation is True

@@ -49,6 +49,10 @@ def report_text(plan: Plan, result: TrafficResult) -> str:
         lines.append(f"INCOMPLETE: not every message arrived within the wait ({result.total_s:.1f} s)")
     if result.delivery_failures:
         lines.append(f"{result.delivery_failures} messages were not acknowledged by Kafka")
+    unroutable = {r.region: r.unroutable for r in result.regions.values() if r.unroutable}
+    if unroutable:
+        lines.append("unroutable (route headers naming no region of the stack, from another producer): "
+                     + ", ".join(f"{region} {n}" for region, n in unroutable.items()))
     stale = sum(r.stale for r in result.regions.values())
     if stale:
         lines.append(f"{stale} messages of another demo run on the same stack were read and left out of the counts "

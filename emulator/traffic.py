@@ -32,6 +32,12 @@ STATS_INTERVAL_MS = 500
 GRACE_S = 2.5 * STATS_INTERVAL_MS / 1000
 READY_TIMEOUT_S = 30
 FLUSH_TIMEOUT_S = 30
+# The largest message the producer sends (librdkafka's message.max.bytes default), below the
+# emulated brokers' limit (Kafka's default 1,048,588 B; the plan sets no other).
+PRODUCER_MESSAGE_MAX_BYTES = 1_000_000
+# What a demo message carries besides its padding: the JSON around it, the key, the route headers.
+MESSAGE_OVERHEAD_BYTES = 512
+MAX_SIZE = PRODUCER_MESSAGE_MAX_BYTES - MESSAGE_OVERHEAD_BYTES
 
 
 @dataclass
@@ -238,8 +244,9 @@ def _send_and_wait(plan, producer, messages, rng, run, size, rate, timeout, resu
     next_report = started + 1
     for i in range(messages):
         if rate > 0:
-            ahead = started + i / rate - time.monotonic()
-            if ahead > 0:
+            # poll() returns early once it has served a delivery report: wait out the rest.
+            due = started + i / rate
+            while (ahead := due - time.monotonic()) > 0:
                 producer.poll(ahead)
         to = rng.choice(regions)
         with readers[regions.index(to)].lock:

@@ -1,21 +1,24 @@
-"""The README's routing client example runs as written against a real broker."""
+"""The routing client README's examples run as written against a real broker, in order, in one scope."""
 
 import re
 from pathlib import Path
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "routing_client" / "README.md"
 
 
-def _example() -> str:
-    section = README.read_text().split("### The routing client", 1)[1]
-    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+def _examples() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
 
 
-def test_the_readme_routing_client_example_runs(dev_up, capsys):
+def test_the_routing_client_readme_examples_run(dev_up, capsys):
     plan, emulation = dev_up
     region = "gcp/europe-west1"
     scope = {"contract": plan.routing[region].to_dict(), "bootstrap": emulation.bootstrap()}
-    exec(compile(_example(), str(README), "exec"), scope)
+    examples = _examples()
+    assert len(examples) == 3 and "RoutingProducer(" in examples[0]
+    for example in examples:
+        exec(compile(example, str(README), "exec"), scope)
     got = scope["got"]
     assert got is not None and got.headers()["route-region"] == b"europe-west1"
-    assert capsys.readouterr().out.startswith(got.event)
+    out = capsys.readouterr().out
+    assert out.startswith(got.event) and "\nbilling " in out

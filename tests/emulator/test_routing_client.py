@@ -4,7 +4,7 @@ import pytest
 
 from infra import stackfile
 from infra.architectures import build_plan
-from routing_client import Contract, RoutingConsumer, RoutingError, RoutingProducer
+from routing_client import Contract, DeliveryError, RoutingConsumer, RoutingError, RoutingProducer
 
 
 def _contract(stack: str, region: str) -> dict:
@@ -168,3 +168,56 @@ def test_any_json_shaped_input_is_a_contract_or_a_routing_error():
             pass
 
     check()
+
+
+NOWHERE = {"aws/us-east-1": "127.0.0.1:1"}
+QUIET = {"log_level": 0}
+
+
+def test_close_purges_what_is_still_queued_after_its_timeout_and_reports_it():
+    """No broker answers: close() gives up after its timeout and names every message it could not deliver."""
+    producer = RoutingProducer(_contract("dev", "aws/us-east-1"), NOWHERE, config={"message.timeout.ms": 60000, **QUIET})
+    for i in range(10):
+        producer.send("create_account", "gcp/europe-west1", b"v", key=str(i))
+    assert len(producer) == 10 and producer.flush(0.5) == 10
+    with pytest.raises(DeliveryError, match="10 messages not delivered: 10 Local: Purged in queue") as raised:
+        producer.close(timeout=0.5)
+    assert sorted(f.key for f in raised.value.failed) == sorted(str(i).encode() for i in range(10))
+    assert {(f.event, f.destination, f.topic) for f in raised.value.failed} == {
+        ("create_account", "gcp/europe-west1", "CREATE_ACCOUNT")}
+    assert producer.failed == 10
+    producer.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        producer.send("create_account", "gcp/europe-west1", b"v")
+
+
+def test_a_with_block_left_by_an_exception_still_raises_what_failed_keeping_the_exception_as_context():
+    with pytest.raises(DeliveryError) as raised:
+        with RoutingProducer(_contract("dev", "aws/us-east-1"), NOWHERE,
+                             config={"message.timeout.ms": 300, **QUIET}) as producer:
+            producer.send("update_profile", "aws/us-east-1", b"v", key="k", headers={"trace-id": "t1"})
+            raise KeyError("the service's own failure")
+    assert isinstance(raised.value.__context__, KeyError)
+    failed = raised.value.failed[0]
+    assert failed.reason == "Local: Message timed out (_MSG_TIMED_OUT)"
+    assert dict(failed.headers) == {"trace-id": "t1", "route-cloud": "aws", "route-region": "us-east-1"}
+
+
+def test_a_producer_nobody_closed_says_at_exit_what_it_could_not_deliver():
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    code = (
+        "import json, sys\n"
+        "from routing_client import RoutingProducer\n"
+        "p = RoutingProducer(json.loads(sys.argv[1]), {'aws/us-east-1': '127.0.0.1:1'},\n"
+        "                    config={'message.timeout.ms': 300, 'log_level': 0})\n"
+        "for i in range(5):\n"
+        "    p.send('create_account', 'gcp/europe-west1', b'v', key=str(i))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, json.dumps(_contract("dev", "aws/us-east-1"))], cwd=root,
+                          capture_output=True, text=True, timeout=60, env={"PYTHONPATH": str(root)})
+    assert "a RoutingProducer was not closed: 5 messages not delivered: 5 Local: Message timed out" in done.stderr

@@ -6,9 +6,10 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Callable, Iterable, Mapping, Union
+from typing import Any, TypeVar
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
@@ -17,9 +18,9 @@ from routing_client.contract import Contract, RoutingError
 STATS_INTERVAL_MS = 1000
 log = logging.getLogger("routing_client")
 # Route header values in the contract filter's order; None where a header is missing.
-RouteValues = tuple[Union[str, bytes, None], ...]
+RouteValues = tuple[str | bytes | None, ...]
 # What Message.headers() is typed to return (librdkafka gives the list).
-Headers = Union[dict[str, Union[str, bytes, None]], list[tuple[str, Union[str, bytes, None]]]]
+Headers = dict[str, str | bytes | None] | list[tuple[str, str | bytes | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,7 @@ class Unroutable:
 
 
 Handler = Callable[[Received], object]
+_Consumer = TypeVar("_Consumer", bound="RoutingConsumer")
 UnroutableHook = Callable[[Unroutable], object]
 
 
@@ -335,7 +337,7 @@ class RoutingConsumer:
         self._closed = True
         self._consumer.close()
 
-    def __enter__(self) -> RoutingConsumer:
+    def __enter__(self: _Consumer) -> _Consumer:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

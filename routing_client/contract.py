@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 # A destination is a region key: lower-case cloud, '/', lower-case region name.
 DESTINATION = re.compile(r"[a-z][a-z0-9]*/[a-z][a-z0-9-]*")

@@ -6,9 +6,10 @@ import logging
 import time
 import weakref
 from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Callable, Mapping, Sequence, Union
+from typing import Any, TypeVar
 
 from confluent_kafka import KafkaError, Message, Producer
 
@@ -21,9 +22,10 @@ ABANDONED_FLUSH_S = 30
 # Settings through which the caller would take every delivery report away from the producer.
 OWN_CALLBACKS = ("on_delivery", "delivery.report.callback", "dr_cb", "dr_msg_cb")
 
-DeliveryCallback = Callable[[Union[KafkaError, None], Message], None]
-Headers = list[tuple[str, Union[str, bytes, None]]]
+DeliveryCallback = Callable[[KafkaError | None, Message], None]
+Headers = list[tuple[str, str | bytes | None]]
 log = logging.getLogger("routing_client")
+_Producer = TypeVar("_Producer", bound="RoutingProducer")
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ class _Report:
     flushed.
     """
 
-    __slots__ = ("event", "destination", "headers", "names", "failures")
+    __slots__ = ("destination", "event", "failures", "headers", "names")
 
     def __init__(self, event: str, destination: str, headers: Headers | None, failures: _Failures):
         self.event = event
@@ -247,7 +249,7 @@ class RoutingProducer:
         if failed:
             raise DeliveryError(failed)
 
-    def __enter__(self) -> RoutingProducer:
+    def __enter__(self: _Producer) -> _Producer:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

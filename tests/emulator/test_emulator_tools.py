@@ -13,8 +13,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -29,7 +29,7 @@ WAIT_S = 120
 
 def _run(module: str, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                          timeout=timeout, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
 
 
 def _one_line_error(out: subprocess.CompletedProcess[str], code: int, *fragments: str) -> None:
@@ -180,7 +180,7 @@ def test_the_demo_leaves_a_stack_it_did_not_start_alone_and_restart_brings_a_kil
     path, base = cli_stack("toolspart", "regional-clusters")
     assert _run("emulator", "up", str(path), "--base-port", str(base)).returncode == 0
     running = stack.load("toolspart")
-    spoke = [k for k in running.clusters if k != "aws/us-east-1"][0]
+    spoke = next(k for k in running.clusters if k != "aws/us-east-1")
     os.kill(running.clusters[spoke].pid, signal.SIGKILL)
     time.sleep(0.5)
     before = set(processes_under(stack.DATA / "toolspart"))

@@ -15,8 +15,8 @@ import sys
 import textwrap
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
@@ -132,10 +132,10 @@ def test_a_with_block_raises_for_what_failed_when_the_broker_is_down(lab):
     run = uuid.uuid4().hex[:10]
     stack.stop_process(NAME, hub, worker=False, kill=True, root=root)
     try:
-        with pytest.raises(DeliveryError) as raised:
-            with RoutingProducer(_contract(plan), emulation.bootstrap(),
-                                 config={"message.timeout.ms": DELIVERY_TIMEOUT_MS, **QUIET}) as producer:
-                keys = _send(producer, run, "down", 50)
+        producer = RoutingProducer(_contract(plan), emulation.bootstrap(),
+                                   config={"message.timeout.ms": DELIVERY_TIMEOUT_MS, **QUIET})
+        with pytest.raises(DeliveryError) as raised, producer:
+            keys = _send(producer, run, "down", 50)
     finally:
         stack.start_broker(NAME, hub, root=root)
     assert sorted(f.key.decode() for f in raised.value.failed) == sorted(keys)
@@ -171,7 +171,7 @@ else:
 
 def _python(code: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                          text=True, timeout=timeout, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
 
 
 @pytest.mark.parametrize("style", ["with", "forgotten"])
@@ -376,7 +376,7 @@ def test_unroutable_messages_are_counted_apart_and_reach_the_hook(lab):
             ours: list[Unroutable] = []
             while f"{run}:{region}" not in kept or len(ours) < len(bad):
                 assert time.monotonic() < deadline
-                consumer.process(lambda r: kept.append((r.value() or b"").decode()), 0.5)
+                consumer.process(lambda r, kept=kept: kept.append((r.value() or b"").decode()), 0.5)
                 ours = [h for h in hooked if (h.message.value() or b"").startswith(run.encode())]
             assert [(h.message.value() or b"").decode() for h in ours] == [f"{run}:{n}" for n in bad]
             assert consumer.unroutable >= len(bad)

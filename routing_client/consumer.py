@@ -239,7 +239,19 @@ class RoutingConsumer:
     def _skip(self, msg: Message) -> None:
         """Moves the group's position past a message that is not the service's, unless one before it is pending."""
         if (msg.topic(), msg.partition()) not in self._unconfirmed:
+            self._stored(msg)
+
+    def _stored(self, msg: Message) -> bool:
+        """Stores the position after `msg`; False if its partition is no longer this consumer's."""
+        try:
             self._store(msg)
+        except KafkaException as e:
+            # librdkafka: _STATE or _UNKNOWN_PARTITION for a partition not assigned, _INVALID_ARG when no
+            # offset given could be stored.
+            if e.args[0].code() not in (KafkaError._STATE, KafkaError._UNKNOWN_PARTITION, KafkaError._INVALID_ARG):
+                raise
+            return False
+        return True
 
     def _unroutable(self, msg: Message) -> None:
         self.unroutable += 1
@@ -275,11 +287,7 @@ class RoutingConsumer:
         not confirmed: that consumer gets it again.
         """
         msg = received.message
-        try:
-            self._store(msg)
-        except KafkaException as e:
-            if e.args[0].code() != KafkaError._STATE:
-                raise
+        if not self._stored(msg):
             return
         tp = (msg.topic() or "", msg.partition() or 0)
         if self._unconfirmed.get(tp, -1) <= (msg.offset() or 0):

@@ -236,7 +236,8 @@ class RoutingProducer:
 
         Messages still queued are purged and reported as failed (a message
         purged in flight may have been written nonetheless). Raises
-        DeliveryError as `flush()` does. Closing again does nothing.
+        DeliveryError as `flush()` does. Closing again does nothing; the
+        producer cannot send, poll or flush any more.
         """
         if self._closed:
             return
@@ -245,6 +246,10 @@ class RoutingProducer:
         if self._producer.flush(timeout):
             self._producer.purge()
             self._producer.flush(timeout)
+        # Nothing is queued any more; without this, librdkafka's threads keep reconnecting until the object goes.
+        release = getattr(self._producer, "close", None)
+        if release is not None:
+            release()
         failed = self._failures.take()
         if failed:
             raise DeliveryError(failed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import signal
 import sys
 from pathlib import Path
@@ -140,8 +141,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_restart(args: argparse.Namespace) -> int:
     name = plan_for(args.stack).config.stack
-    if args.down < 0:
-        raise EmulatorError(f"--down {args.down} is negative: give the seconds the broker stays down (0 or more)")
+    if not 0 <= args.down < math.inf:
+        raise EmulatorError(f"--down {args.down}: give the seconds the broker stays down, a finite number, 0 or more")
     stack.restart_broker(name, args.cluster, kill=args.kill, down_s=args.down, log=lambda m: print(m, file=sys.stderr))
     print(f"the broker of {args.cluster} in stack '{name}' is up again on its data")
     return 0

@@ -99,6 +99,7 @@ def _socket_states(port: int) -> set[str]:
     ("emulator", ["up", "dev", "--base-port", "70000"], 1, ["--base-port 70000 is out of range", "1024 to 65534"]),
     ("emulator", ["up", "dev", "--base-port", "80"], 1, ["--base-port 80 is out of range", "needs root"]),
     ("emulator.demo", ["dev", "--base-port", "65535"], 2, ["--base-port 65535 is out of range"]),
+    ("emulator", ["restart", "dev", "aws/us-east-1", "--down", "nan"], 1, ["--down nan", "finite number"]),
     ("emulator.demo", ["dev", "--size", "2000000"], 2, ["--size 2000000", f"use 1 to {MAX_SIZE}"]),
     ("emulator.demo", ["dev", "--rate", "nan"], 2, ["--rate nan"]),
     ("infra.cli", ["compare", "dev", "--rate", "nan"], 2, ["--rate nan", "finite number"]),

@@ -8,6 +8,7 @@ down again.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -65,6 +66,7 @@ def cli_stack(tmp_path, kafka_jars, processes_under) -> Iterator[callable]:
     for name in made:
         stack.down(name, log=lambda m: None)
         assert processes_under(stack.DATA / name) == []
+        shutil.rmtree(stack.DATA / name, ignore_errors=True)
 
 
 def test_a_port_left_in_time_wait_is_free_but_a_listener_is_not():

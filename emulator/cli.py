@@ -1,11 +1,14 @@
-"""`scripts/emulator up|down|status <stack>`: a stack's plan on local Kafka."""
+"""`scripts/emulator up|down|status|restart <stack>`: a stack's plan on local Kafka."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 
 from emulator import connect, ports, stack
 from emulator.errors import EmulatorError
@@ -18,13 +21,30 @@ from infra.render import table
 
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised where the program is, so that what it started is stopped on the way out."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated()
+
+
+def on_sigterm_clean_up() -> None:
+    """SIGTERM unwinds like Ctrl-C does: `finally` blocks and `up`'s own cleanup run."""
+    signal.signal(signal.SIGTERM, _terminate)
+
+
 def plan_for(arg: str) -> Plan:
     """The plan of a stack name (stacks/Pulumi.<name>.yaml) or of a stack file path."""
-    if arg.endswith((".yaml", ".yml")) or "/" in arg:
-        path = Path(arg)
-        name = path.stem.removeprefix("Pulumi.")
+    path = Path(arg) if arg.endswith((".yaml", ".yml")) or "/" in arg else stackfile.stack_path(arg)
+    name = path.stem.removeprefix("Pulumi.")
+    try:
         return build_plan(stackfile.load(name, path))
-    return build_plan(stackfile.load(arg))
+    except UnicodeDecodeError as e:
+        raise EmulatorError(f"stack file {path} is not UTF-8 text (byte {e.object[e.start:e.start + 1]!r} at "
+                            f"offset {e.start}): save it as UTF-8") from None
+    except IsADirectoryError:
+        raise EmulatorError(f"stack file {path} is a directory; name a stack or a Pulumi.<stack>.yaml file") from None
 
 
 def describe(plan: Plan, emulation: stack.Emulation) -> str:
@@ -119,7 +139,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_restart(args: argparse.Namespace) -> int:
+    name = plan_for(args.stack).config.stack
+    if not 0 <= args.down < math.inf:
+        raise EmulatorError(f"--down {args.down}: give the seconds the broker stays down, a finite number, 0 or more")
+    stack.restart_broker(name, args.cluster, kill=args.kill, down_s=args.down, log=lambda m: print(m, file=sys.stderr))
+    print(f"the broker of {args.cluster} in stack '{name}' is up again on its data")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    on_sigterm_clean_up()
     parser = argparse.ArgumentParser(prog="scripts/emulator", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("up", help="start one Kafka broker per planned cluster, create the planned topics, "
@@ -137,6 +167,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("stack")
     p.add_argument("--json", action="store_true", help="print bootstrap addresses, routing contracts and connector states as JSON")
     p.set_defaults(run=cmd_status)
+    p = sub.add_parser("restart", help="stop one cluster's broker if it runs and start it again on its data "
+                                       "(a fault drill: --kill, --down SECONDS)")
+    p.add_argument("stack")
+    p.add_argument("cluster", help="cluster key, as `status` lists them (e.g. aws/us-east-1)")
+    p.add_argument("--kill", action="store_true", help="SIGKILL instead of a clean stop")
+    p.add_argument("--down", type=float, default=0, metavar="SECONDS", help="seconds to stay down (default 0)")
+    p.set_defaults(run=cmd_restart)
     args = parser.parse_args(argv)
     try:
         return args.run(args)
@@ -149,3 +186,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return 143

@@ -14,10 +14,10 @@ import sys
 import time
 
 from emulator import ports, stack
-from emulator.cli import plan_for
+from emulator.cli import Terminated, on_sigterm_clean_up, plan_for
 from emulator.errors import EmulatorError
 from emulator.topics import clamp_note, emulated_topics
-from emulator.traffic import TrafficResult, run_traffic
+from emulator.traffic import MAX_SIZE, PRODUCER_MESSAGE_MAX_BYTES, TrafficResult, run_traffic
 from infra.validation import ConfigError
 from infra.plan import Plan
 from infra.render import table
@@ -49,6 +49,10 @@ def report_text(plan: Plan, result: TrafficResult) -> str:
         lines.append(f"INCOMPLETE: not every message arrived within the wait ({result.total_s:.1f} s)")
     if result.delivery_failures:
         lines.append(f"{result.delivery_failures} messages were not acknowledged by Kafka")
+    unroutable = {r.region: r.unroutable for r in result.regions.values() if r.unroutable}
+    if unroutable:
+        lines.append("unroutable (route headers naming no region of the stack, from another producer): "
+                     + ", ".join(f"{region} {n}" for region, n in unroutable.items()))
     stale = sum(r.stale for r in result.regions.values())
     if stale:
         lines.append(f"{stale} messages of another demo run on the same stack were read and left out of the counts "
@@ -78,21 +82,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-port", type=int, default=ports.DEFAULT_BASE,
                         help=f"first loopback port if the demo starts the stack (default {ports.DEFAULT_BASE})")
     args = parser.parse_args(argv)
-    if args.messages < 1 or args.rate < 0 or args.size < 1:
-        parser.error("--messages and --size must be at least 1, --rate at least 0")
     err = lambda m: print(m, file=sys.stderr, flush=True)
+    problem = _bad_arguments(args)
+    if problem:
+        err(f"error: {problem}")
+        return 2
+    on_sigterm_clean_up()
+    # True only once this run has brought the stack up: a stack it found is never stopped.
+    started = False
     try:
         plan = plan_for(args.stack)
         name = plan.config.stack
         running = stack.load(name)
-        started = not (running and all(running.alive().values()))
         try:
-            if started:
-                err(f"bringing stack '{name}' ({plan.architecture}) up on the emulator ...")
-                emulation = stack.up(plan, base_port=args.base_port, log=err)
-            else:
+            if running is not None and any(running.alive().values()):
+                if not all(running.alive().values()) or not all(running.workers_alive().values()):
+                    raise EmulatorError(_partly_up(name, running))
                 emulation = running
                 err(f"using stack '{name}', already up on the emulator")
+            else:
+                err(f"bringing stack '{name}' ({plan.architecture}) up on the emulator ...")
+                emulation = stack.up(plan, base_port=args.base_port, log=err)
+                started = True
             err(f"sending {args.messages} messages to random regions"
                 + (f" at {args.rate:g} msg/s ..." if args.rate else " as fast as possible ..."))
             t0 = time.monotonic()
@@ -100,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
                                  timeout=args.timeout, progress=err)
             err(f"done in {time.monotonic() - t0:.1f} s")
         finally:
-            if started and not args.keep and stack.load(name) is not None:
+            if started and not args.keep:
                 err(f"stopping stack '{name}' ...")
                 stack.down(name, log=err)
         sys.stdout.write(report_text(plan, result))
@@ -116,6 +127,32 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err("interrupted")
         return 130
+    except Terminated:
+        err("terminated")
+        return 143
+
+
+def _bad_arguments(args: argparse.Namespace) -> str | None:
+    if args.messages < 1:
+        return f"--messages {args.messages}: send at least 1"
+    if not 0 <= args.rate < float("inf"):
+        return f"--rate {args.rate}: give messages per second, 0 or more (0: as fast as possible)"
+    if not 1 <= args.size <= MAX_SIZE:
+        return (f"--size {args.size} is outside what the demo can send through the emulated brokers: use 1 to "
+                f"{MAX_SIZE} (1,000,000 B per message, less {PRODUCER_MESSAGE_MAX_BYTES - MAX_SIZE} B of JSON, "
+                "key and headers)")
+    if not 0 < args.timeout < float("inf"):
+        return f"--timeout {args.timeout}: give seconds to wait, above 0"
+    return ports.check_base(args.base_port, 2)
+
+
+def _partly_up(name: str, running: stack.Emulation) -> str:
+    down = [f"the broker of {k}" for k, alive in running.alive().items() if not alive]
+    down += [f"the MirrorMaker 2 worker into {k}" for k, alive in running.workers_alive().items() if not alive]
+    restart = "; ".join(f"./scripts/emulator restart {name} {k}" for k, alive in running.alive().items() if not alive)
+    return (f"stack '{name}' is only partly up ({', '.join(down)} not running), and this demo did not start it, so it "
+            f"leaves it as it is: restart what stopped ({restart or 'or bring the stack down and up again'}), "
+            f"or stop it with ./scripts/emulator down {name}")
 
 
 if __name__ == "__main__":

@@ -1,16 +1,20 @@
 """The Apache Kafka jars, fetched once from Maven Central with emulator/pom.xml.
 
-They land in `.cache/kafka-<version>/` (git-ignored); a stamp holding the
-pom's hash marks a complete fetch, so editing the pom fetches again.
+They land in `.cache/kafka-<version>/` (git-ignored). A manifest written at
+the end of a fetch marks it complete: the pom's hash (editing the pom fetches
+again) and each jar's size and SHA-256. Every `ensure` checks the jars
+against it, and fetches again if one is missing, extra, truncated or altered.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 from typing import Callable
 
@@ -38,16 +42,77 @@ def _pom_hash(pom: Path) -> str:
     return hashlib.sha256(pom.read_bytes()).hexdigest()
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _manifest(directory: Path, pom: Path) -> dict[str, object]:
+    jars = {p.name: {"size": p.stat().st_size, "sha256": _sha256(p)} for p in sorted(directory.glob("*.jar"))}
+    return {"pom": _pom_hash(pom), "jars": jars}
+
+
+def damage(pom: Path = POM) -> str | None:
+    """What is wrong with the jar cache (None if it matches its manifest): missing, or which jar differs how."""
+    directory = jar_dir(pom)
+    stamp = directory / STAMP
+    try:
+        doc = json.loads(stamp.read_text())
+        want = dict(doc["jars"])
+        pom_hash = doc["pom"]
+    except FileNotFoundError:
+        return "not fetched yet"
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"its manifest {stamp} is unreadable or from before checksums"
+    if pom_hash != _pom_hash(pom):
+        return f"{pom.name} changed since the fetch"
+    have = {p.name: p for p in directory.glob("*.jar")}
+    missing = sorted(set(want) - set(have))
+    if missing:
+        return f"{missing[0]} is missing" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+    extra = sorted(set(have) - set(want))
+    if extra:
+        return f"{extra[0]} was not fetched with the others"
+    for name, path in sorted(have.items()):
+        try:
+            size = path.stat().st_size
+            if size != want[name]["size"]:
+                return f"{name} has {size} bytes instead of {want[name]['size']}"
+            if _sha256(path) != want[name]["sha256"]:
+                return f"{name} does not match its SHA-256 checksum"
+        except OSError as e:
+            return f"{name} cannot be read: {e.strerror}"
+    return None
+
+
 def ready(pom: Path = POM) -> bool:
-    stamp = jar_dir(pom) / STAMP
-    return stamp.exists() and stamp.read_text().strip() == _pom_hash(pom)
+    return damage(pom) is None
+
+
+def _unreadable_jars(directory: Path) -> list[str]:
+    """Jars whose zip structure or contents (CRC of every entry) are broken."""
+    broken = []
+    for path in sorted(directory.glob("*.jar")):
+        try:
+            with zipfile.ZipFile(path) as z:
+                if z.testzip() is not None:
+                    broken.append(path.name)
+        except (OSError, zipfile.BadZipFile):
+            broken.append(path.name)
+    return broken
 
 
 def ensure(log: Callable[[str], None] = print, pom: Path = POM) -> Path:
     """The directory of the jars, fetching them first if needed."""
     target = jar_dir(pom)
-    if ready(pom):
+    problem = damage(pom)
+    if problem is None:
         return target
+    if (target / STAMP).exists():
+        log(f"the Kafka jars in {target} are damaged ({problem}); fetching them again ...")
     mvn = shutil.which("mvn")
     if mvn is None:
         raise EmulatorError(
@@ -72,13 +137,22 @@ def ensure(log: Callable[[str], None] = print, pom: Path = POM) -> Path:
         shutil.rmtree(partial, ignore_errors=True)
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
         raise EmulatorError(f"mvn could not fetch the Kafka jars (exit {done.returncode}):\n{tail}")
-    (partial / STAMP).write_text(_pom_hash(pom) + "\n")
+    broken = _unreadable_jars(partial)
+    if broken:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise EmulatorError(
+            f"the local Maven repository (~/.m2/repository) holds damaged jars: {', '.join(broken)}; "
+            "delete them there so that mvn downloads them again, and run again"
+        )
+    (partial / STAMP).write_text(json.dumps(_manifest(partial, pom), indent=1) + "\n")
     shutil.rmtree(target, ignore_errors=True)
     try:
         partial.rename(target)
     except OSError:
         # Another run put a complete copy in place first.
         shutil.rmtree(partial, ignore_errors=True)
-    if not ready(pom):
-        raise EmulatorError(f"the Kafka jars in {target} are incomplete; delete that directory and run again")
+    problem = damage(pom)
+    if problem is not None:
+        raise EmulatorError(f"the Kafka jars in {target} are not as fetched ({problem}); delete that directory "
+                            "and run again")
     return target

@@ -27,8 +27,23 @@ def needed(cluster_count: int, target_count: int) -> int:
     return 2 * cluster_count + target_count
 
 
+def check_base(base: int, count: int) -> str | None:
+    """Why `base` cannot hold `count` consecutive ports (None if it can)."""
+    if 1024 <= base <= 65536 - count:
+        return None
+    return (f"--base-port {base} is out of range: this plan takes {count} consecutive ports from it, so use "
+            f"1024 to {65536 - count} (below 1024 needs root)")
+
+
 def in_use(port: int) -> bool:
+    """True if something listens on (or holds) `port`; a port with only TIME_WAIT connections left is free.
+
+    The brokers and workers bind with SO_REUSEADDR, as the probe does, so a
+    port left in TIME_WAIT by a process just stopped or killed is one they
+    can take again; a listener still refuses the probe's bind.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((HOST, port))
         except OSError as e:

@@ -133,6 +133,9 @@ def up(plan: Plan, *, base_port: int = ports.DEFAULT_BASE, root: Path = DATA, lo
     running = load(stack, root)
     if running and any(running.alive().values()):
         raise EmulatorError(f"stack '{stack}' is already up on the emulator: run `./scripts/emulator down {stack}` first")
+    out_of_range = ports.check_base(base_port, ports_needed(plan))
+    if out_of_range:
+        raise EmulatorError(out_of_range)
     javabin = java.find()
     layout = ports.layout(list(plan.clusters), base_port)
     by_target = connect.flows_by_target(plan.mirrors)
@@ -147,11 +150,16 @@ def up(plan: Plan, *, base_port: int = ports.DEFAULT_BASE, root: Path = DATA, lo
             f"{'them' if len(taken) > 1 else 'it'}, or pick other ports with --base-port "
             f"(this plan needs {len(owners)} from the base)"
         )
-    jar_dir = jars.ensure(log)
-
     home = stack_dir(stack, root)
     shutil.rmtree(home, ignore_errors=True)
-    home.mkdir(parents=True)
+    try:
+        home.mkdir(parents=True)
+        (home / STATE).with_suffix(".tmp").write_text("")
+    except OSError as e:
+        raise EmulatorError(f"cannot write the stack's data directory {home}: {e.strerror or e}; make {root} "
+                            "a writable directory (or remove what is in the way) and run again") from None
+    jar_dir = jars.ensure(log)
+
     brokers = [
         (Broker(key, home / naming.region_slug(c.region), *layout[key], javabin, jar_dir), c.name)
         for key, c in plan.clusters.items()
@@ -341,6 +349,25 @@ def start_broker(stack: str, key: str, *, root: Path = DATA) -> None:
     broker.start()
     _set_pid(stack, root, "clusters", key, broker.pid)
     _wait_ready([broker], READY_TIMEOUT_S)
+
+
+def restart_broker(stack: str, key: str, *, kill: bool = False, down_s: float = 0, root: Path = DATA,
+                   log: Log = print) -> None:
+    """Stops one cluster's broker if it runs (SIGTERM, or SIGKILL if `kill`), keeps it down `down_s` seconds,
+    then starts it again on its data and ports and waits until it is ready."""
+    running = _running(stack, root)
+    if key not in running.clusters:
+        raise EmulatorError(f"stack '{stack}' has no cluster '{key}'; its clusters: {', '.join(running.clusters)}")
+    c = running.clusters[key]
+    if is_our_process(c.pid, Path(c.dir)):
+        log(f"{'killing' if kill else 'stopping'} the broker of {key} (pid {c.pid}) ...")
+        stop_process(stack, key, worker=False, kill=kill, root=root)
+    else:
+        log(f"the broker of {key} (pid {c.pid}) is not running")
+    if down_s > 0:
+        time.sleep(down_s)
+    log(f"starting the broker of {key} on its data ...")
+    start_broker(stack, key, root=root)
 
 
 def start_worker(stack: str, key: str, *, root: Path = DATA) -> None:

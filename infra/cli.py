@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import sys
 from pathlib import Path
 
@@ -47,11 +48,26 @@ def _isolation_text(plan: Plan) -> str:
     return f"{alone}/{len(readers)}"
 
 
+class InputError(ValueError):
+    """A command-line value that cannot be used; said in one line."""
+
+
+def _check_load(rate: float, size: int) -> None:
+    if not 0 <= rate < math.inf:
+        raise InputError(f"--rate {rate}: give messages per second as a finite number, 0 or more")
+    if size < 0:
+        raise InputError(f"--size {size}: give payload bytes per message, 0 or more")
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
+    _check_load(args.rate, args.size)
+    try:
+        prices = traffic.load_prices(args.prices)
+    except ConfigError as e:
+        raise InputError("; ".join(str(p) for p in e.problems)) from None
     cfg = stackfile.load(args.stack)
     plans = _plans_of_every_architecture(cfg)
     load = traffic.Traffic(messages_per_second=args.rate, payload_bytes=args.size)
-    prices = traffic.load_prices(args.prices)
     clouds = ", ".join(f"{sum(r.cloud == c for r in cfg.regions.values())} {c}" for c in geo.CLOUDS)
     print(f"stack {cfg.stack}: {len(cfg.regions)} regions ({clouds}), {len(cfg.events)} events, hub "
           f"{cfg.hub.key}; load {args.rate:g} msg/s of {args.size} B payload, uniform over sources, "
@@ -122,6 +138,13 @@ def main(argv: list[str] | None = None) -> int:
         return code
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError as e:
+        print(f"error: stack file of '{args.stack}' is not UTF-8 text (byte {e.object[e.start:e.start + 1]!r} "
+              f"at offset {e.start}): save it as UTF-8", file=sys.stderr)
         return 2
 
 

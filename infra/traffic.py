@@ -14,6 +14,8 @@ of one cloud, or across clouds. The sending side's cloud pays the egress.
 
 from __future__ import annotations
 
+import math
+
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,16 +163,28 @@ def load_prices(path: Path | None) -> dict[str, float]:
     prices = dict(DEFAULT_PRICES)
     if path is None:
         return prices
-    given = yaml.safe_load(path.read_text()) or {}
+    where = str(path)
+    try:
+        given = yaml.safe_load(path.read_text()) or {}
+    except OSError as e:
+        raise ConfigError(where, [Problem("--prices", where, f"cannot be read ({e.strerror}): give a YAML file of "
+                                                             "price keys to USD")]) from None
+    except (UnicodeDecodeError, yaml.YAMLError) as e:
+        raise ConfigError(where, [Problem("--prices", where, "is not valid YAML: "
+                                          + " ".join(str(e).split())[:200])]) from None
+    if not isinstance(given, dict):
+        raise ConfigError(where, [Problem("--prices", where, f"holds a {type(given).__name__}; it must be a YAML map "
+                                                             "of price keys to USD, e.g. 'aws.crossCloudPerGb: 0.09'")])
     problems = [
         Problem(f"{path}:{key}", value, f"is not a known price; known: {', '.join(DEFAULT_PRICES)}")
         for key, value in given.items() if key not in DEFAULT_PRICES
     ] + [
-        Problem(f"{path}:{key}", value, "must be a number of USD")
-        for key, value in given.items() if not isinstance(value, (int, float))
+        Problem(f"{path}:{key}", value, "must be a number of USD, 0 or more")
+        for key, value in given.items()
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf
     ]
     if problems:
-        raise ConfigError(str(path), problems)
+        raise ConfigError(where, problems)
     prices.update({key: float(v) for key, v in given.items()})
     return prices
 

@@ -1,42 +1,81 @@
-"""Consuming exactly the messages addressed to this region."""
+"""Consuming exactly the messages addressed to this region, at least once."""
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from types import TracebackType
+from typing import Any, TypeVar
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from routing_client.contract import Contract, RoutingError
 
 STATS_INTERVAL_MS = 1000
+log = logging.getLogger("routing_client")
+# Route header values in the contract filter's order; None where a header is missing.
+RouteValues = tuple[str | bytes | None, ...]
+# What Message.headers() is typed to return (librdkafka gives the list).
+Headers = dict[str, str | bytes | None] | list[tuple[str, str | bytes | None]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Received:
+    """A message for this region. `redelivered`: this consumer handed it out before and it was not confirmed."""
+
     event: str
     message: Message
+    redelivered: bool = False
 
     def value(self) -> bytes | None:
         return self.message.value()
 
-    def headers(self) -> dict[str, bytes | None]:
-        return dict(self.message.headers() or [])
+    def key(self) -> bytes | None:
+        return self.message.key()
+
+    def headers(self) -> dict[str, str | bytes | None]:
+        return dict(_pairs(self.message.headers()))
+
+
+@dataclass(frozen=True, slots=True)
+class Unroutable:
+    """A message on this region's topics whose route headers name no region of the stack."""
+
+    message: Message
+    reason: str
+
+
+Handler = Callable[[Received], object]
+_Consumer = TypeVar("_Consumer", bound="RoutingConsumer")
+UnroutableHook = Callable[[Unroutable], object]
 
 
 class RoutingConsumer:
-    """Reads the contract's topics and keeps the messages its header filter accepts.
+    """Reads the contract's topics and keeps the messages its header filter accepts, at least once.
 
-    Counters: `received` (kept), `ignored` (fetched but addressed elsewhere:
-    header routing makes every region pull every message), and
-    `fetched_bytes`, the key and value bytes of the messages librdkafka
-    fetched, kept or not, and `wire_bytes`, every byte the brokers sent this
-    consumer on its fetch connections (Kafka protocol: record batches with
-    their headers and framing, fetch responses, metadata), both as of the
-    last statistics report.
+    A message handed to the service counts as processed only once confirmed:
+    by `confirm(received)`, or by `process`/`run` when the handler returns.
+    Confirmed positions are committed in the background (every
+    `auto.commit.interval.ms`, 5 s by default), by `commit()`, and by
+    `close()`. Whatever was not confirmed is delivered again to the group's
+    next consumer (after `close()`, a crash, or a rebalance), and to this one
+    after a handler raised. Confirming a message confirms the earlier
+    messages of its partition too (Kafka commits positions).
+
+    Counters: `received` (kept and handed out), `confirmed`, `redelivered`
+    (handed out again by this consumer after a handler or hook raised),
+    `ignored` (fetched but addressed to another region of the stack: header
+    routing makes every region pull every message), `unroutable` (route
+    headers missing, malformed, or naming no region of the stack; each also
+    goes to `on_unroutable`), `fetched_bytes`, the key and value bytes of
+    the messages librdkafka fetched, kept or not, and `wire_bytes`, every
+    byte the brokers sent this consumer on its fetch connections (Kafka
+    protocol: record batches with their headers and framing, fetch
+    responses, metadata), both as of the last statistics report.
     """
 
     def __init__(
@@ -46,35 +85,62 @@ class RoutingConsumer:
         group_id: str,
         events: Iterable[str] | None = None,
         config: Mapping[str, Any] | None = None,
+        on_unroutable: UnroutableHook | None = None,
     ):
         """`events` limits the subscription (default: every event of the contract).
 
         `config` is added to (and may override) the librdkafka consumer
         settings; statistics are reported every second unless
-        `statistics.interval.ms` says otherwise.
+        `statistics.interval.ms` says otherwise. Offsets are stored only on
+        confirmation (`enable.auto.offset.store` false); setting it true
+        makes the consumer at-most-once again. `on_unroutable` (also settable
+        as an attribute) receives each unroutable message, for example to
+        send it to a dead-letter topic; if it raises, the message is
+        delivered again.
         """
         self.contract = Contract.from_dict(contract)
         events = list(self.contract.consume) if events is None else list(events)
         unknown = [e for e in events if e not in self.contract.consume]
-        if unknown:
-            raise RoutingError(f"events {', '.join(unknown)} are not consumed per the contract; known: {', '.join(self.contract.consume)}")
+        if unknown or not events:
+            raise RoutingError(f"events {', '.join(unknown) or '(none)'} are not consumed per the contract; "
+                               f"known: {', '.join(self.contract.consume)}")
         self._topic_event = {self.contract.consume[e]: e for e in events}
-        self._filter = [(k, v.encode()) for k, v in self.contract.header_filter.items()]
+        self._filter_keys = tuple(self.contract.header_filter)
+        self._filter_index = {k: i for i, k in enumerate(self._filter_keys)}
+        self._mine: RouteValues = tuple(v.encode() for v in self.contract.header_filter.values())
+        # The route header values of every region of the stack; what else comes is unroutable.
+        self._known: frozenset[RouteValues] = frozenset(
+            tuple(_encoded(r.headers.get(k)) for k in self._filter_keys)
+            for dests in self.contract.produce.values() for r in dests.values()
+        )
+        self.on_unroutable = on_unroutable
         self.received = 0
+        self.confirmed = 0
+        self.redelivered = 0
         self.ignored = 0
+        self.unroutable = 0
         self.fetched_bytes = 0
         self.wire_bytes = 0
         self._fetching = False
         self._assigned = threading.Event()
+        # (topic, partition) -> highest offset handed out and not confirmed; and highest ever handed out.
+        self._unconfirmed: dict[tuple[str, int], int] = {}
+        self._handed: dict[tuple[str, int], int] = {}
+        self._closed = False
         self._consumer = Consumer({
             "bootstrap.servers": self.contract.bootstrap_of(self.contract.consume_cluster, bootstrap),
             "group.id": group_id,
             "auto.offset.reset": "earliest",
+            "enable.auto.commit": True,
+            "enable.auto.offset.store": False,
             "statistics.interval.ms": STATS_INTERVAL_MS,
             "stats_cb": self._on_stats,
             **(config or {}),
         })
-        self._consumer.subscribe(list(self._topic_event), on_assign=self._on_assign)
+        self._poll = self._consumer.poll
+        self._store = self._consumer.store_offsets
+        self._consumer.subscribe(list(self._topic_event), on_assign=self._on_assign, on_revoke=self._on_revoke,
+                                 on_lost=self._on_revoke)
 
     @property
     def assigned(self) -> bool:
@@ -90,8 +156,14 @@ class RoutingConsumer:
         """
         return self._fetching
 
-    def _on_assign(self, consumer: Consumer, partitions: list) -> None:
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self._assigned.set()
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        # Another member reads them from the committed positions: what was not confirmed goes there.
+        for p in partitions:
+            self._unconfirmed.pop((p.topic, p.partition), None)
+            self._handed.pop((p.topic, p.partition), None)
 
     def _on_stats(self, text: str) -> None:
         stats = json.loads(text)
@@ -106,32 +178,190 @@ class RoutingConsumer:
         assigned = [p for p in partitions if p.get("desired")]
         self._fetching = self.assigned and bool(assigned) and all(p.get("fetch_state") == "active" for p in assigned)
 
-    def _wanted(self, msg: Message) -> bool:
-        if not self._filter:
-            return True
-        headers = dict(msg.headers() or [])
-        return all(headers.get(k) == v for k, v in self._filter)
+    def _route_values(self, headers: Headers | None) -> RouteValues | None:
+        """The route headers' values in filter order; None if one appears twice (malformed)."""
+        values: list[str | bytes | None] = [None] * len(self._filter_keys)
+        for k, v in _pairs(headers):
+            i = self._filter_index.get(k)
+            if i is not None:
+                if values[i] is not None:
+                    return None
+                values[i] = v
+        return tuple(values)
 
     def poll(self, timeout: float) -> Received | None:
         """The next message for this region, or None if none came within `timeout`.
 
-        Messages addressed elsewhere are counted in `ignored` and skipped; a
-        Kafka error on a message is raised as KafkaException.
+        The message is not confirmed: pass it to `confirm()` once processed.
+        Messages addressed elsewhere are counted in `ignored` and skipped;
+        unroutable ones are counted and given to `on_unroutable`. A Kafka
+        error on a message is raised as KafkaException.
         """
-        deadline = time.monotonic() + timeout
-        while True:
-            msg = self._consumer.poll(max(0.0, deadline - time.monotonic()))
-            if msg is None:
+        if self._closed:
+            raise RuntimeError("RoutingConsumer is closed")
+        msg = self._poll(timeout)
+        deadline = None
+        while msg is not None:
+            got = self._take(msg)
+            if got is not None:
+                return got
+            if deadline is None:
+                deadline = time.monotonic() + timeout
+            msg = self._poll(max(0.0, deadline - time.monotonic()))
+        return None
+
+    def _take(self, msg: Message) -> Received | None:
+        err = msg.error()
+        if err is not None:
+            if err.code() == KafkaError._PARTITION_EOF:
                 return None
-            err = msg.error()
-            if err is not None:
-                if err.code() == KafkaError._PARTITION_EOF:
-                    continue
-                raise KafkaException(err)
-            if self._wanted(msg):
-                self.received += 1
-                return Received(self._topic_event[msg.topic()], msg)
-            self.ignored += 1
+            raise KafkaException(err)
+        if self._filter_keys:
+            route = self._route_values(msg.headers())
+            if route != self._mine:
+                if route in self._known:
+                    self.ignored += 1
+                else:
+                    self._unroutable(msg)
+                self._skip(msg)
+                return None
+        tp = (msg.topic() or "", msg.partition() or 0)
+        offset = msg.offset() or 0
+        again = self._handed.get(tp, -1) >= offset
+        if again:
+            self.redelivered += 1
+        else:
+            self._handed[tp] = offset
+        self._unconfirmed[tp] = offset
+        self.received += 1
+        return Received(self._topic_event[msg.topic() or ""], msg, again)
+
+    def _skip(self, msg: Message) -> None:
+        """Moves the group's position past a message that is not the service's, unless one before it is pending."""
+        if (msg.topic(), msg.partition()) not in self._unconfirmed:
+            self._stored(msg)
+
+    def _stored(self, msg: Message) -> bool:
+        """Stores the position after `msg`; False if its partition is no longer this consumer's."""
+        try:
+            self._store(msg)
+        except KafkaException as e:
+            # librdkafka: _STATE or _UNKNOWN_PARTITION for a partition not assigned, _INVALID_ARG when no
+            # offset given could be stored.
+            if e.args[0].code() not in (KafkaError._STATE, KafkaError._UNKNOWN_PARTITION, KafkaError._INVALID_ARG):
+                raise
+            return False
+        return True
+
+    def _unroutable(self, msg: Message) -> None:
+        self.unroutable += 1
+        reason = self._why(msg)
+        hook = self.on_unroutable
+        if hook is None:
+            if self.unroutable == 1:
+                log.warning("unroutable message on %s [%s] at %s: %s; set RoutingConsumer.on_unroutable to handle "
+                            "them (counted in .unroutable)", msg.topic(), msg.partition(), msg.offset(), reason)
+            return
+        try:
+            hook(Unroutable(msg, reason))
+        except BaseException:
+            self._rewind(msg)
+            raise
+
+    def _why(self, msg: Message) -> str:
+        headers = list(_pairs(msg.headers()))
+        values = {k: v for k, v in headers if k in self._filter_index}
+        twice = sorted({k for k, _ in headers if k in self._filter_index and sum(k == j for j, _ in headers) > 1})
+        if twice:
+            return f"route header{'s' if len(twice) > 1 else ''} {', '.join(twice)} given more than once"
+        missing = [k for k in self._filter_keys if values.get(k) is None]
+        if missing:
+            return f"no {', '.join(missing)} header"
+        shown = ", ".join(f"{k}={_text(values[k])!r}" for k in self._filter_keys)
+        return f"{shown} names no region of the stack"
+
+    def confirm(self, received: Received) -> None:
+        """Marks `received` (and the messages before it in its partition) processed; committed soon after.
+
+        A message whose partition has meanwhile moved to another consumer is
+        not confirmed: that consumer gets it again.
+        """
+        msg = received.message
+        if not self._stored(msg):
+            return
+        tp = (msg.topic() or "", msg.partition() or 0)
+        if self._unconfirmed.get(tp, -1) <= (msg.offset() or 0):
+            self._unconfirmed.pop(tp, None)
+        self.confirmed += 1
+
+    def _rewind(self, msg: Message) -> None:
+        """Fetches from `msg` again: a message whose processing failed comes back."""
+        tp = (msg.topic() or "", msg.partition() or 0)
+        offset = msg.offset() or 0
+        # Messages before it that the service holds unconfirmed stay pending.
+        if self._unconfirmed.get(tp, -1) >= offset:
+            self._unconfirmed.pop(tp, None)
+        try:
+            self._consumer.seek(TopicPartition(tp[0], tp[1], offset))
+        except KafkaException:
+            # Not ours any more: the committed position, before it, is where its next reader starts.
+            pass
+
+    def process(self, handler: Handler, timeout: float) -> bool:
+        """Hands the next message for this region to `handler` and confirms it when the handler returns.
+
+        Returns False if no message came within `timeout`. If the handler
+        raises, the message is not confirmed, is delivered again, and the
+        exception propagates.
+        """
+        got = self.poll(timeout)
+        if got is None:
+            return False
+        try:
+            handler(got)
+        except BaseException:
+            self._rewind(got.message)
+            raise
+        self.confirm(got)
+        return True
+
+    def run(self, handler: Handler, stop: threading.Event | None = None, poll_timeout: float = 0.5) -> None:
+        """`process` in a loop until `stop` is set (checked at least every `poll_timeout`) or the handler raises."""
+        while stop is None or not stop.is_set():
+            self.process(handler, poll_timeout)
+
+    def commit(self) -> None:
+        """Commits what was confirmed now, synchronously (the background commit does it within seconds)."""
+        try:
+            self._consumer.commit(asynchronous=False)
+        except KafkaException as e:
+            if e.args[0].code() != KafkaError._NO_OFFSET:
+                raise
 
     def close(self) -> None:
+        """Commits what was confirmed and leaves the group; what was not confirmed goes to the next consumer."""
+        if self._closed:
+            return
+        self._closed = True
         self._consumer.close()
+
+    def __enter__(self: _Consumer) -> _Consumer:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+def _encoded(value: str | None) -> bytes | None:
+    return None if value is None else value.encode()
+
+
+def _pairs(headers: Headers | None) -> Iterable[tuple[str, str | bytes | None]]:
+    if isinstance(headers, dict):
+        return headers.items()
+    return headers or ()
+
+
+def _text(value: str | bytes | None) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)

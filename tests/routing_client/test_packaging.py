@@ -13,8 +13,7 @@ def test_routing_client_installs_alone(tmp_path):
     # Built from a copy: setuptools writes build/ and egg-info beside the sources.
     src = tmp_path / "src"
     shutil.copytree(ROOT / "routing_client", src / "routing_client", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, src / name)
+    shutil.copy(ROOT / "pyproject.toml", src / "pyproject.toml")
     target = tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
@@ -22,6 +21,10 @@ def test_routing_client_installs_alone(tmp_path):
         check=True, capture_output=True, timeout=120,
     )
     assert sorted(p.name for p in target.iterdir() if not p.name.endswith(".dist-info")) == ["routing_client"]
+    # Typed for the services that import it; its README is the package's description.
+    assert (target / "routing_client" / "py.typed").is_file()
+    metadata = next(target.glob("*.dist-info")) / "METADATA"
+    assert "## Consuming: at least once" in metadata.read_text()
     probe = (
         "import importlib.util, routing_client\n"
         "assert routing_client.__file__.startswith(%r)\n"
@@ -32,4 +35,4 @@ def test_routing_client_installs_alone(tmp_path):
     done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert "RoutingConsumer" in done.stdout and "RoutingProducer" in done.stdout
+    assert "RoutingConsumer" in done.stdout and "RoutingProducer" in done.stdout and "DeliveryError" in done.stdout

@@ -19,6 +19,7 @@ from pathlib import Path
 from emulator import jars, ports, stack
 from emulator.cli import plan_for
 from emulator.errors import EmulatorError
+from infra.plan import Plan
 from emulator.traffic import TrafficResult, quantile, run_traffic
 from infra.render import table
 
@@ -39,7 +40,7 @@ def rss_mib(emulation: stack.Emulation) -> float:
     return total_kib / 1024
 
 
-def _up(name: str) -> tuple[object, stack.Emulation, float]:
+def _up(name: str) -> tuple[Plan, stack.Emulation, float]:
     plan = plan_for(name)
     base = ports.free_base(stack.ports_needed(plan))
     t0 = time.monotonic()

@@ -85,7 +85,7 @@ class Emulation:
         return {k: is_our_process(w.pid, Path(w.dir)) for k, w in self.workers.items()}
 
     def pids(self) -> dict[int, Path]:
-        return {x.pid: Path(x.dir) for x in [*self.workers.values(), *self.clusters.values()]}
+        return {**{w.pid: Path(w.dir) for w in self.workers.values()}, **{c.pid: Path(c.dir) for c in self.clusters.values()}}
 
 
 def stack_dir(stack: str, root: Path = DATA) -> Path:
@@ -194,7 +194,10 @@ def up(plan: Plan, *, base_port: int = ports.DEFAULT_BASE, root: Path = DATA, lo
         (home / STATE).unlink(missing_ok=True)
         raise
     log(f"stack '{stack}' is up in {time.monotonic() - started:.1f} s")
-    return load(stack, root)
+    emulation = load(stack, root)
+    if emulation is None:
+        raise EmulatorError(f"stack '{stack}' came up but its state file under {home} is gone")
+    return emulation
 
 
 def _start_mirroring(plan: Plan, brokers, workers, by_target, root: Path, log: Log, lap) -> None:
@@ -317,7 +320,9 @@ def down(stack: str, root: Path = DATA, log: Log = print) -> bool:
     return bool(live)
 
 
-def _set_pid(stack: str, root: Path, section: str, key: str, pid: int) -> None:
+def _set_pid(stack: str, root: Path, section: str, key: str, pid: int | None) -> None:
+    if pid is None:
+        raise EmulatorError(f"{key}: its process did not start")
     path = stack_dir(stack, root) / STATE
     doc = json.loads(path.read_text())
     doc[section][key]["pid"] = pid

@@ -78,7 +78,7 @@ class Traffic:
     """
 
     messages_per_second: float = 1000.0
-    payload_bytes: int = 1024
+    payload_bytes: float = 1024
     # Kafka's framing per record: about 10 B of lengths, deltas and counts,
     # plus a 61 B batch header shared by the records of a batch. Measured on
     # the emulator (./scripts/measure, 1000 msg/s over 6 to 24 partitions per
@@ -101,7 +101,7 @@ class Flows:
     mirrored_by_flow: dict[str, float] = field(default_factory=lambda: defaultdict(float))
 
 
-def record_bytes(traffic: Traffic, headers: Mapping[str, str]) -> int:
+def record_bytes(traffic: Traffic, headers: Mapping[str, str]) -> float:
     return traffic.payload_bytes + traffic.record_overhead_bytes + sum(
         len(k) + len(v) for k, v in headers.items())
 

@@ -37,7 +37,7 @@ class CountingMonitor(MockMonitor):
         if request.custom:
             with self._lock:
                 self.counts[request.type] += 1
-        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        return super().RegisterResource(request)
 
 
 def ours() -> None:

@@ -50,8 +50,14 @@ class Architecture(pulumi.ComponentResource):
         self.regions: pulumi.Output[dict[str, Any]] = pulumi.Output.all(
             **{key: self._region(key, contract) for key, contract in plan.routing.items()}
         )
+        # `protect` is for the program's switch guard (infra/switchguard.py), which reads it back from the state.
         self.register_outputs(
-            {"architecture": plan.architecture, "hubBootstrap": self.hub_bootstrap, "regions": self.regions}
+            {
+                "architecture": plan.architecture,
+                "protect": plan.config.protect,
+                "hubBootstrap": self.hub_bootstrap,
+                "regions": self.regions,
+            }
         )
 
     def _region(self, key: str, contract) -> pulumi.Output[dict[str, Any]]:

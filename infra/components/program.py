@@ -1,0 +1,91 @@
+"""The Pulumi program: config -> validated Config -> Plan -> architecture component.
+
+`__main__.py` runs `main()` for `pulumi up`; the engine tests run the same
+function as an Automation API inline program.
+
+Outputs (all map-shaped; see README "Outputs"):
+  architecture  the stack's architecture key
+  hubBootstrap  bootstrap address of the hub cluster (in-cloud clients)
+  regions       region key -> {bootstrap: {cluster key: address}, routing: contract,
+                and with the api key, api: the region's entry point}
+  api           with the api key: the global hostname and each region's entry point
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+
+from infra import api, stackfile
+from infra.architectures import build_plan
+from infra.components.api.component import RegionalApi
+from infra.components.architecture import TYPE_PREFIX, Architecture, component_for
+from infra.config import validate
+from infra.switchguard import Deployed, refusal
+
+# The engine's built-in invoke returning every resource of a stack's last
+# checkpoint (URN -> type and outputs); the running update has not replaced
+# it yet when the program starts.
+READ_STACK_RESOURCES = "pulumi:pulumi:readStackResourceOutputs"
+
+
+class SwitchRefused(Exception):
+    """An architecture switch the engine could only half apply; nothing was registered."""
+
+
+def stack_config() -> dict[str, Any]:
+    """Every config value of the running stack, as the flat map validate() takes."""
+    raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    return stackfile.decode(raw)
+
+
+def deployed() -> Deployed | None:
+    """The architecture and protection the stack's last update registered, if any.
+
+    Read synchronously from the stack's own state before anything is
+    registered, so a refused switch runs no step at all.
+    """
+    name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+    resources = (pulumi.runtime.invoke(READ_STACK_RESOURCES, {"stackName": name}).value or {}).get("outputs") or {}
+    for state in resources.values():
+        outputs = state.get("outputs") or {}
+        if str(state.get("type", "")).startswith(TYPE_PREFIX + ":") and "architecture" in outputs:
+            return Deployed(str(outputs["architecture"]), bool(outputs.get("protect", True)))
+    return None
+
+
+class Program(NamedTuple):
+    """What `main` registered: the architecture component, the regional API (or None), the `regions` output."""
+
+    architecture: Architecture
+    regional_api: RegionalApi | None
+    regions: pulumi.Output[dict[str, Any]]
+
+
+def main() -> Program:
+    """Registers the stack's resources and exports its outputs."""
+    config = validate(stack_config(), pulumi.get_stack())
+    plan = build_plan(config)
+    refused = refusal(deployed(), plan)
+    if refused:
+        raise SwitchRefused(refused)
+    api_plan = api.plan_api(config)
+    architecture = component_for(plan)(plan.config.name_prefix, plan)
+    regions = architecture.regions
+    regional_api = None
+    if api_plan is not None:
+        regional_api = RegionalApi(
+            plan.config.name_prefix,
+            api_plan,
+            architecture.realization.networks,
+            pulumi.ResourceOptions(parent=architecture),
+        )
+        regions = regions.apply(api_plan.with_endpoints)
+        pulumi.export("api", regional_api.outputs)
+
+    pulumi.export("architecture", plan.architecture)
+    pulumi.export("hubBootstrap", architecture.hub_bootstrap)
+    pulumi.export("regions", regions)
+    return Program(architecture, regional_api, regions)

@@ -13,6 +13,7 @@ Outputs (all map-shaped; see README "Outputs"):
 
 from __future__ import annotations
 
+import time
 from typing import Any, NamedTuple
 
 import pulumi
@@ -29,6 +30,8 @@ from infra.switchguard import Deployed, refusal
 # checkpoint (URN -> type and outputs); the running update has not replaced
 # it yet when the program starts.
 READ_STACK_RESOURCES = "pulumi:pulumi:readStackResourceOutputs"
+CHECKPOINT_READS = 5
+CHECKPOINT_RETRY_S = 0.5
 
 
 class SwitchRefused(Exception):
@@ -48,7 +51,18 @@ def deployed() -> Deployed | None:
     registered, so a refused switch runs no step at all.
     """
     name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
-    resources = (pulumi.runtime.invoke(READ_STACK_RESOURCES, {"stackName": name}).value or {}).get("outputs") or {}
+    for attempt in range(CHECKPOINT_READS):
+        try:
+            result = pulumi.runtime.invoke(READ_STACK_RESOURCES, {"stackName": name})
+            break
+        except Exception as e:
+            # The local file backend can fail a read that races the checkpoint
+            # the engine writes as the update starts ("failed to load
+            # checkpoint: EOF"); a moment later the read succeeds.
+            if "failed to load checkpoint" not in str(e) or attempt == CHECKPOINT_READS - 1:
+                raise
+            time.sleep(CHECKPOINT_RETRY_S)
+    resources = (result.value or {}).get("outputs") or {}
     for state in resources.values():
         outputs = state.get("outputs") or {}
         if str(state.get("type", "")).startswith(TYPE_PREFIX + ":") and "architecture" in outputs:

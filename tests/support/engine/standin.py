@@ -105,6 +105,11 @@ class StandIn(provider_pb2_grpc.ResourceProviderServicer):
             accept_secrets=False, accept_resources=False, accept_outputs=False
         )
 
+    def Attach(self, request, context):
+        # The engine calls it on a provider it attached to (PULUMI_DEBUG_PROVIDERS) with its own
+        # address; these providers never call back into the engine.
+        return empty_pb2.Empty()
+
     def GetPluginInfo(self, request, context):
         return plugin_pb2.PluginInfo(version=self.version)
 
@@ -155,6 +160,9 @@ class StandIn(provider_pb2_grpc.ResourceProviderServicer):
         return self._diff(request.type, request)
 
     def Create(self, request, context):
+        if request.preview:
+            # The real providers leave computed outputs unknown in a preview.
+            return provider_pb2.CreateResponse(properties=request.properties)
         id_, outputs = self.mocks.new_resource(self._mock_args(request, to_dict(request.properties), context))
         self.ledger.record("create", request, id_ or "")
         return provider_pb2.CreateResponse(id=id_, properties=to_struct(outputs))
@@ -163,6 +171,8 @@ class StandIn(provider_pb2_grpc.ResourceProviderServicer):
         return provider_pb2.ReadResponse(id=request.id, properties=request.properties, inputs=request.inputs)
 
     def Update(self, request, context):
+        if request.preview:
+            return provider_pb2.UpdateResponse(properties=request.news)
         _, outputs = self.mocks.new_resource(self._mock_args(request, to_dict(request.news), context))
         self.ledger.record("update", request, request.id)
         return provider_pb2.UpdateResponse(properties=to_struct(outputs))

@@ -41,6 +41,11 @@ from tests.support.engine import forcenew, inputs
 
 PACKAGES = ("aws", "gcp", "random")
 PropertyDiff = provider_pb2.PropertyDiff
+REPLACING_KIND = {
+    PropertyDiff.ADD: PropertyDiff.ADD_REPLACE,
+    PropertyDiff.DELETE: PropertyDiff.DELETE_REPLACE,
+    PropertyDiff.UPDATE: PropertyDiff.UPDATE_REPLACE,
+}
 
 
 def to_dict(s: struct_pb2.Struct) -> dict[str, Any]:
@@ -141,9 +146,7 @@ class StandIn(provider_pb2_grpc.ResourceProviderServicer):
         detailed = {}
         for path, kind in found.items():
             if path.split(".", 1)[0] in replaces:
-                kind = {PropertyDiff.ADD: PropertyDiff.ADD_REPLACE, PropertyDiff.DELETE: PropertyDiff.DELETE_REPLACE}.get(
-                    kind, PropertyDiff.UPDATE_REPLACE
-                )
+                kind = REPLACING_KIND[kind]
             detailed[path] = PropertyDiff(kind=kind, inputDiff=True)
         return provider_pb2.DiffResponse(
             changes=provider_pb2.DiffResponse.DIFF_SOME,

@@ -297,7 +297,9 @@ def test_protected_migration_per_direction_never_stops_delivery(bed: EngineBed) 
             assert not [s for s in switch.steps if s.op in REPLACING]
             # Step 5: protect on again.
             bed.set_config(stack, "protect", "true")
+            entries = len(bed.ledger_entries())
             assert bed.up(stack).changed() == []
+            assert len(bed.ledger_entries()) == entries
         live = _live_names(bed)
         assert _consumed(old_plan) <= live, f"{frm} -> {to}: an old topic is gone before its consumers drained it"
         assert _consumed(new_plan) <= live, f"{frm} -> {to}: a region has nothing to consume"

@@ -62,10 +62,9 @@ class Step:
 
 @dataclass
 class Run:
-    """What one engine operation did: its steps in order, and the CLI's output."""
+    """What one engine operation did: its steps in order."""
 
     steps: list[Step] = field(default_factory=list)
-    output: str = ""
 
     def changed(self) -> list[Step]:
         """Every step other than `same`."""
@@ -176,22 +175,18 @@ class EngineBed:
         """The plan of the stack's config as the bed holds it now."""
         return build_plan(stackfile.load(stack, self.stack_file(stack)))
 
-    def _operate(self, stack: str, op: str, **kwargs: Any) -> Run:
+    def _operate(self, stack: str, op: str) -> Run:
         run = Run()
-        lines: list[str] = []
 
         def on_event(event: auto.EngineEvent) -> None:
             pre = event.resource_pre_event
             if pre is not None and pre.metadata.type != "pulumi:pulumi:Stack":
                 run.steps.append(Step(str(pre.metadata.op.value), pre.metadata.type, pre.metadata.urn))
 
-        s = self.stack(stack)
         try:
-            getattr(s, op)(on_event=on_event, on_output=lines.append, color="never", **kwargs)
+            getattr(self.stack(stack), op)(on_event=on_event, color="never")
         except auto.errors.CommandError as e:
-            run.output = "\n".join(lines)
             raise Failed(run, e) from None
-        run.output = "\n".join(lines)
         return run
 
     def up(self, stack: str) -> Run:

@@ -60,8 +60,12 @@ class ArchitectureComponent(pulumi.ComponentResource):
             self.api = RegionalApi(plan.config.name_prefix, plan.api, self.realization.networks, pulumi.ResourceOptions(parent=self))
             regions = regions.apply(plan.api.with_endpoints)
         self.regions = regions
+        # `protect` is for the program's switch guard (infra/switchguard.py), which reads it back from the state.
         outputs: dict[str, Any] = {
-            "architecture": plan.architecture, "hubBootstrap": self.hub_bootstrap, "regions": self.regions
+            "architecture": plan.architecture,
+            "protect": plan.config.protect,
+            "hubBootstrap": self.hub_bootstrap,
+            "regions": self.regions,
         }
         if self.api is not None:
             outputs["api"] = self.api.outputs

@@ -314,7 +314,13 @@ def _zone(call: Invoke) -> dict[str, Any]:
     }
 
 
+def _stack_resources(call: Invoke) -> dict[str, Any]:
+    """The program reads its stack's last state (its switch guard): under mocks, a new stack."""
+    return {"name": call.args.get("stackName", ""), "outputs": {}}
+
+
 INVOKES: dict[str, Callable[[Invoke], dict[str, Any]]] = {
+    "pulumi:pulumi:readStackResourceOutputs": _stack_resources,
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
     "gcp:compute/getAddresses:getAddresses": _addresses,
     "aws:route53/getZone:getZone": _zone,

@@ -123,5 +123,5 @@ def realize_alarms(ctx: Context, sites: Mapping[str, Site], mirrors: Mapping[str
     """The stack's AWS alarms, after the clusters and flows they watch; None when the plan has none."""
     if not any(r.cloud == geo.AWS for r in ctx.plan.config.regions.values()):
         return None
-    watched = [s.cluster for s in sites.values() if isinstance(s.cluster, pulumi.Resource)] + list(mirrors.values())
+    watched = [x for x in [*(s.cluster for s in sites.values()), *mirrors.values()] if isinstance(x, pulumi.Resource)]
     return AwsAlarms(f"{ctx.prefix}-alarms", ctx, pulumi.ResourceOptions(parent=ctx.parent, depends_on=watched))

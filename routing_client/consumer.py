@@ -75,7 +75,13 @@ class RoutingConsumer:
     the messages librdkafka fetched, kept or not, and `wire_bytes`, every
     byte the brokers sent this consumer on its fetch connections (Kafka
     protocol: record batches with their headers and framing, fetch
-    responses, metadata), both as of the last statistics report.
+    responses, metadata), both as of the last statistics report; `errors`
+    (Kafka errors raised by `poll`), and `lag`, per (topic, partition) of
+    this consumer, how many messages the group's committed position is
+    behind the partition's end, as of the last statistics report. They are
+    plain attributes kept up as messages pass and statistics arrive (once a
+    second), so reading them costs nothing; `counters()` is a snapshot to
+    export.
     """
 
     def __init__(
@@ -121,6 +127,8 @@ class RoutingConsumer:
         self.unroutable = 0
         self.fetched_bytes = 0
         self.wire_bytes = 0
+        self.errors = 0
+        self.lag: dict[tuple[str, int], int] = {}
         self._fetching = False
         self._assigned = threading.Event()
         # (topic, partition) -> highest offset handed out and not confirmed; and highest ever handed out.
@@ -175,8 +183,23 @@ class RoutingConsumer:
         # coordinator entries carry no fetches.
         self.wire_bytes = sum(b.get("rxbytes", 0) for b in stats.get("brokers", {}).values()
                               if b.get("source") == "learned")
+        # librdkafka's consumer_lag: the partition's end (last stable offset) minus the
+        # committed offset; -1 while unknown.
+        self.lag = {
+            (topic, int(pid)): p["consumer_lag"]
+            for topic, t in stats.get("topics", {}).items() for pid, p in t.get("partitions", {}).items()
+            if int(pid) >= 0 and p.get("desired") and p.get("consumer_lag", -1) >= 0
+        }
         assigned = [p for p in partitions if p.get("desired")]
         self._fetching = self.assigned and bool(assigned) and all(p.get("fetch_state") == "active" for p in assigned)
+
+    def counters(self) -> dict[str, int]:
+        """The counters as one flat map for a metrics exporter; `lag` is the sum over the partitions."""
+        return {
+            "received": self.received, "confirmed": self.confirmed, "redelivered": self.redelivered,
+            "ignored": self.ignored, "unroutable": self.unroutable, "errors": self.errors,
+            "lag": sum(self.lag.values()), "fetched_bytes": self.fetched_bytes,
+        }
 
     def _route_values(self, headers: Headers | None) -> RouteValues | None:
         """The route headers' values in filter order; None if one appears twice (malformed)."""
@@ -215,6 +238,7 @@ class RoutingConsumer:
         if err is not None:
             if err.code() == KafkaError._PARTITION_EOF:
                 return None
+            self.errors += 1
             raise KafkaException(err)
         if self._filter_keys:
             route = self._route_values(msg.headers())

@@ -12,9 +12,9 @@ from infra.validation import ConfigError
 from tests.support.stacks import AWS_HUB, GCP_HUB, config_of, make_plan, raw_config
 
 STACKS = {
-    "aws": dict(regions=None, hub=None),
-    "aws-hub-gcp-spokes": dict(regions=AWS_HUB, hub="aws/us-east-1"),
-    "gcp-hub": dict(regions=GCP_HUB, hub="gcp/europe-west1"),
+    "aws": {"regions": None, "hub": None},
+    "aws-hub-gcp-spokes": {"regions": AWS_HUB, "hub": "aws/us-east-1"},
+    "gcp-hub": {"regions": GCP_HUB, "hub": "gcp/europe-west1"},
 }
 
 

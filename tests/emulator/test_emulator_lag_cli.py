@@ -21,6 +21,7 @@ from emulator.traffic import run_traffic
 from infra import stackfile
 from infra.architectures import build_plan
 from routing_client import RoutingConsumer
+from tests.support.emulation import processes_under
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "lagcli"
@@ -32,8 +33,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
                           timeout=180, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
 
 
-def test_status_and_watch_show_consumer_lag_per_region_and_mirror_lag_per_flow(tmp_path, kafka_jars,
-                                                                                 processes_under):
+def test_status_and_watch_show_consumer_lag_per_region_and_mirror_lag_per_flow(tmp_path, kafka_jars):
     text = stackfile.stack_path("dev").read_text().replace("architecture: header-routing",
                                                              "architecture: regional-clusters")
     path = tmp_path / f"Pulumi.{NAME}.yaml"

@@ -69,7 +69,7 @@ def produce_raw(plan: Plan, bootstrap: dict[str, str], event: str, dest: str,
                 msgs: list[tuple[bytes, bytes]], region: str) -> float:
     contract = plan.routing[region]
     route = contract.produce[event][dest]
-    headers = list(route.headers.items()) or None
+    headers: list[tuple[str, str | bytes | None]] | None = list(route.headers.items()) or None
     failed = [0]
 
     def report(err: KafkaError | None, msg: Message) -> None:

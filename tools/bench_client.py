@@ -17,6 +17,7 @@ consumer group; the best round of each is compared. Ratio = routing / raw.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import time
 import uuid
@@ -192,6 +193,8 @@ def bench(name: str, n: int, size: int, rounds: int, log: Callable[[str], None])
         ]
     finally:
         stack.down(plan.config.stack, root=root, log=lambda m: None)
+        # The brokers' data: a benchmark keeps nothing.
+        shutil.rmtree(root / plan.config.stack, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,8 +9,11 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
-from emulator import connect, ports, stack
+import time
+
+from emulator import connect, lag, ports, stack
 from emulator.errors import EmulatorError
 from emulator.topics import clamp_note, emulated_topics
 from infra import stackfile
@@ -64,7 +67,23 @@ def describe(plan: Plan, emulation: stack.Emulation) -> str:
         parts.append(note)
     if emulation.workers:
         parts.insert(2, mirroring_table(plan, emulation))
+    if all(alive.values()):
+        parts += lag_tables(plan, emulation)
     return "\n\n".join(parts) + "\n"
+
+
+def lag_tables(plan: Plan, emulation: stack.Emulation) -> list[str]:
+    """Consumer lag per region and group, and mirror lag per flow, as the brokers report them now."""
+    bootstrap = emulation.bootstrap()
+    groups = lag.consumer_lag(plan, bootstrap)
+    out = [table("Consumer lag (end of each partition minus the group's committed position)",
+                 ["region", "cluster", "group", "partitions", "lag"],
+                 [(g.region, g.cluster, g.group, len(g.partitions), g.total) for g in groups])]
+    if plan.mirrors:
+        out.append(table("Mirror lag (messages on the source not yet on the target)",
+                         ["flow", "topics", "lag"],
+                         [(m.flow, len(m.topics), m.total) for m in lag.mirror_lag(plan, bootstrap)]))
+    return out
 
 
 def connector_states(emulation: stack.Emulation) -> dict[str, dict]:
@@ -127,15 +146,45 @@ def cmd_status(args: argparse.Namespace) -> int:
                 s = states.get(name, {"state": "unknown", "tasks": []})
                 mirroring[name] = {"into": key, "worker": w.url, "state": s["state"], "tasks": s["tasks"]}
         # What a service needs: the routing client takes routing[region] and bootstrap.
-        doc = {
+        doc: dict[str, Any] = {
             "architecture": plan.architecture,
             "bootstrap": emulation.bootstrap(),
             "routing": {r: c.to_dict() for r, c in plan.routing.items()},
             "mirroring": mirroring,
         }
+        if all(emulation.alive().values()):
+            bootstrap = emulation.bootstrap()
+            doc["consumerLag"] = [{"region": g.region, "cluster": g.cluster, "group": g.group, "lag": g.total}
+                                  for g in lag.consumer_lag(plan, bootstrap)]
+            doc["mirrorLag"] = {m.flow: m.total for m in lag.mirror_lag(plan, bootstrap)}
         print(json.dumps(doc, indent=2))
     else:
         sys.stdout.write(describe(plan, emulation))
+    return 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """`status`, redrawn every `--interval` seconds until Ctrl-C or `--count` redraws."""
+    plan = plan_for(args.stack)
+    if not 0.2 <= args.interval <= 3600 or args.count < 0:
+        raise EmulatorError(f"--interval {args.interval} --count {args.count}: give 0.2 to 3600 seconds and a "
+                            "count of 0 (until Ctrl-C) or more")
+    shown = 0
+    try:
+        while args.count == 0 or shown < args.count:
+            emulation = stack.load(plan.config.stack)
+            if emulation is None or not any(emulation.alive().values()):
+                print(f"stack '{plan.config.stack}' is not up on the emulator", file=sys.stderr)
+                return 1
+            text = describe(plan, emulation)
+            # Clear the terminal and draw from the top, as `watch` does.
+            sys.stdout.write(("\x1b[H\x1b[2J" if sys.stdout.isatty() else "") + time.strftime("%H:%M:%S ") + text)
+            sys.stdout.flush()
+            shown += 1
+            if args.count == 0 or shown < args.count:
+                time.sleep(args.interval)
+    except KeyboardInterrupt:
+        print()
     return 0
 
 
@@ -163,10 +212,15 @@ def main(argv: list[str] | None = None) -> int:
                                     "(SIGTERM, then SIGKILL after a grace period)")
     p.add_argument("stack")
     p.set_defaults(run=cmd_down)
-    p = sub.add_parser("status", help="what runs, where, and how many planned topics exist")
+    p = sub.add_parser("status", help="what runs, where, how many planned topics exist, consumer and mirror lag")
     p.add_argument("stack")
     p.add_argument("--json", action="store_true", help="print bootstrap addresses, routing contracts and connector states as JSON")
     p.set_defaults(run=cmd_status)
+    p = sub.add_parser("watch", help="`status` with consumer and mirror lag, redrawn live until Ctrl-C")
+    p.add_argument("stack")
+    p.add_argument("--interval", type=float, default=2.0, help="seconds between redraws (default 2)")
+    p.add_argument("--count", type=int, default=0, help="stop after this many redraws (default 0: until Ctrl-C)")
+    p.set_defaults(run=cmd_watch)
     p = sub.add_parser("restart", help="stop one cluster's broker if it runs and start it again on its data "
                                        "(a fault drill: --kill, --down SECONDS)")
     p.add_argument("stack")

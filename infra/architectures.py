@@ -6,9 +6,10 @@ downstream reads the Plan and does not branch on the architecture's name.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable, Mapping
 
-from infra import access, naming, network, vpn
+from infra import access, monitoring, naming, network, vpn
 from infra.api.plan import plan_api
 from infra.config import Config
 from infra.geo import Region
@@ -105,7 +106,9 @@ def _plan(cfg: Config, clusters: dict[str, Cluster], topics: Mapping[str, Mappin
           mirrors: dict[str, MirrorFlow], routing: dict[str, RoutingContract]) -> Plan:
     principals = access.principals(cfg, {k: c.region for k, c in clusters.items()}, routing, mirrors)
     links = _links(cfg, clusters, principals)
-    return Plan(cfg, clusters, topics, mirrors, links, routing, principals, plan_api(cfg.api, cfg.regions))
+    plan = Plan(cfg, clusters, topics, mirrors, links, routing, principals, plan_api(cfg.api, cfg.regions))
+    alarms, notifications = monitoring.plan_alarms(plan)
+    return dataclasses.replace(plan, alarms=alarms, notifications=notifications)
 
 
 def router_headers(region: Region) -> dict[str, str]:

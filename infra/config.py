@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from infra import aws_rules, geo, naming
+from infra import alerts, aws_rules, geo, naming
+from infra.alerts import AlertSettings
 from infra.api import validate as api_validate
 from infra.api.settings import ApiSettings
 from infra.geo import Region
@@ -113,6 +114,8 @@ class Config:
     # `multicloud-kafka:requireIsolation`: every region's messages readable by
     # that region (and the flow mirroring them to it) only. Default: false.
     require_isolation: bool = False
+    # `multicloud-kafka:alerts`: who is notified, and the alarm thresholds.
+    alerts: AlertSettings = AlertSettings()
 
 
 def _topic_spec(c: Checker) -> dict[str, tuple[str, Callable[[str, Any], Any]]]:
@@ -352,6 +355,7 @@ def _parse_topic_defaults(c: Checker, value: Any) -> TopicSettings:
 KEYS = (
     "architecture", "hub", "regions", "events", "namePrefix", "protect",
     "topicDefaults", "msk", "managedKafka", "vpn", api_validate.KEY, "requireIsolation",
+    alerts.KEY,
 )
 
 
@@ -413,6 +417,7 @@ def validate(raw: Mapping[str, Any], stack: str) -> Config:
         c.add("gcp:project", project, "is required when any region is in gcp: set it to the GCP project ID")
 
     api = api_validate.parse(c, raw.get(k(api_validate.KEY)))
+    alert_settings = alerts.parse(c, raw.get(k(alerts.KEY)))
 
     for key, value, fix in naming.topic_problems(list(regions.values()), list(events)):
         c.add(key, value, fix)
@@ -432,6 +437,7 @@ def validate(raw: Mapping[str, Any], stack: str) -> Config:
         gcp_project=project,
         vpn=vpn,
         api=api,
+        alerts=alert_settings,
     )
     # Checked once everything else is valid: they need the regions whole.
     if api is not None:

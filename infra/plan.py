@@ -7,10 +7,11 @@ read from it, so they cannot disagree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from infra import geo
+from infra.alerts import Alarm, Notification
 from infra.api.plan import ApiPlan
 from infra.config import Config, TopicSettings
 from infra.geo import Region
@@ -147,6 +148,10 @@ class Plan:
     principals: Mapping[str, Principal]
     # The regional request/response API's entry points; None: the stack has none.
     api: ApiPlan | None = None
+    # alarm key -> what watches the clusters and mirror flows, and where it notifies.
+    alarms: Mapping[str, Alarm] = field(default_factory=dict)
+    # notification key -> where alarms go (infra.monitoring).
+    notifications: Mapping[str, Notification] = field(default_factory=dict)
 
     @property
     def architecture(self) -> Architecture:

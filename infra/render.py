@@ -117,6 +117,25 @@ def plan_text(plan: Plan) -> str:
             ],
         )
     )
+    parts.append(
+        table(
+            "Alarms (multicloud-kafka:alerts.thresholds)",
+            ["watches", "alarm", "region", "metric", "fires when", "over", "notifies"],
+            [
+                (f"{a.subject} {a.owner}", a.key.removeprefix(f"{a.owner}:"), a.region.key, a.metric,
+                 f"{a.statistic} {a.comparison} {a.threshold:g}", f"{a.evaluation_periods}x{a.period}s", a.notify)
+                for a in plan.alarms.values()
+            ],
+        )
+    )
+    parts.append(
+        table(
+            "Alarm notifications",
+            ["target", "topic", "subscribers"],
+            [(n.key, n.name, " ".join(n.emails) or "none: set multicloud-kafka:alerts.emails")
+             for n in plan.notifications.values()],
+        )
+    )
     if plan.api is not None:
         api = plan.api
         parts.append(

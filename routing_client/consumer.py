@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -16,6 +17,13 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 from routing_client.contract import Contract, RoutingError
 
 STATS_INTERVAL_MS = 1000
+# Positions past skipped messages (another region's, with header routing) are
+# handed to librdkafka in one call at most this often, and always before a
+# commit, a rebalance and close; a confirmed position is stored at once.
+STORE_INTERVAL_S = 0.05
+# Messages taken from librdkafka per call when some are ready: one call per
+# message costs more than the routing itself at a few hundred thousand a second.
+BATCH = 500
 log = logging.getLogger("routing_client")
 # Route header values in the contract filter's order; None where a header is missing.
 RouteValues = tuple[str | bytes | None, ...]
@@ -75,7 +83,13 @@ class RoutingConsumer:
     the messages librdkafka fetched, kept or not, and `wire_bytes`, every
     byte the brokers sent this consumer on its fetch connections (Kafka
     protocol: record batches with their headers and framing, fetch
-    responses, metadata), both as of the last statistics report.
+    responses, metadata), both as of the last statistics report; `errors`
+    (Kafka errors raised by `poll`), and `lag`, per (topic, partition) of
+    this consumer, how many messages the group's committed position is
+    behind the partition's end, as of the last statistics report. They are
+    plain attributes kept up as messages pass and statistics arrive (once a
+    second), so reading them costs nothing; `counters()` is a snapshot to
+    export.
     """
 
     def __init__(
@@ -121,12 +135,19 @@ class RoutingConsumer:
         self.unroutable = 0
         self.fetched_bytes = 0
         self.wire_bytes = 0
+        self.errors = 0
+        self.lag: dict[tuple[str, int], int] = {}
         self._fetching = False
         self._assigned = threading.Event()
         # (topic, partition) -> highest offset handed out and not confirmed; and highest ever handed out.
         self._unconfirmed: dict[tuple[str, int], int] = {}
         self._handed: dict[tuple[str, int], int] = {}
         self._closed = False
+        # (topic, partition) -> position to store (the offset after the last confirmed or skipped message).
+        self._to_store: dict[tuple[str, int], int] = {}
+        # Fetched, not yet looked at; dropped for partitions revoked or rewound.
+        self._buffer: deque[Message] = deque()
+        self._stored_at = 0.0
         self._consumer = Consumer({
             "bootstrap.servers": self.contract.bootstrap_of(self.contract.consume_cluster, bootstrap),
             "group.id": group_id,
@@ -138,6 +159,7 @@ class RoutingConsumer:
             **(config or {}),
         })
         self._poll = self._consumer.poll
+        self._consume = self._consumer.consume
         self._store = self._consumer.store_offsets
         self._consumer.subscribe(list(self._topic_event), on_assign=self._on_assign, on_revoke=self._on_revoke,
                                  on_lost=self._on_revoke)
@@ -160,6 +182,11 @@ class RoutingConsumer:
         self._assigned.set()
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        # Still ours here: what was confirmed is stored, and committed with the revocation.
+        self._store_pending()
+        gone = {(p.topic, p.partition) for p in partitions}
+        if self._buffer:
+            self._buffer = deque(m for m in self._buffer if (m.topic(), m.partition()) not in gone)
         # Another member reads them from the committed positions: what was not confirmed goes there.
         for p in partitions:
             self._unconfirmed.pop((p.topic, p.partition), None)
@@ -175,8 +202,23 @@ class RoutingConsumer:
         # coordinator entries carry no fetches.
         self.wire_bytes = sum(b.get("rxbytes", 0) for b in stats.get("brokers", {}).values()
                               if b.get("source") == "learned")
+        # librdkafka's consumer_lag: the partition's end (last stable offset) minus the
+        # committed offset; -1 while unknown.
+        self.lag = {
+            (topic, int(pid)): p["consumer_lag"]
+            for topic, t in stats.get("topics", {}).items() for pid, p in t.get("partitions", {}).items()
+            if int(pid) >= 0 and p.get("desired") and p.get("consumer_lag", -1) >= 0
+        }
         assigned = [p for p in partitions if p.get("desired")]
         self._fetching = self.assigned and bool(assigned) and all(p.get("fetch_state") == "active" for p in assigned)
+
+    def counters(self) -> dict[str, int]:
+        """The counters as one flat map for a metrics exporter; `lag` is the sum over the partitions."""
+        return {
+            "received": self.received, "confirmed": self.confirmed, "redelivered": self.redelivered,
+            "ignored": self.ignored, "unroutable": self.unroutable, "errors": self.errors,
+            "lag": sum(self.lag.values()), "fetched_bytes": self.fetched_bytes,
+        }
 
     def _route_values(self, headers: Headers | None) -> RouteValues | None:
         """The route headers' values in filter order; None if one appears twice (malformed)."""
@@ -199,7 +241,7 @@ class RoutingConsumer:
         """
         if self._closed:
             raise RuntimeError("RoutingConsumer is closed")
-        msg = self._poll(timeout)
+        msg = self._next(timeout)
         deadline = None
         while msg is not None:
             got = self._take(msg)
@@ -207,14 +249,27 @@ class RoutingConsumer:
                 return got
             if deadline is None:
                 deadline = time.monotonic() + timeout
-            msg = self._poll(max(0.0, deadline - time.monotonic()))
+            msg = self._next(max(0.0, deadline - time.monotonic()))
         return None
+
+    def _next(self, timeout: float) -> Message | None:
+        """The next fetched message: from the buffer, else a batch of what is ready, else one within `timeout`."""
+        if not self._buffer:
+            # Checked once per batch, not per message.
+            if self._to_store and time.monotonic() - self._stored_at >= STORE_INTERVAL_S:
+                self._store_pending()
+            ready = self._consume(BATCH, 0)
+            if not ready:
+                return self._poll(timeout)
+            self._buffer.extend(ready)
+        return self._buffer.popleft()
 
     def _take(self, msg: Message) -> Received | None:
         err = msg.error()
         if err is not None:
             if err.code() == KafkaError._PARTITION_EOF:
                 return None
+            self.errors += 1
             raise KafkaException(err)
         if self._filter_keys:
             route = self._route_values(msg.headers())
@@ -225,33 +280,46 @@ class RoutingConsumer:
                     self._unroutable(msg)
                 self._skip(msg)
                 return None
-        tp = (msg.topic() or "", msg.partition() or 0)
+        topic = msg.topic() or ""
+        tp = (topic, msg.partition() or 0)
         offset = msg.offset() or 0
-        again = self._handed.get(tp, -1) >= offset
+        handed = self._handed
+        again = handed.get(tp, -1) >= offset
         if again:
             self.redelivered += 1
         else:
-            self._handed[tp] = offset
+            handed[tp] = offset
         self._unconfirmed[tp] = offset
         self.received += 1
-        return Received(self._topic_event[msg.topic() or ""], msg, again)
+        return Received(self._topic_event[topic], msg, again)
 
     def _skip(self, msg: Message) -> None:
         """Moves the group's position past a message that is not the service's, unless one before it is pending."""
-        if (msg.topic(), msg.partition()) not in self._unconfirmed:
-            self._stored(msg)
+        tp = (msg.topic() or "", msg.partition() or 0)
+        if tp not in self._unconfirmed:
+            self._to_store[tp] = (msg.offset() or 0) + 1
 
-    def _stored(self, msg: Message) -> bool:
-        """Stores the position after `msg`; False if its partition is no longer this consumer's."""
+    def _store_pending(self) -> None:
+        """Hands every pending position to librdkafka, which commits them in the background."""
+        pending = [TopicPartition(t, p, o) for (t, p), o in self._to_store.items()]
+        self._to_store.clear()
+        self._stored_at = time.monotonic()
+        if not pending:
+            return
         try:
-            self._store(msg)
+            self._store(offsets=pending)
         except KafkaException as e:
-            # librdkafka: _STATE or _UNKNOWN_PARTITION for a partition not assigned, _INVALID_ARG when no
-            # offset given could be stored.
+            # A partition no longer ours (_STATE, _UNKNOWN_PARTITION): its next reader starts at the committed position.
             if e.args[0].code() not in (KafkaError._STATE, KafkaError._UNKNOWN_PARTITION, KafkaError._INVALID_ARG):
                 raise
-            return False
-        return True
+            for tp in pending:
+                # Store what is still ours one by one.
+                try:
+                    self._store(offsets=[tp])
+                except KafkaException as one:
+                    if one.args[0].code() not in (KafkaError._STATE, KafkaError._UNKNOWN_PARTITION,
+                                                  KafkaError._INVALID_ARG):
+                        raise
 
     def _unroutable(self, msg: Message) -> None:
         self.unroutable += 1
@@ -287,10 +355,21 @@ class RoutingConsumer:
         not confirmed: that consumer gets it again.
         """
         msg = received.message
-        if not self._stored(msg):
-            return
         tp = (msg.topic() or "", msg.partition() or 0)
-        if self._unconfirmed.get(tp, -1) <= (msg.offset() or 0):
+        if tp not in self._handed:
+            # Revoked since it was handed out: its next reader gets it again.
+            return
+        offset = msg.offset() or 0
+        # Stored now, so a background commit takes it even if the service then blocks; a skipped
+        # position still pending for the partition is behind it and must not overwrite it later.
+        self._to_store.pop(tp, None)
+        try:
+            self._store(msg)
+        except KafkaException as e:
+            if e.args[0].code() not in (KafkaError._STATE, KafkaError._UNKNOWN_PARTITION, KafkaError._INVALID_ARG):
+                raise
+            return
+        if self._unconfirmed.get(tp, -1) <= offset:
             self._unconfirmed.pop(tp, None)
         self.confirmed += 1
 
@@ -301,6 +380,8 @@ class RoutingConsumer:
         # Messages before it that the service holds unconfirmed stay pending.
         if self._unconfirmed.get(tp, -1) >= offset:
             self._unconfirmed.pop(tp, None)
+        # What was fetched after it comes again from the new position.
+        self._buffer = deque(m for m in self._buffer if (m.topic(), m.partition()) != (msg.topic(), msg.partition()))
         try:
             self._consumer.seek(TopicPartition(tp[0], tp[1], offset))
         except KafkaException:
@@ -332,6 +413,7 @@ class RoutingConsumer:
 
     def commit(self) -> None:
         """Commits what was confirmed now, synchronously (the background commit does it within seconds)."""
+        self._store_pending()
         try:
             self._consumer.commit(asynchronous=False)
         except KafkaException as e:
@@ -343,6 +425,7 @@ class RoutingConsumer:
         if self._closed:
             return
         self._closed = True
+        self._store_pending()
         self._consumer.close()
 
     def __enter__(self: _Consumer) -> _Consumer:

@@ -118,7 +118,8 @@ class RoutingProducer:
     Every message sent without an `on_delivery` of the caller's is tracked:
     `flush()`, `close()` and leaving a `with` block raise DeliveryError if any
     of them failed since the last `flush()`. Counters: `sent` (messages
-    queued), `failed` (reported in a DeliveryError, or to be).
+    queued), `failed` (reported in a DeliveryError, or to be); `counters()`
+    is a snapshot of them to export.
     """
 
     def __init__(self, contract: Mapping[str, Any] | str, bootstrap: Mapping[str, str],
@@ -159,6 +160,10 @@ class RoutingProducer:
     @property
     def failed(self) -> int:
         return self._failures.count
+
+    def counters(self) -> dict[str, int]:
+        """The counters as one flat map for a metrics exporter: produced, errors, and queued (not yet acknowledged)."""
+        return {"produced": self.sent, "errors": self.failed, "queued": len(self._producer)}
 
     def send(
         self,

@@ -69,6 +69,11 @@ class ArchitectureComponent(pulumi.ComponentResource):
         }
         if self.api is not None:
             outputs["api"] = self.api.outputs
+        # cloud -> {dashboard: {name, region}, notifications: {target key: SNS topic ARN}}
+        self.monitoring: dict[str, Any] = {
+            cloud: dict(m.outputs) for cloud, m in self.realization.monitoring.items()
+        }
+        outputs["monitoring"] = self.monitoring
         self.register_outputs(outputs)
 
     def _region(self, key: str, contract: RoutingContract) -> pulumi.Output[dict[str, Any]]:

@@ -162,6 +162,17 @@ MirrorRealizer = Callable[[Context, p.MirrorFlow, Site, Site], pulumi.Resource]
 # plan -> problems (one sentence each, naming the plan item) that this cloud
 # cannot realize, found before any resource is registered.
 PlanCheck = Callable[[p.Plan], list[str]]
+# (ctx, cluster key -> Site, flow key -> realized flow) -> the cloud's alarms,
+# notification targets and dashboard for `plan.alarms` (None: nothing to
+# watch there). Called once per cloud of the plan, after every flow.
+MonitoringRealizer = Callable[[Context, Mapping[str, Site], Mapping[str, pulumi.Resource]], "Monitoring | None"]
+
+
+class Monitoring(Protocol):
+    """A cloud's realized alarms: `outputs` names its dashboard and notification targets."""
+
+    @property
+    def outputs(self) -> Mapping[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -175,6 +186,7 @@ class Realizers:
     links: Mapping[str, LinkRealizer]
     mirrors: Mapping[str, MirrorRealizer]
     checks: Mapping[str, PlanCheck]
+    monitoring: Mapping[str, MonitoringRealizer] = field(default_factory=dict)
 
 
 class RealizationError(ValueError):

@@ -8,6 +8,7 @@ Outputs (all map-shaped; see docs/aws.md "Outputs"):
   hubBootstrap  bootstrap address of the hub cluster (in-cloud clients)
   regions       region key -> {bootstrap: {cluster key: address}, routing: contract,
                 and with the api key, api: the region's entry point}
+  monitoring    cloud -> {dashboard: {name, region}, notifications: {target: SNS topic ARN}}
   api           with the api key: the global hostname and each region's entry point
 """
 
@@ -80,6 +81,7 @@ def main() -> ArchitectureComponent:
     pulumi.export("architecture", plan.architecture)
     pulumi.export("hubBootstrap", architecture.hub_bootstrap)
     pulumi.export("regions", architecture.regions)
+    pulumi.export("monitoring", architecture.monitoring)
     if architecture.api is not None:
         pulumi.export("api", architecture.api.outputs)
     return architecture

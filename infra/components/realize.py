@@ -7,12 +7,12 @@ has a realization, so a plan the program cannot build fails whole and early.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import pulumi
 
-from infra.components.base import Context, RealizationError, Realizers, Site
+from infra.components.base import Context, Monitoring, RealizationError, Realizers, Site
 from infra.geo import Region
 from infra.plan import Plan
 
@@ -24,6 +24,8 @@ class Realization:
     sites: Mapping[str, Site]
     links: Mapping[str, pulumi.Resource]
     mirrors: Mapping[str, pulumi.Resource]
+    # cloud -> its alarms, notification targets and dashboard.
+    monitoring: Mapping[str, Monitoring] = field(default_factory=dict)
 
 
 def _missing(what: str, key: str, registry: str, kind: str, known: Mapping[str, Any]) -> str:
@@ -88,4 +90,9 @@ def realize(plan: Plan, parent: pulumi.Resource, r: Realizers) -> Realization:
         key: r.mirrors[flow.mechanism](ctx, flow, sites[flow.source], sites[flow.target])
         for key, flow in plan.mirrors.items()
     }
-    return Realization(networks, sites, dict(ctx.links), mirrors)
+    monitoring = {
+        cloud: made
+        for cloud, watch in r.monitoring.items()
+        if cloud in by_cloud and (made := watch(ctx, sites, mirrors)) is not None
+    }
+    return Realization(networks, sites, dict(ctx.links), mirrors, monitoring)

@@ -9,7 +9,7 @@ resource is registered.
 from __future__ import annotations
 
 from infra import geo, vpn
-from infra.components.aws import msk, msk_connect, peering, replicator, topics
+from infra.components.aws import alarms, msk, msk_connect, peering, replicator, topics
 from infra.components.aws import network as aws_network
 from infra.components.aws import provider as aws_provider
 from infra.components.base import Realizers
@@ -44,4 +44,6 @@ REALIZERS = Realizers(
     },
     # cloud -> plan -> problems, checked before anything is registered
     checks={geo.AWS: msk.problems, geo.GCP: vpn.problems},
+    # cloud -> (ctx, sites, realized flows) -> the alarms of plan.alarms there
+    monitoring={geo.AWS: alarms.realize_alarms},
 )

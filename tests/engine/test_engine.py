@@ -133,12 +133,14 @@ def test_stack_output_json_has_the_shape_the_readme_documents(bed: EngineBed, de
     out = bed.cli_json(stack, "stack", "output", "--json")
     plan = bed.plan(stack)
     api_plan = plan.api
-    assert set(out) == {"architecture", "hubBootstrap", "regions"} | ({"api"} if api_plan else set())
+    assert set(out) == {"architecture", "hubBootstrap", "regions", "monitoring"} | ({"api"} if api_plan else set())
     assert out["architecture"] == plan.config.architecture
     assert isinstance(out["hubBootstrap"], str) and out["hubBootstrap"].endswith(":9098")
     assert set(out["regions"]) == set(plan.config.regions)
     for key, value in out["regions"].items():
         _check_region(key, value, plan, api_plan)
+    for watched in out["monitoring"].values():
+        assert set(watched) == {"dashboard", "notifications"} and set(watched["dashboard"]) == {"name", "region"}
     if api_plan:
         assert set(out["api"]) == {"hostname", "url", "regions", "skipped"}
         assert set(out["api"]["regions"]) == set(api_plan.endpoints)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import runpy
 
 import pytest
@@ -151,6 +152,20 @@ def test_the_documented_outputs_example_is_what_the_program_exports():
     assert west["bootstrap"] == shown["bootstrap"]
     # The page shows the head of the contract; the program's text starts the same way.
     assert west["routing"].startswith(shown["routing"][:-1])
+
+
+def test_the_documented_outputs_are_the_programs_outputs():
+    """docs/aws.md "Outputs" lists every stack output; `monitoring` has the shape it gives."""
+    page = (ROOT / "docs" / "aws.md").read_text()
+    section = page[page.index("\n## Outputs\n") :]
+    documented = {row.split("`")[1] for row in section.splitlines() if row.startswith("| `")}
+    exported = set(re.findall(r'pulumi\.export\("(\w+)"', (ROOT / "infra" / "components" / "program.py").read_text()))
+    assert documented == exported
+    _, outputs, refused = run_main(raw_config("regional-clusters", alerts={"emails": ["oncall@example.com"]}))
+    assert refused is None
+    aws = outputs["monitoring"]["aws"]
+    assert set(aws) == {"dashboard", "notifications"} and set(aws["dashboard"]) == {"name", "region"}
+    assert all(arn.startswith("arn:aws:") for arn in aws["notifications"].values())
 
 
 def test_the_program_reads_the_config_the_pulumi_cli_hands_it_in_the_environment(monkeypatch):

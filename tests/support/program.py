@@ -24,7 +24,7 @@ def run_main(config: dict[str, str], stack: str = "test") -> tuple[list[mocks.Re
         except RealizationError as e:
             refused.append(e)
             return None
-        return {"hubBootstrap": a.hub_bootstrap, "regions": a.regions}
+        return {"hubBootstrap": a.hub_bootstrap, "regions": a.regions, "monitoring": a.monitoring}
 
     monitor, _, outputs = mocks.run(program, config, stack)
     return monitor.registrations, outputs, (refused[0] if refused else None)

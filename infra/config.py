@@ -113,6 +113,10 @@ class Config:
     # `multicloud-kafka:requireIsolation`: every region's messages readable by
     # that region (and the flow mirroring them to it) only. Default: false.
     require_isolation: bool = False
+    # `multicloud-kafka:logRetentionDays`: how long every CloudWatch log group
+    # of the stack (broker, Connect worker, API access and VPC flow logs)
+    # keeps its events; one of CloudWatch's periods, 0 for never.
+    log_retention_days: int = aws_rules.DEFAULT_LOG_RETENTION_DAYS
 
 
 def _topic_spec(c: Checker) -> dict[str, tuple[str, Callable[[str, Any], Any]]]:
@@ -349,9 +353,25 @@ def _parse_topic_defaults(c: Checker, value: Any) -> TopicSettings:
     return topic
 
 
+def _parse_log_retention(c: Checker, value: Any) -> int:
+    """One of CloudWatch Logs' retention periods (infra.aws_rules.LOG_RETENTION_DAYS)."""
+    key = k("logRetentionDays")
+    days = c.integer(key, value, 0)
+    if days is None:
+        return aws_rules.DEFAULT_LOG_RETENTION_DAYS
+    if days not in aws_rules.LOG_RETENTION_DAYS:
+        allowed = ", ".join(str(d) for d in aws_rules.LOG_RETENTION_DAYS)
+        c.add(
+            key, value, f"is not a retention period CloudWatch Logs accepts: choose one of {allowed} (0: never expire)"
+        )
+        return aws_rules.DEFAULT_LOG_RETENTION_DAYS
+    return days
+
+
 KEYS = (
     "architecture", "hub", "regions", "events", "namePrefix", "protect",
     "topicDefaults", "msk", "managedKafka", "vpn", api_validate.KEY, "requireIsolation",
+    "logRetentionDays",
 )
 
 
@@ -413,6 +433,7 @@ def validate(raw: Mapping[str, Any], stack: str) -> Config:
         c.add("gcp:project", project, "is required when any region is in gcp: set it to the GCP project ID")
 
     api = api_validate.parse(c, raw.get(k(api_validate.KEY)))
+    retention = _parse_log_retention(c, raw.get(k("logRetentionDays"), aws_rules.DEFAULT_LOG_RETENTION_DAYS))
 
     for key, value, fix in naming.topic_problems(list(regions.values()), list(events)):
         c.add(key, value, fix)
@@ -432,6 +453,7 @@ def validate(raw: Mapping[str, Any], stack: str) -> Config:
         gcp_project=project,
         vpn=vpn,
         api=api,
+        log_retention_days=retention,
     )
     # Checked once everything else is valid: they need the regions whole.
     if api is not None:

@@ -115,6 +115,12 @@ def policies() -> Sequence[ResourceValidationPolicy | StackValidationPolicy]:
         stack_policy("connector-waits-for-vpn", "Cross-cloud MirrorMaker 2 connectors wait for the HA VPN.",
                      rules.connector_dependencies),
         stack_policy("gcp-apis-enabled", "GCP resources wait for the Google APIs they call.", rules.gcp_apis),
+        stack_policy("flow-logs", "Every VPC and every GCP subnet but proxy-only ones log their flows.",
+                     rules.flow_logs),
+        stack_policy("default-security-groups-closed", rules.default_security_groups.__doc__ or "",
+                     rules.default_security_groups),
+        resource_policy("kms-key-policies", rules.key_policies.__doc__ or "", rules.key_policies),
+        resource_policy("log-groups-encrypted", rules.log_groups.__doc__ or "", rules.log_groups),
     ]
 
 

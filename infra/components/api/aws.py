@@ -24,7 +24,6 @@ from infra.components.api import dns
 from infra.components.base import expect, present
 
 TLS_POLICY = "TLS_1_2"
-ACCESS_LOG_DAYS = 30
 ACCESS_LOG_FORMAT = (
     '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","time":"$context.requestTime",'
     '"method":"$context.httpMethod","path":"$context.path","status":"$context.status",'
@@ -144,13 +143,7 @@ class AwsEntryPoint(pulumi.ComponentResource):
             target=pulumi.Output.concat("integrations/", integration.id),
             opts=child,
         )
-        logs = aws.cloudwatch.LogGroup(
-            f"{name}-access",
-            name=f"/aws/apigateway/{name}",
-            retention_in_days=ACCESS_LOG_DAYS,
-            tags={"Name": f"{name}-access"},
-            opts=child,
-        )
+        logs = net.log_group(f"{name}-access", f"/aws/apigateway/{name}", child)
         stage = aws.apigatewayv2.Stage(
             name,
             api_id=self.api.id,

@@ -11,7 +11,7 @@ import pulumi_aws as aws
 
 from infra import mirrormaker, naming, network, plugin_jars
 from infra.components.aws.msk import MskCluster
-from infra.components.aws.network import AwsNetwork
+from infra.components.aws.network import AwsNetwork, log_group
 from infra.components.base import Context, Site, expect
 from infra.components.crosscloud import endpoints
 from infra.plan import MirrorFlow
@@ -20,7 +20,6 @@ KAFKA_CONNECT_VERSION = "3.7.x"
 # One worker of one MCU (1 vCPU, 4 GiB) carries a region's few topics.
 WORKERS = 1
 MCU_PER_WORKER = 1
-LOG_RETENTION_DAYS = 30
 S3_BUCKET_MAX = 63
 ACCOUNT_ID_LENGTH = 12
 MSK_IAM_PORT = 9098
@@ -111,6 +110,9 @@ class MskConnectMirrorArgs:
     source_cidr: str
     source_ports: Sequence[int]
     target_cidr: str
+    # The target region's log key (AwsNetwork.log_key) and retention: the workers' logs.
+    log_key_arn: pulumi.Input[str]
+    log_retention_days: int
     # Resources to exist first: the target's topics, the source's logins.
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
     # The plugin zip on local disk. Default: infra.plugin_jars.plugin_zip(),
@@ -196,8 +198,8 @@ class MskConnectMirror(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-workers", name=f"/msk-connect/{name}", retention_in_days=LOG_RETENTION_DAYS, opts=child
+        self.log_group = log_group(
+            f"{name}-workers", f"/msk-connect/{name}", args.log_key_arn, args.log_retention_days, child
         )
         # Egress only: to the source's Kafka ports over the VPN, and to the
         # target's IAM listener in this VPC.
@@ -294,6 +296,8 @@ def realize_mirror(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -
             source_cidr=str(source.plan.region.cidr),
             source_ports=network.KAFKA_PORTS[source.plan.region.cloud],
             target_cidr=str(region.cidr),
+            log_key_arn=net.log_key.arn,
+            log_retention_days=net.log_retention_days,
             # The source is across a VPN: the connectors wait for its link.
             depends_on=[expect(source.cluster, pulumi.Resource, flow.key), *target.topics.topics.values(), *ctx.path(source.plan.key, region.key)],
             plugin_zip=ctx.once("msk-connect-plugin", lambda: str(plugin_jars.plugin_zip())),

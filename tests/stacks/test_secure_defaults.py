@@ -1,0 +1,91 @@
+"""Secure by default, all the way down (issue 17), on every repo stack and on mixed stacks with an AWS and a GCP hub:
+every VPC logs its flows and has its default security group managed with no rules, every GCP subnet but proxy-only
+ones logs its flows, every KMS key has a policy naming its users, every log group has a customer key and the
+stack's retention."""
+
+from __future__ import annotations
+
+import functools
+import json
+
+import pytest
+
+from infra import stackfile
+from policy import rules
+from tests.policy.policy_support import resources_of
+from tests.support.program import plan_of, run_main
+from tests.support.stacks import AWS_HUB, GCP_HUB, raw_config, stack_file_config
+
+MIXED = {
+    "aws-hub": raw_config("regional-clusters", AWS_HUB, hub="aws/us-east-1"),
+    "gcp-hub": raw_config("regional-clusters", GCP_HUB, hub="gcp/europe-west1"),
+}
+CASES = [*stackfile.stacks(), *MIXED]
+
+
+def config_of(case: str) -> dict[str, str]:
+    return MIXED[case] if case in MIXED else stack_file_config(case)
+
+
+@functools.cache
+def resources(case: str) -> tuple[rules.Resource, ...]:
+    registrations, _, refused = run_main(config_of(case), case)
+    assert refused is None
+    return tuple(resources_of(registrations))
+
+
+def of_type(case: str, type_: str) -> list[rules.Resource]:
+    return [r for r in resources(case) if r.type == type_]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_each_vpc_has_a_flow_log_of_all_its_traffic_and_a_closed_default_security_group(case):
+    vpcs = of_type(case, rules.VPC)
+    assert vpcs
+    for vpc in vpcs:
+        flows = [f for f in of_type(case, rules.FLOW_LOG) if vpc.urn in f.dependencies]
+        assert [f.props["trafficType"] for f in flows] == ["ALL"], vpc.name
+        defaults = [d for d in of_type(case, rules.DEFAULT_SECURITY_GROUP) if vpc.urn in d.dependencies]
+        assert len(defaults) == 1, vpc.name
+        assert not defaults[0].props.get("ingress") and not defaults[0].props.get("egress")
+    assert rules.flow_logs(resources(case)) == rules.default_security_groups(resources(case)) == []
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_each_gcp_subnet_carrying_kafka_logs_its_flows_and_proxy_only_ones_do_not(case):
+    for subnet in of_type(case, rules.GCP_SUBNET):
+        if subnet.props.get("purpose") in rules.GCP_NO_FLOW_LOG_PURPOSES:
+            assert "logConfig" not in subnet.props, subnet.name
+        else:
+            assert subnet.props["logConfig"]["flowSampling"] == 1.0, subnet.name
+            assert subnet.props["logConfig"]["aggregationInterval"] == "INTERVAL_5_SEC"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_each_key_has_a_policy_naming_its_users_and_rotates(case):
+    keys = of_type(case, rules.KMS_KEY)
+    assert keys
+    for key in keys:
+        assert key.props["enableKeyRotation"] is True
+        assert rules.key_policies(key) == [], key.name
+        admin = json.loads(key.props["policy"])["Statement"][0]
+        assert admin["Sid"] == "AccountAdministers" and admin["Principal"]["AWS"].endswith(":root")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_each_log_group_has_a_customer_key_and_the_stacks_retention(case):
+    days = plan_of(config_of(case), case).config.log_retention_days
+    keys = {r.urn for r in of_type(case, rules.KMS_KEY)}
+    groups = of_type(case, rules.LOG_GROUP)
+    assert groups
+    for group in groups:
+        assert group.props.get("kmsKeyId"), group.name
+        assert group.props["retentionInDays"] == days
+        assert keys & set(group.dependencies), group.name
+
+
+def test_one_config_key_sets_the_retention_of_every_log_group():
+    registrations, _, _ = run_main(raw_config("regional-clusters", AWS_HUB, logRetentionDays=365))
+    groups = [r for r in resources_of(registrations) if r.type == rules.LOG_GROUP]
+    assert {g.name.rsplit("-", 1)[-1] for g in groups} == {"flows", "brokers"}
+    assert {g.props["retentionInDays"] for g in groups} == {365}

@@ -121,6 +121,7 @@ def policies() -> Sequence[ResourceValidationPolicy | StackValidationPolicy]:
                      rules.default_security_groups),
         resource_policy("kms-key-policies", rules.key_policies.__doc__ or "", rules.key_policies),
         resource_policy("log-groups-encrypted", rules.log_groups.__doc__ or "", rules.log_groups),
+        stack_policy("buckets-versioned-encrypted-logged", rules.buckets_hardened.__doc__ or "", rules.buckets_hardened),
     ]
 
 

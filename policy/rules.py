@@ -46,6 +46,9 @@ GCP_PROVIDER = "pulumi:providers:gcp"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+BUCKET_VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+BUCKET_ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging"
 # "Flow logging is not supported when the subnetwork purpose is
 # REGIONAL_MANAGED_PROXY or GLOBAL_MANAGED_PROXY" (google_compute_subnetwork,
 # log_config; INTERNAL_HTTPS_LOAD_BALANCER is the older name of the first).
@@ -511,6 +514,49 @@ def log_groups(r: Resource) -> Violations:
     if isinstance(days, int) and days not in aws_rules.LOG_RETENTION_DAYS:
         out.append(f"log group {r.name}: retentionInDays {days} is not a period CloudWatch accepts; "
                    "set multicloud-kafka:logRetentionDays")
+    return out
+
+
+def _sse(config: Resource) -> tuple[str, bool]:
+    """(algorithm, whether a customer key is named) of a bucket encryption configuration."""
+    rule = (config.props.get("rules") or [{}])[0]
+    default = rule.get("applyServerSideEncryptionByDefault") or {}
+    return str(default.get("sseAlgorithm", "")), bool(default.get("kmsMasterKeyId"))
+
+
+def buckets_hardened(resources: Sequence[Resource]) -> StackViolations:
+    """Every S3 bucket holding data (not an access-log bucket) is versioned,
+    encrypted with a customer KMS key and access-logged; every access-log
+    bucket is encrypted (SSE-S3, the only default encryption log delivery accepts)."""
+    def by_bucket(type_: str) -> dict[Any, list[Resource]]:
+        found: dict[Any, list[Resource]] = {}
+        for r in resources:
+            if r.type == type_:
+                found.setdefault(r.props.get("bucket"), []).append(r)
+        return found
+
+    versioning, encryption_ = by_bucket(BUCKET_VERSIONING), by_bucket(BUCKET_ENCRYPTION)
+    logging = by_bucket(BUCKET_LOGGING)
+    targets = {r.props.get("targetBucket") for rs in logging.values() for r in rs}
+    out: StackViolations = []
+    for b in (r for r in resources if r.type == S3_BUCKET):
+        name = b.props.get("bucket")
+        if not _known(name):
+            continue
+        sse = [_sse(c) for c in encryption_.get(name, [])]
+        if name in targets:
+            if not sse:
+                out.append((b.urn, f"S3 bucket {b.name}: access-log bucket without default encryption; "
+                                   "set SSE-S3 (AES256)"))
+            continue
+        if not any(_get(v.props, "versioningConfiguration", "status") == "Enabled" for v in versioning.get(name, [])):
+            out.append((b.urn, f"S3 bucket {b.name}: not versioned; add an aws.s3.BucketVersioning "
+                               "with status Enabled"))
+        if not any(algorithm == "aws:kms" and keyed for algorithm, keyed in sse):
+            out.append((b.urn, f"S3 bucket {b.name}: not encrypted with a customer key; add an "
+                               "aws.s3.BucketServerSideEncryptionConfiguration with aws:kms and kmsMasterKeyId"))
+        if name not in logging:
+            out.append((b.urn, f"S3 bucket {b.name}: access not logged; add an aws.s3.BucketLogging to a log bucket"))
     return out
 
 

@@ -9,7 +9,9 @@ import json
 import pytest
 
 from policy import rules
-from tests.policy.policy_support import STACKS, changed, of_type, replaced, stack
+from tests.policy.policy_support import STACKS, changed, of_type, replaced, resources_of, stack
+from tests.support.program import run_main
+from tests.support.stacks import GCP_HUB, raw_config
 
 RESOURCE_RULES = {
     "encryption": rules.encryption,
@@ -28,6 +30,7 @@ STACK_RULES = {
     "connector_dependencies": rules.connector_dependencies,
     "flow_logs": rules.flow_logs,
     "default_security_groups": rules.default_security_groups,
+    "buckets_hardened": rules.buckets_hardened,
 }
 def messages(rule, resources):
     return [m for r in resources for m in rule(r)]
@@ -333,3 +336,28 @@ def test_log_groups_flag_cloudwatchs_own_key_and_a_period_cloudwatch_refuses():
     assert rules.log_groups(changed(group, retentionInDays=45)) == [
         f"log group {group.name}: retentionInDays 45 is not a period CloudWatch accepts; "
         "set multicloud-kafka:logRetentionDays"]
+
+
+def plugin_bucket(resources):
+    logged = {r.props["bucket"] for r in of_type(resources, rules.BUCKET_LOGGING)}
+    return next(b for b in of_type(resources, rules.S3_BUCKET) if b.props["bucket"] in logged)
+
+
+def test_buckets_hardened_flag_a_plugin_bucket_unversioned_on_s3s_key_and_unlogged():
+    # No repo stack runs MSK Connect: a GCP hub with AWS spokes does.
+    registrations, _, _ = run_main(raw_config("regional-clusters", GCP_HUB, hub="gcp/europe-west1"))
+    resources = resources_of(registrations)
+    assert rules.buckets_hardened(resources) == []
+    bucket = plugin_bucket(resources)
+    name = bucket.props["bucket"]
+    settings = (rules.BUCKET_VERSIONING, rules.BUCKET_ENCRYPTION, rules.BUCKET_LOGGING)
+    bare = [r for r in resources if not (r.type in settings and r.props.get("bucket") == name)]
+    assert [m for urn, m in rules.buckets_hardened(bare) if urn == bucket.urn] == [
+        f"S3 bucket {bucket.name}: not versioned; add an aws.s3.BucketVersioning with status Enabled",
+        f"S3 bucket {bucket.name}: not encrypted with a customer key; add an "
+        "aws.s3.BucketServerSideEncryptionConfiguration with aws:kms and kmsMasterKeyId",
+        f"S3 bucket {bucket.name}: access not logged; add an aws.s3.BucketLogging to a log bucket",
+    ]
+    sse = next(r for r in of_type(resources, rules.BUCKET_ENCRYPTION) if r.props["bucket"] == name)
+    s3_key = changed(sse, rules=[{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}])
+    assert len(rules.buckets_hardened(replaced(resources, sse, s3_key))) == 1

@@ -89,3 +89,27 @@ def test_one_config_key_sets_the_retention_of_every_log_group():
     groups = [r for r in resources_of(registrations) if r.type == rules.LOG_GROUP]
     assert {g.name.rsplit("-", 1)[-1] for g in groups} == {"flows", "brokers"}
     assert {g.props["retentionInDays"] for g in groups} == {365}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_msk_connect_plugin_bucket_is_versioned_encrypted_with_a_customer_key_and_access_logged(case):
+    connects = [r for r in resources(case) if r.type == "aws:mskconnect/customPlugin:CustomPlugin"]
+    buckets = {b.props["bucket"]: b for b in of_type(case, rules.S3_BUCKET)}
+    logging = of_type(case, rules.BUCKET_LOGGING)
+    assert len(logging) == len(connects)
+    for log in logging:
+        plugin, target = log.props["bucket"], log.props["targetBucket"]
+        assert plugin in buckets and target in buckets and plugin != target
+        versioning = [v for v in of_type(case, rules.BUCKET_VERSIONING) if v.props["bucket"] == plugin]
+        assert [v.props["versioningConfiguration"]["status"] for v in versioning] == ["Enabled"]
+        sse = {c.props["bucket"]: c.props["rules"][0]["applyServerSideEncryptionByDefault"]
+               for c in of_type(case, rules.BUCKET_ENCRYPTION)}
+        assert sse[plugin]["sseAlgorithm"] == "aws:kms" and sse[plugin]["kmsMasterKeyId"]
+        assert sse[target] == {"sseAlgorithm": "AES256"}
+    blocked = {d for r in resources(case) if r.type == rules.PUBLIC_ACCESS_BLOCK for d in r.dependencies}
+    assert all(b.urn in blocked for b in buckets.values())
+    assert rules.buckets_hardened(resources(case)) == rules.buckets_blocked(resources(case)) == []
+
+
+def test_the_gcp_hub_stack_has_a_plugin_bucket():
+    assert of_type("gcp-hub", rules.BUCKET_LOGGING)

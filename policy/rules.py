@@ -453,6 +453,17 @@ def default_security_groups(resources: Sequence[Resource]) -> StackViolations:
     return out
 
 
+def security_groups_used(resources: Sequence[Resource]) -> StackViolations:
+    """Every security group is used: some resource of the stack (a cluster, a
+    connector, a VPC link, a resolver endpoint) depends on it."""
+    used = {d for r in resources for d in r.dependencies}
+    return [
+        (g.urn, f"security group {g.name}: no resource uses it; do not create it")
+        for g in resources
+        if g.type == SECURITY_GROUP and g.urn not in used
+    ]
+
+
 def _statements(policy: Any) -> list[Mapping[str, Any]] | None:
     try:
         doc = json.loads(policy) if isinstance(policy, str) else policy

@@ -31,6 +31,7 @@ STACK_RULES = {
     "flow_logs": rules.flow_logs,
     "default_security_groups": rules.default_security_groups,
     "buckets_hardened": rules.buckets_hardened,
+    "security_groups_used": rules.security_groups_used,
 }
 def messages(rule, resources):
     return [m for r in resources for m in rule(r)]
@@ -361,3 +362,13 @@ def test_buckets_hardened_flag_a_plugin_bucket_unversioned_on_s3s_key_and_unlogg
     sse = next(r for r in of_type(resources, rules.BUCKET_ENCRYPTION) if r.props["bucket"] == name)
     s3_key = changed(sse, rules=[{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}])
     assert len(rules.buckets_hardened(replaced(resources, sse, s3_key))) == 1
+
+
+def test_security_groups_used_flags_a_group_nothing_depends_on():
+    resources = prod()
+    group = of_type(resources, rules.SECURITY_GROUP)[0]
+    users = [r for r in resources if group.urn in r.dependencies]
+    assert users
+    alone = [r for r in resources if r not in users]
+    assert rules.security_groups_used(alone) == [
+        (group.urn, f"security group {group.name}: no resource uses it; do not create it")]

@@ -113,3 +113,22 @@ def test_the_msk_connect_plugin_bucket_is_versioned_encrypted_with_a_customer_ke
 
 def test_the_gcp_hub_stack_has_a_plugin_bucket():
     assert of_type("gcp-hub", rules.BUCKET_LOGGING)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_no_security_group_is_unused(case):
+    groups = of_type(case, rules.SECURITY_GROUP)
+    assert groups
+    for g in groups:
+        assert any(g.urn in r.dependencies for r in resources(case)), g.name
+    assert rules.security_groups_used(resources(case)) == []
+
+
+def test_a_spoke_without_a_cluster_gets_no_kafka_security_group():
+    """staging's us-west-2 spoke only produces to the hub: no cluster, no connector, so no Kafka group."""
+    plan = plan_of(config_of("staging"), "staging")
+    west = plan.config.regions["aws/us-west-2"]
+    assert not any(c.region == west for c in plan.clusters.values())
+    names = [g.props["name"] for g in of_type("staging", rules.SECURITY_GROUP)]
+    assert not [n for n in names if "us-west-2" in n and n.endswith("-kafka")]
+    assert [n for n in names if n.endswith("-kafka")]

@@ -297,7 +297,7 @@ def realize_cluster(ctx: Context, planned: Cluster, network: Network) -> MskClus
         MskClusterArgs(
             region=planned.region.name,
             subnet_ids=net.subnet_ids,
-            security_group_id=net.security_group.id,
+            security_group_id=net.kafka_security_group().id,
             log_key_arn=net.log_key.arn,
             log_retention_days=net.log_retention_days,
             settings=ctx.plan.config.msk,

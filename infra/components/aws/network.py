@@ -40,7 +40,8 @@ class AwsNetwork(pulumi.ComponentResource):
     deployment with a message naming the zones it found.
 
     The subnets share one route table, so a peering adds one route per VPC.
-    The security group admits only the Kafka ports of MSK (TLS, SASL/SCRAM,
+    The Kafka security group (made only where a cluster or a replicator
+    uses it, `kafka_security_group`) admits only the Kafka ports of MSK (TLS, SASL/SCRAM,
     IAM) and only from `kafka_client_cidrs`; egress is limited the same way
     (the MSK Replicator's network interfaces use it to reach brokers).
 
@@ -113,28 +114,9 @@ class AwsNetwork(pulumi.ComponentResource):
                 f"{name}-az{i + 1}", subnet_id=subnet.id, route_table_id=self.route_table.id, opts=child
             )
             self.subnets.append(subnet)
-        cidrs = sorted(args.kafka_client_cidrs)
-        ports = network.KAFKA_PORTS[geo.AWS]
-        self.security_group = aws.ec2.SecurityGroup(
-            f"{name}-kafka",
-            name=f"{name}-kafka",
-            description="Kafka (MSK TLS, SASL/SCRAM, IAM) from the stack's regions only",
-            vpc_id=self.vpc.id,
-            ingress=[
-                aws.ec2.SecurityGroupIngressArgs(
-                    protocol="tcp", from_port=port, to_port=port, cidr_blocks=cidrs, description=f"Kafka {port}"
-                )
-                for port in ports
-            ],
-            egress=[
-                aws.ec2.SecurityGroupEgressArgs(
-                    protocol="tcp", from_port=port, to_port=port, cidr_blocks=cidrs, description=f"Kafka {port}"
-                )
-                for port in ports
-            ],
-            tags={"Name": f"{name}-kafka"},
-            opts=child,
-        )
+        self._name = name
+        self._kafka_client_cidrs = sorted(args.kafka_client_cidrs)
+        self._security_group: aws.ec2.SecurityGroup | None = None
         self.subnet_ids = [s.id for s in self.subnets]
         # The subnets an HTTP API VPC link accepts: all of them but in regions
         # with too few such zones for the brokers (infra/aws_rules.py).
@@ -145,11 +127,38 @@ class AwsNetwork(pulumi.ComponentResource):
             {
                 "vpcId": self.vpc.id,
                 "subnetIds": self.subnet_ids,
-                "securityGroupId": self.security_group.id,
                 "routeTableId": self.route_table.id,
                 "logKeyArn": self.log_key.arn,
             }
         )
+
+    def kafka_security_group(self) -> aws.ec2.SecurityGroup:
+        """The Kafka security group, made on first use: a region with no cluster and no
+        connector (a spoke that only produces) gets none, so no group is left unused."""
+        if self._security_group is None:
+            name, cidrs = self._name, self._kafka_client_cidrs
+            ports = network.KAFKA_PORTS[geo.AWS]
+            self._security_group = aws.ec2.SecurityGroup(
+                f"{name}-kafka",
+                name=f"{name}-kafka",
+                description="Kafka (MSK TLS, SASL/SCRAM, IAM) from the stack's regions only",
+                vpc_id=self.vpc.id,
+                ingress=[
+                    aws.ec2.SecurityGroupIngressArgs(
+                        protocol="tcp", from_port=port, to_port=port, cidr_blocks=cidrs, description=f"Kafka {port}"
+                    )
+                    for port in ports
+                ],
+                egress=[
+                    aws.ec2.SecurityGroupEgressArgs(
+                        protocol="tcp", from_port=port, to_port=port, cidr_blocks=cidrs, description=f"Kafka {port}"
+                    )
+                    for port in ports
+                ],
+                tags={"Name": f"{name}-kafka"},
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        return self._security_group
 
     def log_group(self, name: str, log_group_name: str, opts: pulumi.ResourceOptions) -> aws.cloudwatch.LogGroup:
         """A log group of this region: under its log key, kept the stack's retention."""

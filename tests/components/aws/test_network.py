@@ -18,6 +18,7 @@ CLIENTS = ["10.10.0.0/16", "10.20.0.0/16", "10.30.0.0/16"]
 def build():
     provider = aws.Provider("west", region="us-west-2")
     net = AwsNetwork("n-aws-us-west-2", AwsNetworkArgs(WEST, CLIENTS), pulumi.ResourceOptions(provider=provider))
+    net.kafka_security_group()
     return net.subnet_ids
 
 

@@ -117,6 +117,9 @@ class Config:
     # of the stack (broker, Connect worker, API access and VPC flow logs)
     # keeps its events; one of CloudWatch's periods, 0 for never.
     log_retention_days: int = aws_rules.DEFAULT_LOG_RETENTION_DAYS
+    # `multicloud-kafka:scramRotation`: the generation of every SCRAM password
+    # of the stack's MSK clusters; raising it makes new ones (docs/security.md).
+    scram_rotation: int = 0
 
 
 def _topic_spec(c: Checker) -> dict[str, tuple[str, Callable[[str, Any], Any]]]:
@@ -371,7 +374,7 @@ def _parse_log_retention(c: Checker, value: Any) -> int:
 KEYS = (
     "architecture", "hub", "regions", "events", "namePrefix", "protect",
     "topicDefaults", "msk", "managedKafka", "vpn", api_validate.KEY, "requireIsolation",
-    "logRetentionDays",
+    "logRetentionDays", "scramRotation",
 )
 
 
@@ -433,6 +436,7 @@ def validate(raw: Mapping[str, Any], stack: str) -> Config:
         c.add("gcp:project", project, "is required when any region is in gcp: set it to the GCP project ID")
 
     api = api_validate.parse(c, raw.get(k(api_validate.KEY)))
+    rotation = c.integer(k("scramRotation"), raw.get(k("scramRotation"), 0), 0)
     retention = _parse_log_retention(c, raw.get(k("logRetentionDays"), aws_rules.DEFAULT_LOG_RETENTION_DAYS))
 
     for key, value, fix in naming.topic_problems(list(regions.values()), list(events)):
@@ -454,6 +458,7 @@ def validate(raw: Mapping[str, Any], stack: str) -> Config:
         vpn=vpn,
         api=api,
         log_retention_days=retention,
+        scram_rotation=rotation or 0,
     )
     # Checked once everything else is valid: they need the regions whole.
     if api is not None:

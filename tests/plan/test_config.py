@@ -105,6 +105,7 @@ BAD = {
                                        "30, 60"),
     "log retention not a number": (lambda r: r.update({k("logRetentionDays"): "month"}), k("logRetentionDays"),
                                    "whole number"),
+    "negative scram rotation": (lambda r: r.update({k("scramRotation"): -1}), k("scramRotation"), "of at least 0"),
     "regions not a map": (lambda r: r.update({k("regions"): ["aws/us-east-1"]}), k("regions"), "must be a map"),
 }
 

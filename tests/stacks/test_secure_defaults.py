@@ -12,6 +12,7 @@ import pytest
 
 from infra import stackfile
 from policy import rules
+from tests.support import mocks
 from tests.policy.policy_support import resources_of
 from tests.support.program import plan_of, run_main
 from tests.support.stacks import AWS_HUB, GCP_HUB, raw_config, stack_file_config
@@ -132,3 +133,41 @@ def test_a_spoke_without_a_cluster_gets_no_kafka_security_group():
     names = [g.props["name"] for g in of_type("staging", rules.SECURITY_GROUP)]
     assert not [n for n in names if "us-west-2" in n and n.endswith("-kafka")]
     assert [n for n in names if n.endswith("-kafka")]
+
+
+# -- SCRAM rotation: one config change, then `pulumi up` ---------------------
+
+
+def scram_logins(rotation: int | None) -> tuple[dict[str, str], list, list]:
+    """(secret name -> password in its version, the associations, the GCP connectors' configs as text)."""
+    keys = {} if rotation is None else {"scramRotation": rotation}
+    registrations, _, refused = run_main(raw_config("regional-clusters", AWS_HUB, hub="aws/us-east-1", **keys))
+    assert refused is None
+    by_urn = {r.urn: r for r in registrations}
+    versions = {}
+    for v in (r for r in registrations if r.type == "aws:secretsmanager/secretVersion:SecretVersion"):
+        secret = next(by_urn[d] for d in v.dependencies if by_urn[d].type == rules.SECRET)
+        versions[secret.inputs["name"]] = json.loads(mocks.secret(v.inputs["secretString"]))["password"]
+    associations = [r for r in registrations if r.type == "aws:msk/scramSecretAssociation:ScramSecretAssociation"]
+    connectors = [json.dumps(mocks.unsecret(r.inputs["configs"])[0]) for r in registrations if r.type == rules.GK_CONNECTOR]
+    return versions, associations, connectors
+
+
+def test_raising_scram_rotation_makes_new_passwords_that_reach_the_association_and_the_connectors():
+    before, _, connectors_before = scram_logins(None)
+    assert before == scram_logins(0)[0], "generation 0 is the password made before rotation existed"
+    after, associations, connectors_after = scram_logins(1)
+    assert before and set(after) == set(before)
+    assert all(after[name] != before[name] for name in before)
+    assert before != scram_logins(2)[0] != after
+    # The association lists every secret and waits for the versions carrying the new passwords.
+    (association,) = associations
+    assert len(association.inputs["secretArnLists"]) == len(after)
+    assert sum(1 for d in association.dependencies if "secretVersion" in d) == len(after)
+    # Every GCP connector reading MSK logs in with the new password, none with an old one.
+    reading = [c for c in connectors_after if "ScramLoginModule" in c]
+    assert reading
+    for config in reading:
+        assert any(p in config for p in after.values())
+        assert not any(p in config for p in before.values())
+    assert any(p in c for c in connectors_before for p in before.values())

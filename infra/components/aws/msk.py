@@ -75,6 +75,10 @@ class MskClusterArgs:
     # Default: neither.
     replicator_source: bool = False
     log_retention_days: int = aws_rules.DEFAULT_LOG_RETENTION_DAYS
+    # The generation of the SCRAM passwords (`multicloud-kafka:scramRotation`):
+    # a new one replaces every password. 0, the first, keeps none, so that
+    # passwords made before rotation existed are not replaced.
+    scram_rotation: int = 0
 
 
 class MskCluster(pulumi.ComponentResource):
@@ -193,7 +197,7 @@ class MskCluster(pulumi.ComponentResource):
         self._iam = self.cluster.bootstrap_brokers_sasl_iam
         self._scram = self.cluster.bootstrap_brokers_sasl_scram if args.scram_users else None
         if args.scram_users:
-            self._scram_users(name, args.region, args.scram_users, child)
+            self._scram_users(name, args.region, args.scram_users, args.scram_rotation, child)
         self.arn = self.cluster.arn
         self.register_outputs(
             {"arn": self.arn, "bootstrapIam": self._iam, **({"bootstrapScram": self._scram} if self._scram else {})}
@@ -207,7 +211,9 @@ class MskCluster(pulumi.ComponentResource):
             )
         )
 
-    def _scram_users(self, name: str, region: str, users: Sequence[str], child: pulumi.ResourceOptions) -> None:
+    def _scram_users(
+        self, name: str, region: str, users: Sequence[str], rotation: int, child: pulumi.ResourceOptions
+    ) -> None:
         # Secrets Manager encrypts the logins; MSK reads them through Secrets Manager.
         secrets_key = aws.kms.Key(
             f"{name}-scram",
@@ -219,7 +225,13 @@ class MskCluster(pulumi.ComponentResource):
         )
         versions = []
         for user in users:
-            password = random.RandomPassword(f"{name}-scram-{user}", length=32, special=False, opts=child)
+            password = random.RandomPassword(
+                f"{name}-scram-{user}",
+                length=32,
+                special=False,
+                keepers={"scramRotation": str(rotation)} if rotation else None,
+                opts=child,
+            )
             self.scram_passwords[user] = pulumi.Output.secret(password.result)
             # MSK only associates secrets whose name starts with AmazonMSK_.
             secret = aws.secretsmanager.Secret(
@@ -303,6 +315,7 @@ def realize_cluster(ctx: Context, planned: Cluster, network: Network) -> MskClus
             settings=ctx.plan.config.msk,
             scram_users=users,
             protect=ctx.protect,
+            scram_rotation=ctx.plan.config.scram_rotation,
             replicator_source=planned.key in replicator_sources(ctx.plan),
         ),
         pulumi.ResourceOptions(parent=ctx.parent, provider=ctx.provider(planned.region)),

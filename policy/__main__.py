@@ -120,6 +120,7 @@ def policies() -> Sequence[ResourceValidationPolicy | StackValidationPolicy]:
         stack_policy("default-security-groups-closed", rules.default_security_groups.__doc__ or "",
                      rules.default_security_groups),
         stack_policy("no-unused-security-groups", rules.security_groups_used.__doc__ or "", rules.security_groups_used),
+        stack_policy("api-routes-authorized", rules.api_routes_authorized.__doc__ or "", rules.api_routes_authorized),
         resource_policy("kms-key-policies", rules.key_policies.__doc__ or "", rules.key_policies),
         resource_policy("log-groups-encrypted", rules.log_groups.__doc__ or "", rules.log_groups),
         stack_policy("buckets-versioned-encrypted-logged", rules.buckets_hardened.__doc__ or "", rules.buckets_hardened),

@@ -46,6 +46,10 @@ GCP_PROVIDER = "pulumi:providers:gcp"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+HTTP_API = "aws:apigatewayv2/api:Api"
+API_ROUTE = "aws:apigatewayv2/route:Route"
+# The tag by which the program states who authenticates an API's requests.
+API_AUTHORIZATION_TAG = "multicloud-kafka:authorization"
 BUCKET_VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
 BUCKET_ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging"
@@ -450,6 +454,35 @@ def default_security_groups(resources: Sequence[Resource]) -> StackViolations:
         if rules_:
             out.append((d.urn, f"default security group {d.name}: has {' and '.join(rules_)} rules; remove them "
                                "so nothing placed in it by accident can talk"))
+    return out
+
+
+def api_routes_authorized(resources: Sequence[Resource]) -> StackViolations:
+    """Every HTTP API route is authorized at the gateway (JWT, IAM or a custom
+    authorizer), but the health check's one GET route, unless the API states
+    (tag multicloud-kafka:authorization = backend) that its backend
+    authenticates every request."""
+    apis = {r.urn: r for r in resources if r.type == HTTP_API}
+    out: StackViolations = []
+    open_routes: dict[str, list[Resource]] = {}
+    for route in (r for r in resources if r.type == API_ROUTE):
+        kind = route.props.get("authorizationType", "NONE")
+        if not _known(kind) or kind != "NONE":
+            continue
+        api = next((apis[d] for d in route.dependencies if d in apis), None)
+        if api is None:
+            continue
+        if (api.props.get("tags") or {}).get(API_AUTHORIZATION_TAG) == "backend":
+            continue
+        open_routes.setdefault(api.urn, []).append(route)
+    for api_urn, routes in open_routes.items():
+        health = [r for r in routes if str(r.props.get("routeKey", "")).startswith("GET /")]
+        for route in routes:
+            if health and route is health[0]:
+                continue
+            out.append((route.urn, f"API route {route.name} ({route.props.get('routeKey')}): no authorization at the "
+                                   f"gateway; set multicloud-kafka:api.authorization (jwt or iam), or type backend "
+                                   "if the backend authenticates every request"))
     return out
 
 

@@ -32,6 +32,7 @@ STACK_RULES = {
     "default_security_groups": rules.default_security_groups,
     "buckets_hardened": rules.buckets_hardened,
     "security_groups_used": rules.security_groups_used,
+    "api_routes_authorized": rules.api_routes_authorized,
 }
 def messages(rule, resources):
     return [m for r in resources for m in rule(r)]

@@ -149,7 +149,8 @@ def scram_logins(rotation: int | None) -> tuple[dict[str, str], list, list]:
         secret = next(by_urn[d] for d in v.dependencies if by_urn[d].type == rules.SECRET)
         versions[secret.inputs["name"]] = json.loads(mocks.secret(v.inputs["secretString"]))["password"]
     associations = [r for r in registrations if r.type == "aws:msk/scramSecretAssociation:ScramSecretAssociation"]
-    connectors = [json.dumps(mocks.unsecret(r.inputs["configs"])[0]) for r in registrations if r.type == rules.GK_CONNECTOR]
+    connectors = [json.dumps(mocks.unsecret(r.inputs["configs"])[0])
+                  for r in registrations if r.type == rules.GK_CONNECTOR]
     return versions, associations, connectors
 
 
@@ -171,3 +172,19 @@ def test_raising_scram_rotation_makes_new_passwords_that_reach_the_association_a
         assert any(p in config for p in after.values())
         assert not any(p in config for p in before.values())
     assert any(p in c for c in connectors_before for p in before.values())
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_apis_routes_are_authorized_unless_the_config_says_the_backend_authenticates(case):
+    api = plan_of(config_of(case), case).api
+    routes = of_type(case, rules.API_ROUTE)
+    if api is None:
+        assert not routes
+        return
+    kinds = {r.props["routeKey"]: r.props["authorizationType"] for r in routes}
+    if api.authorization.type == "backend":
+        assert set(kinds.values()) == {"NONE"}
+        assert {a.props["tags"][rules.API_AUTHORIZATION_TAG] for a in of_type(case, rules.HTTP_API)} == {"backend"}
+    else:
+        assert kinds["$default"] in ("JWT", "AWS_IAM")
+    assert rules.api_routes_authorized(resources(case)) == []

@@ -261,7 +261,9 @@ def _authorization(c: Checker, value: Any, backends: Mapping[str, Backend | None
         ok = False
     if not ok:
         return None
-    return ApiAuthorization(kind, issuer if kind == JWT else None, tuple(audience) if kind == JWT else ())
+    if kind != JWT:
+        return ApiAuthorization(kind)
+    return ApiAuthorization(kind, str(issuer), tuple(str(a) for a in audience or ()))
 
 
 def parse(c: Checker, value: Any) -> ApiSettings | None:

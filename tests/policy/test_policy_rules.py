@@ -69,7 +69,7 @@ def test_the_stacks_exercise_the_rules():
     for type_ in (rules.MSK_CLUSTER, rules.MSK_TOPIC, rules.GK_CLUSTER, rules.SECURITY_GROUP, rules.GCP_FIREWALL,
                   rules.SUBNET, rules.MSK_REPLICATOR, rules.MSK_CLUSTER_POLICY, rules.GK_CONNECTOR, rules.GCP_SERVICE,
                   rules.SECRET, rules.KMS_KEY, rules.GCP_KMS_KEY, rules.FLOW_LOG, rules.DEFAULT_SECURITY_GROUP,
-                  rules.LOG_GROUP, rules.VPC, rules.GCP_SUBNET):
+                  rules.LOG_GROUP, rules.VPC, rules.GCP_SUBNET, rules.HTTP_API, rules.API_ROUTE):
         assert type_ in everything, type_
 
 

@@ -147,7 +147,7 @@ class AwsEntryPoint(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        target = pulumi.Output.concat("integrations/", integration.id)
+        integration_target = pulumi.Output.concat("integrations/", integration.id)
         auth = plan.authorization
         authorizer = None
         if auth.type == JWT:
@@ -166,7 +166,7 @@ class AwsEntryPoint(pulumi.ComponentResource):
             name,
             api_id=self.api.id,
             route_key="$default",
-            target=target,
+            target=integration_target,
             authorization_type=ROUTE_AUTHORIZATION[auth.type],
             authorizer_id=authorizer.id if authorizer is not None else None,
             opts=child,
@@ -178,7 +178,7 @@ class AwsEntryPoint(pulumi.ComponentResource):
                 f"{name}-health",
                 api_id=self.api.id,
                 route_key=health_route_key(plan.health_path),
-                target=target,
+                target=integration_target,
                 authorization_type="NONE",
                 opts=child,
             )

@@ -116,6 +116,13 @@ class Config:
     require_isolation: bool = False
     # `multicloud-kafka:alerts`: who is notified, and the alarm thresholds.
     alerts: AlertSettings = AlertSettings()
+    # `multicloud-kafka:logRetentionDays`: how long every CloudWatch log group
+    # of the stack (broker, Connect worker, API access and VPC flow logs)
+    # keeps its events; one of CloudWatch's periods, 0 for never.
+    log_retention_days: int = aws_rules.DEFAULT_LOG_RETENTION_DAYS
+    # `multicloud-kafka:scramRotation`: the generation of every SCRAM password
+    # of the stack's MSK clusters; raising it makes new ones (docs/security.md).
+    scram_rotation: int = 0
 
 
 def _topic_spec(c: Checker) -> dict[str, tuple[str, Callable[[str, Any], Any]]]:
@@ -352,10 +359,25 @@ def _parse_topic_defaults(c: Checker, value: Any) -> TopicSettings:
     return topic
 
 
+def _parse_log_retention(c: Checker, value: Any) -> int:
+    """One of CloudWatch Logs' retention periods (infra.aws_rules.LOG_RETENTION_DAYS)."""
+    key = k("logRetentionDays")
+    days = c.integer(key, value, 0)
+    if days is None:
+        return aws_rules.DEFAULT_LOG_RETENTION_DAYS
+    if days not in aws_rules.LOG_RETENTION_DAYS:
+        allowed = ", ".join(str(d) for d in aws_rules.LOG_RETENTION_DAYS)
+        c.add(
+            key, value, f"is not a retention period CloudWatch Logs accepts: choose one of {allowed} (0: never expire)"
+        )
+        return aws_rules.DEFAULT_LOG_RETENTION_DAYS
+    return days
+
+
 KEYS = (
     "architecture", "hub", "regions", "events", "namePrefix", "protect",
     "topicDefaults", "msk", "managedKafka", "vpn", api_validate.KEY, "requireIsolation",
-    alerts.KEY,
+    alerts.KEY, "logRetentionDays", "scramRotation",
 )
 
 
@@ -418,6 +440,8 @@ def validate(raw: Mapping[str, Any], stack: str) -> Config:
 
     api = api_validate.parse(c, raw.get(k(api_validate.KEY)))
     alert_settings = alerts.parse(c, raw.get(k(alerts.KEY)))
+    rotation = c.integer(k("scramRotation"), raw.get(k("scramRotation"), 0), 0)
+    retention = _parse_log_retention(c, raw.get(k("logRetentionDays"), aws_rules.DEFAULT_LOG_RETENTION_DAYS))
 
     for key, value, fix in naming.topic_problems(list(regions.values()), list(events)):
         c.add(key, value, fix)
@@ -438,6 +462,8 @@ def validate(raw: Mapping[str, Any], stack: str) -> Config:
         vpn=vpn,
         api=api,
         alerts=alert_settings,
+        log_retention_days=retention,
+        scram_rotation=rotation or 0,
     )
     # Checked once everything else is valid: they need the regions whole.
     if api is not None:

@@ -115,6 +115,15 @@ def policies() -> Sequence[ResourceValidationPolicy | StackValidationPolicy]:
         stack_policy("connector-waits-for-vpn", "Cross-cloud MirrorMaker 2 connectors wait for the HA VPN.",
                      rules.connector_dependencies),
         stack_policy("gcp-apis-enabled", "GCP resources wait for the Google APIs they call.", rules.gcp_apis),
+        stack_policy("flow-logs", "Every VPC and every GCP subnet but proxy-only ones log their flows.",
+                     rules.flow_logs),
+        stack_policy("default-security-groups-closed", rules.default_security_groups.__doc__ or "",
+                     rules.default_security_groups),
+        stack_policy("no-unused-security-groups", rules.security_groups_used.__doc__ or "", rules.security_groups_used),
+        stack_policy("api-routes-authorized", rules.api_routes_authorized.__doc__ or "", rules.api_routes_authorized),
+        resource_policy("kms-key-policies", rules.key_policies.__doc__ or "", rules.key_policies),
+        resource_policy("log-groups-encrypted", rules.log_groups.__doc__ or "", rules.log_groups),
+        stack_policy("buckets-versioned-encrypted-logged", rules.buckets_hardened.__doc__ or "", rules.buckets_hardened),
     ]
 
 

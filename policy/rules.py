@@ -43,6 +43,22 @@ GCP_FIREWALL = "gcp:compute/firewall:Firewall"
 GCP_TUNNEL = "gcp:compute/vPNTunnel:VPNTunnel"
 GCP_SERVICE = "gcp:projects/service:Service"
 GCP_PROVIDER = "pulumi:providers:gcp"
+FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+HTTP_API = "aws:apigatewayv2/api:Api"
+API_ROUTE = "aws:apigatewayv2/route:Route"
+# The tag by which the program states who authenticates an API's requests.
+API_AUTHORIZATION_TAG = "multicloud-kafka:authorization"
+BUCKET_VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+BUCKET_ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging"
+# "Flow logging is not supported when the subnetwork purpose is
+# REGIONAL_MANAGED_PROXY or GLOBAL_MANAGED_PROXY" (google_compute_subnetwork,
+# log_config; INTERNAL_HTTPS_LOAD_BALANCER is the older name of the first).
+GCP_NO_FLOW_LOG_PURPOSES = frozenset({"REGIONAL_MANAGED_PROXY", "GLOBAL_MANAGED_PROXY", "INTERNAL_HTTPS_LOAD_BALANCER"})
+# What a principal does with a key's data (anything but administering it).
+KMS_USE_ACTIONS = ("kms:*", "kms:encrypt", "kms:decrypt", "kms:reencrypt", "kms:generatedatakey", "kms:creategrant")
 
 # Resources whose deletion or replacement loses data: Kafka clusters and
 # their topics. (MSK's data key is protected with its cluster by the program,
@@ -397,6 +413,194 @@ def gcp_apis(resources: Sequence[Resource]) -> StackViolations:
         if provider is not None and not services & set(provider.dependencies):
             out.append((r.urn, f"{r.type} {r.name}: its provider does not wait for the Google APIs "
                                "(gcp.projects.Service); on a fresh project its first call would fail"))
+    return out
+
+
+# -- flow logs, default security groups, key policies, encrypted logs -------
+
+
+def flow_logs(resources: Sequence[Resource]) -> StackViolations:
+    """Every VPC has a flow log of all its traffic; every GCP subnet logs its
+    flows, but proxy-only subnets, which GCP refuses flow logs."""
+    out: StackViolations = []
+    logs = [r for r in resources if r.type == FLOW_LOG]
+    for vpc in (r for r in resources if r.type == VPC):
+        mine = [f for f in logs if vpc.urn in f.dependencies]
+        if not mine:
+            out.append((vpc.urn, f"VPC {vpc.name}: no flow log; add an aws.ec2.FlowLog of its traffic"))
+        elif not any(f.props.get("trafficType") in ("ALL", None) or not _known(f.props.get("trafficType"))
+                     for f in mine):
+            out.append((vpc.urn, f"VPC {vpc.name}: its flow logs miss some traffic; set trafficType ALL"))
+    for subnet in (r for r in resources if r.type == GCP_SUBNET):
+        if subnet.props.get("purpose") in GCP_NO_FLOW_LOG_PURPOSES:
+            continue
+        config = subnet.props.get("logConfig")
+        if not isinstance(config, Mapping) or config.get("flowSampling") == 0:
+            out.append((subnet.urn, f"subnetwork {subnet.name}: no VPC flow logs; set logConfig "
+                                    "(flowSampling 1.0, aggregationInterval INTERVAL_5_SEC)"))
+    return out
+
+
+def default_security_groups(resources: Sequence[Resource]) -> StackViolations:
+    """Every VPC's default security group is managed (aws.ec2.DefaultSecurityGroup) and holds no rules."""
+    out: StackViolations = []
+    defaults = [r for r in resources if r.type == DEFAULT_SECURITY_GROUP]
+    for vpc in (r for r in resources if r.type == VPC):
+        if not any(vpc.urn in d.dependencies for d in defaults):
+            out.append((vpc.urn, f"VPC {vpc.name}: its default security group is not managed; add an "
+                                 "aws.ec2.DefaultSecurityGroup with no ingress and no egress"))
+    for d in defaults:
+        rules_ = [direction for direction in ("ingress", "egress") if d.props.get(direction)]
+        if rules_:
+            out.append((d.urn, f"default security group {d.name}: has {' and '.join(rules_)} rules; remove them "
+                               "so nothing placed in it by accident can talk"))
+    return out
+
+
+def api_routes_authorized(resources: Sequence[Resource]) -> StackViolations:
+    """Every HTTP API route is authorized at the gateway (JWT, IAM or a custom
+    authorizer), but the health check's one GET route, unless the API states
+    (tag multicloud-kafka:authorization = backend) that its backend
+    authenticates every request."""
+    apis = {r.urn: r for r in resources if r.type == HTTP_API}
+    out: StackViolations = []
+    open_routes: dict[str, list[Resource]] = {}
+    for route in (r for r in resources if r.type == API_ROUTE):
+        kind = route.props.get("authorizationType", "NONE")
+        if not _known(kind) or kind != "NONE":
+            continue
+        api = next((apis[d] for d in route.dependencies if d in apis), None)
+        if api is None:
+            continue
+        if (api.props.get("tags") or {}).get(API_AUTHORIZATION_TAG) == "backend":
+            continue
+        open_routes.setdefault(api.urn, []).append(route)
+    for api_urn, routes in open_routes.items():
+        health = [r for r in routes if str(r.props.get("routeKey", "")).startswith("GET /")]
+        for route in routes:
+            if health and route is health[0]:
+                continue
+            out.append((route.urn, f"API route {route.name} ({route.props.get('routeKey')}): no authorization at the "
+                                   f"gateway; set multicloud-kafka:api.authorization (jwt or iam), or type backend "
+                                   "if the backend authenticates every request"))
+    return out
+
+
+def security_groups_used(resources: Sequence[Resource]) -> StackViolations:
+    """Every security group is used: some resource of the stack (a cluster, a
+    connector, a VPC link, a resolver endpoint) depends on it."""
+    used = {d for r in resources for d in r.dependencies}
+    return [
+        (g.urn, f"security group {g.name}: no resource uses it; do not create it")
+        for g in resources
+        if g.type == SECURITY_GROUP and g.urn not in used
+    ]
+
+
+def _statements(policy: Any) -> list[Mapping[str, Any]] | None:
+    try:
+        doc = json.loads(policy) if isinstance(policy, str) else policy
+    except ValueError:
+        return None
+    if not isinstance(doc, Mapping):
+        return None
+    found = doc.get("Statement", [])
+    return [found] if isinstance(found, Mapping) else [s for s in found if isinstance(s, Mapping)]
+
+
+def _uses(statement: Mapping[str, Any]) -> bool:
+    actions = statement.get("Action", [])
+    actions = [actions] if isinstance(actions, str) else actions
+    return any(str(a).lower().startswith(KMS_USE_ACTIONS) for a in actions)
+
+
+def key_policies(r: Resource) -> Violations:
+    """Every customer KMS key has an explicit policy: the account administers it,
+    and only named services (by service principal or kms:ViaService) may use it."""
+    if r.type != KMS_KEY:
+        return []
+    policy = r.props.get("policy")
+    if not policy:
+        return [f"KMS key {r.name}: no key policy, so the default lets any IAM principal of the account use it; "
+                "set policy: the account administers, only the services that use the key may use it"]
+    if not _known(policy):
+        return []
+    statements = _statements(policy)
+    if statements is None:
+        return [f"KMS key {r.name}: its policy is not a JSON policy document"]
+    out: Violations = []
+    users = 0
+    for s in (s for s in statements if s.get("Effect") == "Allow" and _uses(s)):
+        principal = s.get("Principal")
+        service = isinstance(principal, Mapping) and "Service" in principal
+        via = "kms:ViaService" in json.dumps(s.get("Condition", {}))
+        if principal == "*" or (isinstance(principal, Mapping) and principal.get("AWS") == "*"):
+            out.append(f"KMS key {r.name}: statement {s.get('Sid', '')!r} lets anyone use the key")
+        elif not (service or via):
+            out.append(f"KMS key {r.name}: statement {s.get('Sid', '')!r} lets {json.dumps(principal)} use the key "
+                       "directly; name the services that use it (service principal or kms:ViaService)")
+        else:
+            users += 1
+    if not users and not out:
+        out.append(f"KMS key {r.name}: its policy names no service that uses the key")
+    return out
+
+
+def log_groups(r: Resource) -> Violations:
+    """Every CloudWatch log group is encrypted with a customer KMS key and keeps
+    events for one of CloudWatch's retention periods."""
+    if r.type != LOG_GROUP:
+        return []
+    out: Violations = []
+    if not r.props.get("kmsKeyId"):
+        out.append(f"log group {r.name}: encrypted with CloudWatch's own key; set kmsKeyId to a customer KMS key")
+    days = r.props.get("retentionInDays")
+    if isinstance(days, int) and days not in aws_rules.LOG_RETENTION_DAYS:
+        out.append(f"log group {r.name}: retentionInDays {days} is not a period CloudWatch accepts; "
+                   "set multicloud-kafka:logRetentionDays")
+    return out
+
+
+def _sse(config: Resource) -> tuple[str, bool]:
+    """(algorithm, whether a customer key is named) of a bucket encryption configuration."""
+    rule = (config.props.get("rules") or [{}])[0]
+    default = rule.get("applyServerSideEncryptionByDefault") or {}
+    return str(default.get("sseAlgorithm", "")), bool(default.get("kmsMasterKeyId"))
+
+
+def buckets_hardened(resources: Sequence[Resource]) -> StackViolations:
+    """Every S3 bucket holding data (not an access-log bucket) is versioned,
+    encrypted with a customer KMS key and access-logged; every access-log
+    bucket is encrypted (SSE-S3, the only default encryption log delivery accepts)."""
+    def by_bucket(type_: str) -> dict[Any, list[Resource]]:
+        found: dict[Any, list[Resource]] = {}
+        for r in resources:
+            if r.type == type_:
+                found.setdefault(r.props.get("bucket"), []).append(r)
+        return found
+
+    versioning, encryption_ = by_bucket(BUCKET_VERSIONING), by_bucket(BUCKET_ENCRYPTION)
+    logging = by_bucket(BUCKET_LOGGING)
+    targets = {r.props.get("targetBucket") for rs in logging.values() for r in rs}
+    out: StackViolations = []
+    for b in (r for r in resources if r.type == S3_BUCKET):
+        name = b.props.get("bucket")
+        if not _known(name):
+            continue
+        sse = [_sse(c) for c in encryption_.get(name, [])]
+        if name in targets:
+            if not sse:
+                out.append((b.urn, f"S3 bucket {b.name}: access-log bucket without default encryption; "
+                                   "set SSE-S3 (AES256)"))
+            continue
+        if not any(_get(v.props, "versioningConfiguration", "status") == "Enabled" for v in versioning.get(name, [])):
+            out.append((b.urn, f"S3 bucket {b.name}: not versioned; add an aws.s3.BucketVersioning "
+                               "with status Enabled"))
+        if not any(algorithm == "aws:kms" and keyed for algorithm, keyed in sse):
+            out.append((b.urn, f"S3 bucket {b.name}: not encrypted with a customer key; add an "
+                               "aws.s3.BucketServerSideEncryptionConfiguration with aws:kms and kmsMasterKeyId"))
+        if name not in logging:
+            out.append((b.urn, f"S3 bucket {b.name}: access not logged; add an aws.s3.BucketLogging to a log bucket"))
     return out
 
 

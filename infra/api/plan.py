@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra import geo, naming
-from infra.api.settings import ApiSettings, Backend, GcpBackend
+from infra.api.settings import BACKEND, ApiAuthorization, ApiSettings, Backend, GcpBackend
 from infra.geo import Region
 
 
@@ -46,6 +46,8 @@ class ApiPlan:
     health_path: str
     endpoints: Mapping[str, Endpoint]
     skipped: tuple[str, ...]
+    # Who authenticates each request (`api.authorization`).
+    authorization: ApiAuthorization = ApiAuthorization(BACKEND)
 
     @property
     def url(self) -> str:
@@ -99,5 +101,11 @@ def plan_api(settings: ApiSettings | None, regions: Mapping[str, Region]) -> Api
     }
     skipped = tuple(key for key, backend in settings.backends.items() if backend is None)
     return ApiPlan(
-        settings.zone, settings.zone_id, f"{settings.hostname}.{settings.zone}", settings.health_path, endpoints, skipped
+        settings.zone,
+        settings.zone_id,
+        f"{settings.hostname}.{settings.zone}",
+        settings.health_path,
+        endpoints,
+        skipped,
+        settings.authorization,
     )

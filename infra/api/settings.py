@@ -60,6 +60,27 @@ class GcpBackend:
 
 Backend = AwsBackend | GcpBackend
 
+# `api.authorization.type`: who authenticates every request.
+JWT = "jwt"
+IAM = "iam"
+BACKEND = "backend"
+AUTHORIZATION_TYPES = (JWT, IAM, BACKEND)
+
+
+@dataclass(frozen=True)
+class ApiAuthorization:
+    """`multicloud-kafka:api.authorization`: required, so no API is open by default.
+
+    `jwt`: API Gateway validates a bearer token of `issuer` for one of
+    `audience` before any request reaches the backend. `iam`: callers sign
+    with SigV4 and API Gateway checks their IAM permission. `backend`: the
+    stack states that the backend authenticates every request itself.
+    """
+
+    type: str
+    issuer: str | None = None
+    audience: tuple[str, ...] = ()
+
 
 @dataclass(frozen=True)
 class ApiSettings:
@@ -72,3 +93,4 @@ class ApiSettings:
     health_path: str
     # region key -> its backend, or None when the region is skipped.
     backends: Mapping[str, Backend | None]
+    authorization: ApiAuthorization = ApiAuthorization(BACKEND)

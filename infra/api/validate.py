@@ -18,8 +18,13 @@ from infra.api.settings import (
     DEFAULT_HEALTH_PATH,
     DEFAULT_HOSTNAME,
     DEFAULT_MAX_RATE_PER_ENDPOINT,
+    AUTHORIZATION_TYPES,
+    BACKEND,
     GCP_PROTOCOLS,
+    IAM,
+    JWT,
     SKIP,
+    ApiAuthorization,
     ApiSettings,
     AwsBackend,
     Backend,
@@ -209,6 +214,58 @@ def _backend(c: Checker, region_key: Any, value: Any) -> tuple[str, Backend | No
     return (region.key, backend) if backend is not None else None
 
 
+ISSUER = re.compile(r"^https://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~%/-]*)?$")
+
+
+def _authorization(c: Checker, value: Any, backends: Mapping[str, Backend | None]) -> ApiAuthorization | None:
+    """`api.authorization`: required; jwt and iam authorize at API Gateway, which only AWS entry points have."""
+    key = _k("authorization")
+    example = "{type: jwt, issuer: https://login.example.com/, audience: [orders-api]}, {type: iam} or {type: backend}"
+    if value is None:
+        c.add(key, value, f"is required: say who authenticates the API's requests, e.g. {example} "
+                          "('backend' states that the backend authenticates every request itself)")
+        return None
+    if not isinstance(value, Mapping) or value.get("type") not in AUTHORIZATION_TYPES:
+        c.add(f"{key}.type", value.get("type") if isinstance(value, Mapping) else value,
+              f"must be one of {', '.join(AUTHORIZATION_TYPES)}: {example}")
+        return None
+    kind = value["type"]
+    known = ("type", "issuer", "audience") if kind == JWT else ("type",)
+    ok = True
+    for name in value:
+        if name not in known:
+            c.add(f"{key}.{name}", value[name],
+                  f"is not a setting of authorization type {kind}; known: {', '.join(known)}")
+            ok = False
+    issuer, audience = value.get("issuer"), value.get("audience")
+    if kind == JWT:
+        if not (isinstance(issuer, str) and ISSUER.match(issuer)):
+            c.add(f"{key}.issuer", issuer, "must be the token issuer's https URL (its 'iss' claim), "
+                                           "e.g. https://cognito-idp.us-east-1.amazonaws.com/us-east-1_EXAMPLE")
+            ok = False
+        if not (isinstance(audience, list) and audience and all(isinstance(a, str) and a for a in audience)):
+            c.add(f"{key}.audience", audience,
+                  "must be a non-empty list of the audiences ('aud' claim) tokens may carry")
+            ok = False
+    if kind in (JWT, IAM):
+        gcp = sorted(r for r, b in backends.items() if b is not None and r.startswith(f"{geo.GCP}/"))
+        if gcp:
+            c.add(f"{key}.type", kind, f"is checked by API Gateway, but {', '.join(gcp)} are served by a GCP regional "
+                                      "load balancer, which validates no JWT or IAM signature: set type backend (the "
+                                      "backends authenticate every request) or skip the GCP regions")
+            ok = False
+    served = [r for r, b in backends.items() if b is not None]
+    if kind == IAM and len(served) > 1:
+        c.add(f"{key}.type", kind, f"SigV4 signatures name one region, but the global name may answer from any of "
+                                  f"{', '.join(sorted(served))}: use jwt, or serve one region")
+        ok = False
+    if not ok:
+        return None
+    if kind != JWT:
+        return ApiAuthorization(kind)
+    return ApiAuthorization(kind, str(issuer), tuple(str(a) for a in audience or ()))
+
+
 def parse(c: Checker, value: Any) -> ApiSettings | None:
     """Validates `multicloud-kafka:api` on its own; None when the key is absent."""
     if value is None:
@@ -216,7 +273,7 @@ def parse(c: Checker, value: Any) -> ApiSettings | None:
     if not isinstance(value, Mapping):
         c.add(k(KEY), value, "must be a map: {zone: example.com, backends: {<region>: {...}}}")
         return None
-    known = ("zone", "zoneId", "hostname", "healthPath", "backends")
+    known = ("zone", "zoneId", "hostname", "healthPath", "backends", "authorization")
     for name in value:
         if name not in known:
             c.add(_k(str(name)), value[name], f"is not an api setting; known: {', '.join(known)}")
@@ -242,9 +299,10 @@ def parse(c: Checker, value: Any) -> ApiSettings | None:
             ok = False
         else:
             backends[parsed[0]] = parsed[1]
-    if not ok or bad_zone_id or zone is None or hostname is None or health is None:
+    authorization = _authorization(c, value.get("authorization"), backends) if ok else None
+    if not ok or bad_zone_id or zone is None or hostname is None or health is None or authorization is None:
         return None
-    return ApiSettings(zone, zone_id, hostname, health, dict(sorted(backends.items())))
+    return ApiSettings(zone, zone_id, hostname, health, dict(sorted(backends.items())), authorization)
 
 
 def check_against_stack(c: Checker, api: ApiSettings, regions: Mapping[str, Region], gcp_project: str | None) -> None:

@@ -29,7 +29,7 @@ class Network(Protocol):
 
     `region` is the only attribute the walk reads. Each cloud's cluster, link
     and mirror realizers read their own cloud's extra attributes (AWS: `vpc`,
-    `subnet_ids`, `security_group`, `route_table`, `provider`).
+    `subnet_ids`, `kafka_security_group()`, `route_table`, `provider`).
     """
 
     @property

@@ -101,6 +101,11 @@ BAD = {
                          f"{k('managedKafka')}.vcpuCount", "from 3"),
     "gmk memory ratio": (lambda r: r.update({k("managedKafka"): {"vcpuCount": 3, "memoryGib": 30}}),
                          f"{k('managedKafka')}.memoryGib", "1 to 8 GiB per vCPU"),
+    "log retention not cloudwatch's": (lambda r: r.update({k("logRetentionDays"): 45}), k("logRetentionDays"),
+                                       "30, 60"),
+    "log retention not a number": (lambda r: r.update({k("logRetentionDays"): "month"}), k("logRetentionDays"),
+                                   "whole number"),
+    "negative scram rotation": (lambda r: r.update({k("scramRotation"): -1}), k("scramRotation"), "of at least 0"),
     "regions not a map": (lambda r: r.update({k("regions"): ["aws/us-east-1"]}), k("regions"), "must be a map"),
 }
 
@@ -155,3 +160,10 @@ def test_project_file_declares_config_the_way_pulumi_accepts():
         assert name in config.KEYS
         assert decl["type"] in ("string", "integer", "boolean", "array")
         assert decl["description"]
+
+
+def test_log_retention_defaults_to_30_days_and_takes_any_cloudwatch_period(prod_raw):
+    assert validate(prod_raw, "p").log_retention_days == 30
+    for days in (0, 1, 365, 3653):
+        assert validate({**prod_raw, k("logRetentionDays"): days}, "p").log_retention_days == days
+    assert validate({**prod_raw, k("logRetentionDays"): "731"}, "p").log_retention_days == 731

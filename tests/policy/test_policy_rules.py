@@ -9,7 +9,9 @@ import json
 import pytest
 
 from policy import rules
-from tests.policy.policy_support import STACKS, changed, of_type, replaced, stack
+from tests.policy.policy_support import STACKS, changed, of_type, replaced, resources_of, stack
+from tests.support.program import run_main
+from tests.support.stacks import GCP_HUB, raw_config
 
 RESOURCE_RULES = {
     "encryption": rules.encryption,
@@ -17,6 +19,8 @@ RESOURCE_RULES = {
     "kafka_auth": rules.kafka_auth,
     "topic_api": rules.topic_api,
     "zones": rules.zones,
+    "key_policies": rules.key_policies,
+    "log_groups": rules.log_groups,
 }
 STACK_RULES = {
     "buckets_blocked": rules.buckets_blocked,
@@ -24,6 +28,11 @@ STACK_RULES = {
     "replicator_prerequisites": rules.replicator_prerequisites,
     "gcp_apis": rules.gcp_apis,
     "connector_dependencies": rules.connector_dependencies,
+    "flow_logs": rules.flow_logs,
+    "default_security_groups": rules.default_security_groups,
+    "buckets_hardened": rules.buckets_hardened,
+    "security_groups_used": rules.security_groups_used,
+    "api_routes_authorized": rules.api_routes_authorized,
 }
 def messages(rule, resources):
     return [m for r in resources for m in rule(r)]
@@ -59,7 +68,8 @@ def test_the_stacks_exercise_the_rules():
     everything = {r.type for n in STACKS for r in stack(n)[1]}
     for type_ in (rules.MSK_CLUSTER, rules.MSK_TOPIC, rules.GK_CLUSTER, rules.SECURITY_GROUP, rules.GCP_FIREWALL,
                   rules.SUBNET, rules.MSK_REPLICATOR, rules.MSK_CLUSTER_POLICY, rules.GK_CONNECTOR, rules.GCP_SERVICE,
-                  rules.SECRET, rules.KMS_KEY, rules.GCP_KMS_KEY):
+                  rules.SECRET, rules.KMS_KEY, rules.GCP_KMS_KEY, rules.FLOW_LOG, rules.DEFAULT_SECURITY_GROUP,
+                  rules.LOG_GROUP, rules.VPC, rules.GCP_SUBNET, rules.HTTP_API, rules.API_ROUTE):
         assert type_ in everything, type_
 
 
@@ -254,3 +264,112 @@ def test_policy_documents_of_the_source_cluster_are_read_as_json():
                           "Action": sorted(rules.REPLICATOR_SOURCE_ACTIONS)}]}
     assert rules._policy_grants(json.dumps(doc)) == set(rules.REPLICATOR_SOURCE_ACTIONS)
     assert rules._policy_grants("not json") == set()
+
+
+# -- secure defaults: flow logs, default security groups, key policies, logs --
+
+
+def test_flow_logs_flag_a_vpc_without_one_and_a_gcp_subnet_without_log_config():
+    resources = prod()
+    vpc = of_type(resources, rules.VPC)[0]
+    flow = next(f for f in of_type(resources, rules.FLOW_LOG) if vpc.urn in f.dependencies)
+    without = [r for r in resources if r is not flow]
+    assert rules.flow_logs(without) == [
+        (vpc.urn, f"VPC {vpc.name}: no flow log; add an aws.ec2.FlowLog of its traffic")]
+    rejected_only = replaced(resources, flow, changed(flow, trafficType="REJECT"))
+    assert rules.flow_logs(rejected_only) == [
+        (vpc.urn, f"VPC {vpc.name}: its flow logs miss some traffic; set trafficType ALL")]
+    subnet = next(s for s in of_type(resources, rules.GCP_SUBNET) if not s.props.get("purpose"))
+    unlogged = replaced(resources, subnet, changed(subnet, logConfig=None))
+    assert rules.flow_logs(unlogged) == [(subnet.urn, f"subnetwork {subnet.name}: no VPC flow logs; set logConfig "
+                                                      "(flowSampling 1.0, aggregationInterval INTERVAL_5_SEC)")]
+
+
+def test_flow_logs_exempt_proxy_only_subnets_which_gcp_refuses_them():
+    proxy = rules.Resource(rules.GCP_SUBNET, {"purpose": "REGIONAL_MANAGED_PROXY", "ipCidrRange": "10.99.0.0/23"},
+                           name="proxy", urn="urn:proxy")
+    assert rules.flow_logs([proxy]) == []
+    assert rules.flow_logs([changed(proxy, purpose="PRIVATE")]) != []
+
+
+def test_default_security_groups_flag_an_unmanaged_one_and_one_with_rules():
+    resources = prod()
+    vpc = of_type(resources, rules.VPC)[0]
+    default = next(d for d in of_type(resources, rules.DEFAULT_SECURITY_GROUP) if vpc.urn in d.dependencies)
+    assert rules.default_security_groups([r for r in resources if r is not default]) == [
+        (vpc.urn, f"VPC {vpc.name}: its default security group is not managed; add an "
+                  "aws.ec2.DefaultSecurityGroup with no ingress and no egress")]
+    open_ = changed(default, ingress=[{"protocol": "-1", "fromPort": 0, "toPort": 0, "self": True}])
+    assert rules.default_security_groups(replaced(resources, default, open_)) == [
+        (default.urn, f"default security group {default.name}: has ingress rules; remove them "
+                      "so nothing placed in it by accident can talk")]
+
+
+def test_key_policies_flag_a_key_without_one_and_one_anybody_in_the_account_may_use():
+    key = of_type(prod(), rules.KMS_KEY)[0]
+    assert "no key policy" in rules.key_policies(changed(key, policy=None))[0]
+    default = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+         "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"}]})
+    assert rules.key_policies(changed(key, policy=default)) == [
+        f"KMS key {key.name}: statement 'Enable IAM User Permissions' lets "
+        '{"AWS": "arn:aws:iam::123456789012:root"} use the key directly; '
+        "name the services that use it (service principal or kms:ViaService)"]
+    anyone = json.dumps({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt"}]})
+    assert rules.key_policies(changed(key, policy=anyone)) == [
+        f"KMS key {key.name}: statement '' lets anyone use the key"]
+    admin_only = json.loads(key.props["policy"])
+    admin_only["Statement"] = admin_only["Statement"][:1]
+    assert rules.key_policies(changed(key, policy=json.dumps(admin_only))) == [
+        f"KMS key {key.name}: its policy names no service that uses the key"]
+
+
+def test_every_aws_key_of_prod_names_the_services_that_use_it():
+    for key in of_type(prod(), rules.KMS_KEY):
+        users = [s for s in json.loads(key.props["policy"])["Statement"] if s["Sid"] != "AccountAdministers"]
+        named = json.dumps(users)
+        assert any(service in named for service in ("logs.", "kafka.", "secretsmanager.")), key.name
+
+
+def test_log_groups_flag_cloudwatchs_own_key_and_a_period_cloudwatch_refuses():
+    group = of_type(prod(), rules.LOG_GROUP)[0]
+    assert rules.log_groups(changed(group, kmsKeyId=None)) == [
+        f"log group {group.name}: encrypted with CloudWatch's own key; set kmsKeyId to a customer KMS key"]
+    assert rules.log_groups(changed(group, retentionInDays=45)) == [
+        f"log group {group.name}: retentionInDays 45 is not a period CloudWatch accepts; "
+        "set multicloud-kafka:logRetentionDays"]
+
+
+def plugin_bucket(resources):
+    logged = {r.props["bucket"] for r in of_type(resources, rules.BUCKET_LOGGING)}
+    return next(b for b in of_type(resources, rules.S3_BUCKET) if b.props["bucket"] in logged)
+
+
+def test_buckets_hardened_flag_a_plugin_bucket_unversioned_on_s3s_key_and_unlogged():
+    # No repo stack runs MSK Connect: a GCP hub with AWS spokes does.
+    registrations, _, _ = run_main(raw_config("regional-clusters", GCP_HUB, hub="gcp/europe-west1"))
+    resources = resources_of(registrations)
+    assert rules.buckets_hardened(resources) == []
+    bucket = plugin_bucket(resources)
+    name = bucket.props["bucket"]
+    settings = (rules.BUCKET_VERSIONING, rules.BUCKET_ENCRYPTION, rules.BUCKET_LOGGING)
+    bare = [r for r in resources if not (r.type in settings and r.props.get("bucket") == name)]
+    assert [m for urn, m in rules.buckets_hardened(bare) if urn == bucket.urn] == [
+        f"S3 bucket {bucket.name}: not versioned; add an aws.s3.BucketVersioning with status Enabled",
+        f"S3 bucket {bucket.name}: not encrypted with a customer key; add an "
+        "aws.s3.BucketServerSideEncryptionConfiguration with aws:kms and kmsMasterKeyId",
+        f"S3 bucket {bucket.name}: access not logged; add an aws.s3.BucketLogging to a log bucket",
+    ]
+    sse = next(r for r in of_type(resources, rules.BUCKET_ENCRYPTION) if r.props["bucket"] == name)
+    s3_key = changed(sse, rules=[{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}])
+    assert len(rules.buckets_hardened(replaced(resources, sse, s3_key))) == 1
+
+
+def test_security_groups_used_flags_a_group_nothing_depends_on():
+    resources = prod()
+    group = of_type(resources, rules.SECURITY_GROUP)[0]
+    users = [r for r in resources if group.urn in r.dependencies]
+    assert users
+    alone = [r for r in resources if r not in users]
+    assert rules.security_groups_used(alone) == [
+        (group.urn, f"security group {group.name}: no resource uses it; do not create it")]

@@ -91,7 +91,9 @@ def _msk_configuration(r: Resource) -> dict[str, Any]:
 
 def _random_password(r: Resource) -> dict[str, Any]:
     # Distinct per resource, so tests can tell which secret went where.
-    seed = hashlib.sha256(r.name.encode()).hexdigest()
+    # A change of keepers makes a new password, as the random provider does.
+    keepers = r.inputs.get("keepers")
+    seed = hashlib.sha256((r.name + (json.dumps(keepers, sort_keys=True) if keepers else "")).encode()).hexdigest()
     return {"result": (seed * 4)[: int(r.inputs.get("length", 16))]}
 
 

@@ -128,7 +128,8 @@ def gcp_backend(region: str, proxy: str, **extra: Any) -> dict[str, Any]:
 
 def api_key(backends: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
     """The value of the `api` key: api.example.com over `backends`."""
-    return {"zone": "example.com", "hostname": "api", "backends": dict(backends), **extra}
+    return {"zone": "example.com", "hostname": "api", "backends": dict(backends), "authorization": {"type": "backend"},
+            **extra}
 
 
 def api_raw(regions: Mapping[str, Any], api_value: Mapping[str, Any] | None,

@@ -19,12 +19,22 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.api.plan import ApiPlan, Endpoint
-from infra.api.settings import AwsBackend
+from infra.api.settings import BACKEND, IAM, JWT, AwsBackend
 from infra.components.api import dns
 from infra.components.base import expect, present
 
 TLS_POLICY = "TLS_1_2"
-ACCESS_LOG_DAYS = 30
+# The HTTP API route's authorizationType per `api.authorization.type`.
+ROUTE_AUTHORIZATION = {JWT: "JWT", IAM: "AWS_IAM", BACKEND: "NONE"}
+# The API's tag stating who authenticates its requests; the policy pack reads it.
+AUTHORIZATION_TAG = "multicloud-kafka:authorization"
+
+
+def health_route_key(path: str) -> str:
+    """The route Route 53's health checks take: GET of the health path, without its query."""
+    return f"GET {path.split('?', 1)[0]}"
+
+
 ACCESS_LOG_FORMAT = (
     '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","time":"$context.requestTime",'
     '"method":"$context.httpMethod","path":"$context.path","status":"$context.status",'
@@ -118,7 +128,7 @@ class AwsEntryPoint(pulumi.ComponentResource):
             protocol_type="HTTP",
             disable_execute_api_endpoint=True,
             description=f"Regional API of {endpoint.region.key}, served as {endpoint.hostname} and {plan.hostname}",
-            tags={"Name": name},
+            tags={"Name": name, AUTHORIZATION_TAG: plan.authorization.type},
             opts=child,
         )
         integration = aws.apigatewayv2.Integration(
@@ -137,20 +147,42 @@ class AwsEntryPoint(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        integration_target = pulumi.Output.concat("integrations/", integration.id)
+        auth = plan.authorization
+        authorizer = None
+        if auth.type == JWT:
+            authorizer = aws.apigatewayv2.Authorizer(
+                name,
+                api_id=self.api.id,
+                authorizer_type="JWT",
+                identity_sources=["$request.header.Authorization"],
+                jwt_configuration=aws.apigatewayv2.AuthorizerJwtConfigurationArgs(
+                    issuer=auth.issuer, audiences=list(auth.audience)
+                ),
+                name=f"{name}-jwt",
+                opts=child,
+            )
         aws.apigatewayv2.Route(
             name,
             api_id=self.api.id,
             route_key="$default",
-            target=pulumi.Output.concat("integrations/", integration.id),
+            target=integration_target,
+            authorization_type=ROUTE_AUTHORIZATION[auth.type],
+            authorizer_id=authorizer.id if authorizer is not None else None,
             opts=child,
         )
-        logs = aws.cloudwatch.LogGroup(
-            f"{name}-access",
-            name=f"/aws/apigateway/{name}",
-            retention_in_days=ACCESS_LOG_DAYS,
-            tags={"Name": f"{name}-access"},
-            opts=child,
-        )
+        if auth.type != BACKEND:
+            # Route 53's health checks carry no token: the health path alone
+            # is open, and forwards to the backend like every other request.
+            aws.apigatewayv2.Route(
+                f"{name}-health",
+                api_id=self.api.id,
+                route_key=health_route_key(plan.health_path),
+                target=integration_target,
+                authorization_type="NONE",
+                opts=child,
+            )
+        logs = net.log_group(f"{name}-access", f"/aws/apigateway/{name}", child)
         stage = aws.apigatewayv2.Stage(
             name,
             api_id=self.api.id,

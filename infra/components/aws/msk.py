@@ -10,8 +10,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from infra import access, aws_rules, geo
-from infra.components.aws.network import AwsNetwork
+from infra import access, aws_rules, geo, key_policies
+from infra.components.aws.network import AwsNetwork, log_group
 from infra.components.base import Context, Network, expect
 from infra.config import MskSettings
 from infra.kinds import MirrorMechanism
@@ -24,7 +24,6 @@ from infra.plan import Cluster, Plan
 # carry their own settings.
 DEFAULT_REPLICATION_FACTOR = 3
 ENHANCED_MONITORING = "PER_TOPIC_PER_BROKER"
-LOG_RETENTION_DAYS = 30
 # "Prepare the Amazon MSK source cluster" (MSK Replicator): the resource
 # policy a cross-region replicator's source cluster carries.
 REPLICATOR_SOURCE_ACTIONS = ["kafka:CreateVpcConnection", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers"]
@@ -59,8 +58,12 @@ def replicator_source_policy(cluster_arn: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class MskClusterArgs:
+    # The AWS region, named in the keys' policies.
+    region: str
     subnet_ids: Sequence[pulumi.Input[str]]
     security_group_id: pulumi.Input[str]
+    # The region's log key (AwsNetwork.log_key): the broker logs are encrypted with it.
+    log_key_arn: pulumi.Input[str]
     settings: MskSettings = field(default_factory=MskSettings)
     # SCRAM users, one per other-cloud region that connects. Empty (default):
     # IAM auth only, no secrets. Provisioned clusters only.
@@ -71,6 +74,11 @@ class MskClusterArgs:
     # connectivity for IAM, and a cluster policy letting the replicator in.
     # Default: neither.
     replicator_source: bool = False
+    log_retention_days: int = aws_rules.DEFAULT_LOG_RETENTION_DAYS
+    # The generation of the SCRAM passwords (`multicloud-kafka:scramRotation`):
+    # a new one replaces every password. 0, the first, keeps none, so that
+    # passwords made before rotation existed are not replaced.
+    scram_rotation: int = 0
 
 
 class MskCluster(pulumi.ComponentResource):
@@ -105,11 +113,13 @@ class MskCluster(pulumi.ComponentResource):
         # user -> password (a Pulumi secret), for clients this program configures itself
         # (MirrorMaker 2 on GCP Managed Kafka Connect reading this cluster).
         self.scram_passwords: dict[str, pulumi.Output[str]] = {}
+        self._identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         self.key = aws.kms.Key(
             f"{name}-data",
             description=f"MSK {name}: data at rest",
             enable_key_rotation=True,
             deletion_window_in_days=30,
+            policy=self._key_policy(args.region, ["kafka"]),
             opts=keep,
         )
         self.configuration = aws.msk.Configuration(
@@ -120,8 +130,8 @@ class MskCluster(pulumi.ComponentResource):
             description=f"Broker defaults of {name}",
             opts=keep,
         )
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-brokers", name=f"/msk/{name}/brokers", retention_in_days=LOG_RETENTION_DAYS, opts=child
+        self.log_group = log_group(
+            f"{name}-brokers", f"/msk/{name}/brokers", args.log_key_arn, args.log_retention_days, child
         )
         vpc_connectivity = None
         if args.replicator_source:
@@ -187,23 +197,41 @@ class MskCluster(pulumi.ComponentResource):
         self._iam = self.cluster.bootstrap_brokers_sasl_iam
         self._scram = self.cluster.bootstrap_brokers_sasl_scram if args.scram_users else None
         if args.scram_users:
-            self._scram_users(name, args.scram_users, child)
+            self._scram_users(name, args.region, args.scram_users, args.scram_rotation, child)
         self.arn = self.cluster.arn
         self.register_outputs(
             {"arn": self.arn, "bootstrapIam": self._iam, **({"bootstrapScram": self._scram} if self._scram else {})}
         )
 
-    def _scram_users(self, name: str, users: Sequence[str], child: pulumi.ResourceOptions) -> None:
+    def _key_policy(self, region: str, services: list[str]) -> pulumi.Output[str]:
+        """The account administers the key; the principals of the account use it only through `services`."""
+        return self._identity.apply(
+            lambda i: json.dumps(
+                key_policies.via_services_key_policy(key_policies.partition_of(i.arn), i.account_id, region, services)
+            )
+        )
+
+    def _scram_users(
+        self, name: str, region: str, users: Sequence[str], rotation: int, child: pulumi.ResourceOptions
+    ) -> None:
+        # Secrets Manager encrypts the logins; MSK reads them through Secrets Manager.
         secrets_key = aws.kms.Key(
             f"{name}-scram",
             description=f"MSK {name}: SCRAM credentials in Secrets Manager",
             enable_key_rotation=True,
             deletion_window_in_days=30,
+            policy=self._key_policy(region, ["kafka", "secretsmanager"]),
             opts=child,
         )
         versions = []
         for user in users:
-            password = random.RandomPassword(f"{name}-scram-{user}", length=32, special=False, opts=child)
+            password = random.RandomPassword(
+                f"{name}-scram-{user}",
+                length=32,
+                special=False,
+                keepers={"scramRotation": str(rotation)} if rotation else None,
+                opts=child,
+            )
             self.scram_passwords[user] = pulumi.Output.secret(password.result)
             # MSK only associates secrets whose name starts with AmazonMSK_.
             secret = aws.secretsmanager.Secret(
@@ -279,11 +307,15 @@ def realize_cluster(ctx: Context, planned: Cluster, network: Network) -> MskClus
     return MskCluster(
         planned.name,
         MskClusterArgs(
+            region=planned.region.name,
             subnet_ids=net.subnet_ids,
-            security_group_id=net.security_group.id,
+            security_group_id=net.kafka_security_group().id,
+            log_key_arn=net.log_key.arn,
+            log_retention_days=net.log_retention_days,
             settings=ctx.plan.config.msk,
             scram_users=users,
             protect=ctx.protect,
+            scram_rotation=ctx.plan.config.scram_rotation,
             replicator_source=planned.key in replicator_sources(ctx.plan),
         ),
         pulumi.ResourceOptions(parent=ctx.parent, provider=ctx.provider(planned.region)),

@@ -9,9 +9,9 @@ from typing import Any, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from infra import mirrormaker, naming, network, plugin_jars
+from infra import key_policies, mirrormaker, naming, network, plugin_jars
 from infra.components.aws.msk import MskCluster
-from infra.components.aws.network import AwsNetwork
+from infra.components.aws.network import AwsNetwork, log_group
 from infra.components.base import Context, Site, expect
 from infra.components.crosscloud import endpoints
 from infra.plan import MirrorFlow
@@ -20,7 +20,6 @@ KAFKA_CONNECT_VERSION = "3.7.x"
 # One worker of one MCU (1 vCPU, 4 GiB) carries a region's few topics.
 WORKERS = 1
 MCU_PER_WORKER = 1
-LOG_RETENTION_DAYS = 30
 S3_BUCKET_MAX = 63
 ACCOUNT_ID_LENGTH = 12
 MSK_IAM_PORT = 9098
@@ -40,6 +39,32 @@ def bucket_name(name: str, account_id: str) -> str:
     another account's stack with the same prefix from taking ours.
     """
     return f"{naming.bounded(f'{name}-mm2', S3_BUCKET_MAX - ACCOUNT_ID_LENGTH - 1)}-{account_id}"
+
+
+def log_bucket_name(name: str, account_id: str) -> str:
+    """<name>-mm2-logs-<account ID>: where the plugin bucket's access logs go."""
+    return f"{naming.bounded(f'{name}-mm2-logs', S3_BUCKET_MAX - ACCOUNT_ID_LENGTH - 1)}-{account_id}"
+
+
+def access_log_policy(log_bucket_arn: str, source_bucket_arn: str, account_id: str) -> dict[str, Any]:
+    """S3's logging service may write the source bucket's access logs, for this account only
+    ("Enabling Amazon S3 server access logging", Amazon S3 User Guide)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "S3ServerAccessLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"{log_bucket_arn}/*",
+                "Condition": {
+                    "ArnLike": {"aws:SourceArn": source_bucket_arn},
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                },
+            }
+        ],
+    }
 
 
 def _arns(cluster_arn: str, kind: str, names: Sequence[str]) -> list[str]:
@@ -111,6 +136,11 @@ class MskConnectMirrorArgs:
     source_cidr: str
     source_ports: Sequence[int]
     target_cidr: str
+    # The target's AWS region, named in the plugin key's policy.
+    region: str
+    # The target region's log key (AwsNetwork.log_key) and retention: the workers' logs.
+    log_key_arn: pulumi.Input[str]
+    log_retention_days: int
     # Resources to exist first: the target's topics, the source's logins.
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
     # The plugin zip on local disk. Default: infra.plugin_jars.plugin_zip(),
@@ -135,22 +165,15 @@ class MskConnectMirror(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         topics = sorted(args.flow.topics)
 
-        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        account = identity.account_id
         self.bucket = aws.s3.Bucket(
             f"{name}-plugin", bucket=account.apply(lambda a: bucket_name(name, a)), force_destroy=True, opts=child
         )
-        aws.s3.BucketPublicAccessBlock(
-            f"{name}-plugin",
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
+        self._plugin_bucket_hardened(name, args.region, identity, child)
         archive = aws.s3.BucketObjectv2(
             f"{name}-plugin",
-            bucket=self.bucket.id,
+            bucket=self.bucket.bucket,
             key="mirrormaker2.zip",
             source=pulumi.FileAsset(args.plugin_zip or str(plugin_jars.plugin_zip())),
             opts=child,
@@ -196,8 +219,8 @@ class MskConnectMirror(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-workers", name=f"/msk-connect/{name}", retention_in_days=LOG_RETENTION_DAYS, opts=child
+        self.log_group = log_group(
+            f"{name}-workers", f"/msk-connect/{name}", args.log_key_arn, args.log_retention_days, child
         )
         # Egress only: to the source's Kafka ports over the VPN, and to the
         # target's IAM listener in this VPC.
@@ -277,6 +300,98 @@ class MskConnectMirror(pulumi.ComponentResource):
             {"connectors": {k: c.arn for k, c in self.connectors.items()}, "roleArn": self.role.arn}
         )
 
+    def _plugin_bucket_hardened(
+        self,
+        name: str,
+        region: str,
+        identity: pulumi.Output[aws.GetCallerIdentityResult],
+        child: pulumi.ResourceOptions,
+    ) -> None:
+        """The plugin bucket: public access blocked, versioned, SSE-KMS under a key of its own that
+        principals of the account use only through S3, access logged to a log bucket that blocks public
+        access too. The log bucket is encrypted with S3's own key (SSE-S3): server access logs are not
+        delivered to a bucket whose default encryption is SSE-KMS ("Enabling Amazon S3 server access
+        logging", Amazon S3 User Guide)."""
+        bucket = self.bucket
+        _block_public_access(f"{name}-plugin", bucket, child)
+        aws.s3.BucketVersioning(
+            f"{name}-plugin",
+            bucket=bucket.bucket,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=child,
+        )
+        self.plugin_key = aws.kms.Key(
+            f"{name}-plugin",
+            description=f"MSK Connect {name}: the MirrorMaker 2 plugin in S3",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=identity.apply(
+                lambda i: json.dumps(
+                    key_policies.via_services_key_policy(key_policies.partition_of(i.arn), i.account_id, region, ["s3"])
+                )
+            ),
+            opts=child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-plugin",
+            bucket=bucket.bucket,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="aws:kms", kms_master_key_id=self.plugin_key.arn
+                    ),
+                    bucket_key_enabled=True,
+                )
+            ],
+            opts=child,
+        )
+        self.log_bucket = aws.s3.Bucket(
+            f"{name}-plugin-logs",
+            bucket=identity.account_id.apply(lambda a: log_bucket_name(name, a)),
+            force_destroy=True,
+            opts=child,
+        )
+        _block_public_access(f"{name}-plugin-logs", self.log_bucket, child)
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-plugin-logs",
+            bucket=self.log_bucket.bucket,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="AES256"
+                    ),
+                )
+            ],
+            opts=child,
+        )
+        log_policy = aws.s3.BucketPolicy(
+            f"{name}-plugin-logs",
+            bucket=self.log_bucket.bucket,
+            policy=pulumi.Output.all(self.log_bucket.arn, bucket.arn, identity.account_id).apply(
+                lambda v: json.dumps(access_log_policy(v[0], v[1], v[2]))
+            ),
+            opts=child,
+        )
+        aws.s3.BucketLogging(
+            f"{name}-plugin",
+            bucket=bucket.bucket,
+            target_bucket=self.log_bucket.bucket,
+            target_prefix="plugin/",
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_policy]),
+        )
+
+
+def _block_public_access(name: str, bucket: aws.s3.Bucket, opts: pulumi.ResourceOptions) -> None:
+    aws.s3.BucketPublicAccessBlock(
+        name,
+        bucket=bucket.bucket,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=opts,
+    )
+
 
 def realize_mirror(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -> MskConnectMirror:
     region = target.plan.region
@@ -294,6 +409,9 @@ def realize_mirror(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -
             source_cidr=str(source.plan.region.cidr),
             source_ports=network.KAFKA_PORTS[source.plan.region.cloud],
             target_cidr=str(region.cidr),
+            region=region.name,
+            log_key_arn=net.log_key.arn,
+            log_retention_days=net.log_retention_days,
             # The source is across a VPN: the connectors wait for its link.
             depends_on=[expect(source.cluster, pulumi.Resource, flow.key), *target.topics.topics.values(), *ctx.path(source.plan.key, region.key)],
             plugin_zip=ctx.once("msk-connect-plugin", lambda: str(plugin_jars.plugin_zip())),

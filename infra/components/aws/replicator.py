@@ -193,7 +193,7 @@ class MskReplication(pulumi.ComponentResource):
 def _endpoint(site: Site, what: str) -> MskEndpoint:
     cluster = expect(site.cluster, MskCluster, what)
     net = expect(site.network, AwsNetwork, what)
-    return MskEndpoint(cluster.arn, net.subnet_ids, net.security_group.id)
+    return MskEndpoint(cluster.arn, net.subnet_ids, net.kafka_security_group().id)
 
 
 def realize_replication(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -> MskReplication:

@@ -14,6 +14,9 @@ from infra.components.gcp import provider as gcp_provider
 from infra.geo import Region
 from infra.plan import Link
 
+# Flows aggregated over the shortest interval Cloud Logging offers.
+FLOW_LOG_INTERVAL = "INTERVAL_5_SEC"
+
 
 @dataclass(frozen=True)
 class GcpNetworkArgs:
@@ -40,6 +43,10 @@ class GcpNetwork(pulumi.ComponentResource):
     plan's CIDRs; nothing needs the internet (Managed Kafka and Connect are
     Google-managed, clients reach Google APIs by Private Google Access), so
     there is no Cloud NAT.
+
+    Every subnet logs its flows to Cloud Logging (VPC Flow Logs): every flow
+    sampled, 5-second aggregation, all metadata, the settings of the CIS
+    Google Cloud benchmark's flow-log recommendation (docs/security.md).
     """
 
     TYPE = "multicloud-kafka:gcp:Network"
@@ -68,6 +75,9 @@ class GcpNetwork(pulumi.ComponentResource):
                 # The whole CIDR: Managed Kafka Connect wants at least a /22.
                 ip_cidr_range=str(region.cidr),
                 private_ip_google_access=True,
+                log_config=gcp.compute.SubnetworkLogConfigArgs(
+                    aggregation_interval=FLOW_LOG_INTERVAL, flow_sampling=1.0, metadata="INCLUDE_ALL_METADATA"
+                ),
                 opts=pulumi.ResourceOptions(parent=self, provider=args.providers[key]),
             )
         ports = [str(p) for p in network.KAFKA_PORTS[geo.GCP]]

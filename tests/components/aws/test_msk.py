@@ -20,7 +20,10 @@ def build(settings=MskSettings(brokers_per_az=2), scram_users=(), protect=True):
         provider = aws.Provider("east", region="us-east-1")
         cluster = MskCluster(
             "c-aws-us-east-1",
-            MskClusterArgs(["s1", "s2", "s3"], "sg", settings, scram_users, protect),
+            MskClusterArgs(
+                "us-east-1", ["s1", "s2", "s3"], "sg", "arn:aws:kms:us-east-1:123456789012:key/logs",
+                settings, scram_users, protect,
+            ),
             pulumi.ResourceOptions(provider=provider),
         )
         out = {"aws": cluster.bootstrap("aws")}

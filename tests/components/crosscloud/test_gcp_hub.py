@@ -8,7 +8,7 @@ import pytest
 
 from infra import mirrormaker
 from infra.components.architecture import component_for
-from infra.components.aws.msk_connect import bucket_name
+from infra.components.aws.msk_connect import bucket_name, log_bucket_name
 from infra.components.gcp.managed_kafka import account_id
 from infra.kinds import MirrorMechanism
 from infra.naming import managed_kafka_domain
@@ -104,8 +104,13 @@ def test_the_plugin_is_kafkas_mirrormaker_in_a_private_bucket(reg):
         with zipfile.ZipFile(o.inputs["source"].path) as z:
             assert sorted(z.namelist()) == sorted(f"mm2/{j.file_name}" for j in MM2_JARS)
         assert {"mm2/connect-mirror-3.7.2.jar", "mm2/connect-mirror-client-3.7.2.jar"} <= set(z.namelist())
-    buckets = reg.of_type("aws:s3/bucket:Bucket")
+    buckets = [b for b in reg.of_type("aws:s3/bucket:Bucket") if b.name.endswith("-plugin")]
+    assert len(buckets) == len(INTO_AWS)
     assert sorted(b.inputs["bucket"] for b in buckets) == sorted(bucket_name(b.name.removesuffix("-plugin"), ACCOUNT) for b in buckets)
+    logs = [b for b in reg.of_type("aws:s3/bucket:Bucket") if b.name.endswith("-plugin-logs")]
+    assert sorted(b.inputs["bucket"] for b in logs) == sorted(
+        log_bucket_name(b.name.removesuffix("-plugin-logs"), ACCOUNT) for b in logs)
+    buckets += logs
     assert all(b.inputs["bucket"].endswith(f"-{ACCOUNT}") and len(b.inputs["bucket"]) <= 63 for b in buckets)
     for block in reg.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"):
         assert all(block.inputs[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from emulator import jars, ports, stack
+from tests.support.emulation import processes_under
 from emulator.traffic import MAX_SIZE, run_traffic
 from infra import stackfile
 from infra.architectures import build_plan
@@ -53,7 +54,7 @@ def _stack_file(tmp_path: Path, name: str, architecture: str | None = None) -> P
 
 
 @pytest.fixture
-def cli_stack(tmp_path, kafka_jars, processes_under) -> Iterator[callable]:
+def cli_stack(tmp_path, kafka_jars) -> Iterator[callable]:
     """Makes stack files whose stacks this test may bring up under .emulator/; takes them all down after."""
     made: list[str] = []
 
@@ -129,7 +130,7 @@ def test_a_malformed_prices_file_is_a_one_line_error(tmp_path, text, fragments):
 
 
 @pytest.mark.parametrize("module", ["emulator", "emulator.demo"])
-def test_a_stack_file_that_is_not_utf8_is_a_one_line_error(tmp_path, module, processes_under):
+def test_a_stack_file_that_is_not_utf8_is_a_one_line_error(tmp_path, module):
     path = tmp_path / "Pulumi.latin.yaml"
     path.write_bytes(stackfile.stack_path("dev").read_bytes().replace(b"# ", "# caf\xe9 ".encode("latin-1"), 1))
     args = ["up", str(path)] if module == "emulator" else [str(path)]
@@ -137,7 +138,7 @@ def test_a_stack_file_that_is_not_utf8_is_a_one_line_error(tmp_path, module, pro
     assert processes_under(stack.DATA / "latin") == []
 
 
-def test_an_emulator_directory_that_cannot_be_written_is_a_one_line_error(tmp_path, processes_under):
+def test_an_emulator_directory_that_cannot_be_written_is_a_one_line_error(tmp_path):
     """Something in the way of the stack's directory (running as root, permissions would not stop a write)."""
     path = _stack_file(tmp_path, "blocked")
     stack.DATA.mkdir(exist_ok=True)
@@ -178,8 +179,7 @@ def test_up_right_after_a_broker_was_killed_is_not_refused_for_time_wait(cli_sta
     assert all(stack.load("toolswait").alive().values())
 
 
-def test_the_demo_leaves_a_stack_it_did_not_start_alone_and_restart_brings_a_killed_broker_back(cli_stack,
-                                                                                              processes_under):
+def test_the_demo_leaves_a_stack_it_did_not_start_alone_and_restart_brings_a_killed_broker_back(cli_stack):
     path, base = cli_stack("toolspart", "regional-clusters")
     assert _run("emulator", "up", str(path), "--base-port", str(base)).returncode == 0
     running = stack.load("toolspart")
@@ -209,7 +209,7 @@ def test_the_demo_leaves_a_stack_it_did_not_start_alone_and_restart_brings_a_kil
     assert all(running.alive().values()) and all(running.workers_alive().values())
 
 
-def test_a_demo_stopped_by_sigterm_stops_what_it_started(cli_stack, processes_under):
+def test_a_demo_stopped_by_sigterm_stops_what_it_started(cli_stack):
     path, base = cli_stack("toolsterm")
     demo = subprocess.Popen([sys.executable, "-m", "emulator.demo", str(path), "-n", "100000", "--rate", "500",
                              "--base-port", str(base)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

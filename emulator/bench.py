@@ -19,8 +19,8 @@ from pathlib import Path
 from emulator import jars, ports, stack
 from emulator.cli import plan_for
 from emulator.errors import EmulatorError
-from infra.plan import Plan
 from emulator.traffic import TrafficResult, quantile, run_traffic
+from infra.plan import Plan
 from infra.render import table
 
 ROOT = stack.DATA / "bench"
@@ -61,17 +61,27 @@ def bring_up(name: str, log) -> list:
     log(f"{name}: {len(plan.clusters)} clusters up in {seconds:.1f} s")
     rss = max(rss_ready, rss_settled)
     within = seconds < UP_BUDGET_S and rss < RSS_BUDGET_MIB
-    log(f"budget: up {seconds:.1f} s (< {UP_BUDGET_S} s), RSS {rss:.0f} MiB (< {RSS_BUDGET_MIB} MiB): "
-        + ("within" if within else "EXCEEDED"))
-    return [name, plan.architecture, len(plan.clusters), len(emulation.workers), f"{seconds:.1f}", f"{rss:.0f}",
-            f"{stop_s:.1f}"]
+    log(
+        f"budget: up {seconds:.1f} s (< {UP_BUDGET_S} s), RSS {rss:.0f} MiB (< {RSS_BUDGET_MIB} MiB): "
+        + ("within" if within else "EXCEEDED")
+    )
+    return [
+        name,
+        plan.architecture,
+        len(plan.clusters),
+        len(emulation.workers),
+        f"{seconds:.1f}",
+        f"{rss:.0f}",
+        f"{stop_s:.1f}",
+    ]
 
 
 def traffic(name: str, messages: int, rate: float, log) -> tuple[str, TrafficResult, float]:
     plan, emulation, _ = _up(name)
     try:
-        result = run_traffic(plan, emulation.bootstrap(), messages, seed=1, rate=rate, timeout=120,
-                             progress=lambda line: None)
+        result = run_traffic(
+            plan, emulation.bootstrap(), messages, seed=1, rate=rate, timeout=120, progress=lambda line: None
+        )
         rss = rss_mib(emulation)
     finally:
         stack.down(plan.config.stack, root=ROOT, log=log)
@@ -94,12 +104,12 @@ def _mirror_q(result: TrafficResult, q: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="scripts/bench-emulator", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="scripts/bench-emulator", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("-n", "--messages", type=int, default=20000, help="messages per throughput run (default 20000)")
     parser.add_argument("--rate", type=float, default=1000, help="pace of the latency runs, msg/s (default 1000)")
-    parser.add_argument("--latency-messages", type=int, default=10000,
-                        help="messages per latency run (default 10000)")
+    parser.add_argument("--latency-messages", type=int, default=10000, help="messages per latency run (default 10000)")
     args = parser.parse_args(argv)
     log = lambda m: print(m, file=sys.stderr, flush=True)
     try:
@@ -109,29 +119,72 @@ def main(argv: list[str] | None = None) -> int:
         for name in ("dev", "staging", "prod"):
             architecture, burst, rss = traffic(name, args.messages, 0, log)
             _, paced, _ = traffic(name, args.latency_messages, args.rate, log)
-            traffic_rows.append([
-                name, architecture, f"{burst.throughput:,.0f}",
-                _q(burst, 0.5), _q(burst, 0.99), f"{args.rate:g}", _q(paced, 0.5), _q(paced, 0.99),
-                _mirror_q(paced, 0.5), _mirror_q(paced, 0.99), f"{rss:.0f}",
-            ])
+            traffic_rows.append(
+                [
+                    name,
+                    architecture,
+                    f"{burst.throughput:,.0f}",
+                    _q(burst, 0.5),
+                    _q(burst, 0.99),
+                    f"{args.rate:g}",
+                    _q(paced, 0.5),
+                    _q(paced, 0.99),
+                    _mirror_q(paced, 0.5),
+                    _mirror_q(paced, 0.99),
+                    f"{rss:.0f}",
+                ]
+            )
             for r in burst.regions.values():
-                region_rows.append([name, r.region, r.addressed, r.received, r.ignored, f"{r.fetched_bytes:,}",
-                                    f"{r.fetched_bytes / burst.messages:.0f}"])
+                region_rows.append(
+                    [
+                        name,
+                        r.region,
+                        r.addressed,
+                        r.received,
+                        r.ignored,
+                        f"{r.fetched_bytes:,}",
+                        f"{r.fetched_bytes / burst.messages:.0f}",
+                    ]
+                )
     except EmulatorError as e:
         log(f"error: {e}")
         return 1
-    print(table("Bring-up (format, start, ready, topics created, MirrorMaker 2 connectors running)",
-                ["stack", "architecture", "clusters", "mirror workers", "up s", "RSS MiB (brokers + workers)",
-                 "stop s"], up_rows))
+    print(
+        table(
+            "Bring-up (format, start, ready, topics created, MirrorMaker 2 connectors running)",
+            ["stack", "architecture", "clusters", "mirror workers", "up s", "RSS MiB (brokers + workers)", "stop s"],
+            up_rows,
+        )
+    )
     print()
-    print(table(f"Traffic: {args.messages} messages as fast as possible, then {args.latency_messages} paced "
-                "(mirror: hub acknowledgment to receipt from the region's own cluster)",
-                ["stack", "architecture", "max msg/s", "p50 ms", "p99 ms", "paced msg/s", "p50 ms", "p99 ms",
-                 "mirror p50 ms", "mirror p99 ms", "RSS MiB"], traffic_rows))
+    print(
+        table(
+            f"Traffic: {args.messages} messages as fast as possible, then {args.latency_messages} paced "
+            "(mirror: hub acknowledgment to receipt from the region's own cluster)",
+            [
+                "stack",
+                "architecture",
+                "max msg/s",
+                "p50 ms",
+                "p99 ms",
+                "paced msg/s",
+                "p50 ms",
+                "p99 ms",
+                "mirror p50 ms",
+                "mirror p99 ms",
+                "RSS MiB",
+            ],
+            traffic_rows,
+        )
+    )
     print()
-    print(table(f"Bytes fetched per region ({args.messages} messages of 200 B)",
-                ["stack", "region", "addressed", "received", "ignored", "bytes fetched", "per message sent"],
-                region_rows))
+    print(
+        table(
+            f"Bytes fetched per region ({args.messages} messages of 200 B)",
+            ["stack", "region", "addressed", "received", "ignored", "bytes fetched", "per message sent"],
+            region_rows,
+        )
+    )
     return 0
 
 

@@ -11,6 +11,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from emulator.errors import EmulatorError
 from emulator.ports import HOST
@@ -20,8 +21,12 @@ NODE_ID = 1
 # load, and a 4-cluster plan must fit a laptop. C1-only JIT and the serial GC
 # start faster and use less memory than the server defaults.
 JVM_OPTS = (
-    "-Xms64m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-    "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true",
+    "-Xms64m",
+    "-Xmx256m",
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    "-XX:+ExitOnOutOfMemoryError",
+    "-Djava.awt.headless=true",
 )
 FORMAT_TIMEOUT_S = 60
 # Brokers this process started, so stop() reaps them instead of leaving zombies.
@@ -94,7 +99,7 @@ class JvmNode:
     pid: int | None
     JVM_OPTS: tuple[str, ...]
     LOG_NAME: str
-    QUIET_LOGGERS: dict[str, str]
+    QUIET_LOGGERS: ClassVar[dict[str, str]]
 
     @property
     def log_file(self) -> Path:
@@ -102,9 +107,13 @@ class JvmNode:
 
     def java_command(self, main: str, *args: str) -> list[str]:
         return [
-            self.java, *self.JVM_OPTS,
+            self.java,
+            *self.JVM_OPTS,
             f"-Dlog4j2.configurationFile={self.node_dir / 'log4j2.properties'}",
-            "-cp", f"{self.jars}/*", main, *args,
+            "-cp",
+            f"{self.jars}/*",
+            main,
+            *args,
         ]
 
     def write_config(self, name: str, props: dict[str, str]) -> Path:
@@ -121,16 +130,17 @@ class JvmNode:
 
     def spawn(self, main: str, *args: str) -> None:
         """Starts the JVM in its own session, output appended to stdout.log."""
-        out = open(self.node_dir / "stdout.log", "ab")
-        try:
+        # The child keeps its own copy of the descriptor; ours closes here.
+        with open(self.node_dir / "stdout.log", "ab") as out:
             # Its own session: a Ctrl-C meant for a script that already
             # returned does not reach a process left running by `up`.
             proc = subprocess.Popen(
                 self.java_command(main, *args),
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
-        finally:
-            out.close()
         self.pid = proc.pid
         _children[proc.pid] = proc
 
@@ -142,7 +152,11 @@ class JvmNode:
         lines: list[str] = []
         for path in (self.node_dir / "stdout.log", self.log_file):
             if path.exists():
-                lines += [line for line in path.read_text(errors="replace").splitlines() if "ERROR" in line or "Exception" in line]
+                lines += [
+                    line
+                    for line in path.read_text(errors="replace").splitlines()
+                    if "ERROR" in line or "Exception" in line
+                ]
         return "\n".join(lines[-8:]) or f"(no errors logged; see {self.node_dir})"
 
 
@@ -152,7 +166,7 @@ class Broker(JvmNode):
 
     JVM_OPTS = JVM_OPTS
     LOG_NAME = "server.log"
-    QUIET_LOGGERS = {"kafka.request.logger": "warn"}
+    QUIET_LOGGERS: ClassVar[dict[str, str]] = {"kafka.request.logger": "warn"}
 
     key: str
     node_dir: Path
@@ -168,13 +182,12 @@ class Broker(JvmNode):
 
     def prepare(self) -> subprocess.Popen:
         """Writes the config and starts formatting the storage; returns that process."""
-        config = self.write_config("server.properties", server_properties(self.node_dir, self.broker_port, self.controller_port))
+        config = self.write_config(
+            "server.properties", server_properties(self.node_dir, self.broker_port, self.controller_port)
+        )
         cmd = self.java_command("kafka.tools.StorageTool", "format", "-t", cluster_id(), "-c", str(config))
-        out = open(self.node_dir / "format.log", "wb")
-        try:
+        with open(self.node_dir / "format.log", "wb") as out:
             return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
-        finally:
-            out.close()
 
     def start(self) -> None:
         self.spawn("kafka.Kafka", str(self.node_dir / "server.properties"))

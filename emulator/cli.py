@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import signal
 import sys
+import time
 from pathlib import Path
 from types import FrameType
 from typing import Any
-
-import time
 
 from emulator import connect, lag, ports, stack
 from emulator.errors import EmulatorError
 from emulator.topics import clamp_note, emulated_topics
 from infra import stackfile
 from infra.architectures import build_plan
-from infra.validation import ConfigError
 from infra.plan import Plan
 from infra.render import table
-
+from infra.validation import ConfigError
 
 
 class Terminated(BaseException):
@@ -44,8 +43,10 @@ def plan_for(arg: str) -> Plan:
     try:
         return build_plan(stackfile.load(name, path))
     except UnicodeDecodeError as e:
-        raise EmulatorError(f"stack file {path} is not UTF-8 text (byte {e.object[e.start:e.start + 1]!r} at "
-                            f"offset {e.start}): save it as UTF-8") from None
+        raise EmulatorError(
+            f"stack file {path} is not UTF-8 text (byte {e.object[e.start : e.start + 1]!r} at "
+            f"offset {e.start}): save it as UTF-8"
+        ) from None
     except IsADirectoryError:
         raise EmulatorError(f"stack file {path} is a directory; name a stack or a Pulumi.<stack>.yaml file") from None
 
@@ -76,24 +77,30 @@ def lag_tables(plan: Plan, emulation: stack.Emulation) -> list[str]:
     """Consumer lag per region and group, and mirror lag per flow, as the brokers report them now."""
     bootstrap = emulation.bootstrap()
     groups = lag.consumer_lag(plan, bootstrap)
-    out = [table("Consumer lag (end of each partition minus the group's committed position)",
-                 ["region", "cluster", "group", "partitions", "lag"],
-                 [(g.region, g.cluster, g.group, len(g.partitions), g.total) for g in groups])]
+    out = [
+        table(
+            "Consumer lag (end of each partition minus the group's committed position)",
+            ["region", "cluster", "group", "partitions", "lag"],
+            [(g.region, g.cluster, g.group, len(g.partitions), g.total) for g in groups],
+        )
+    ]
     if plan.mirrors:
-        out.append(table("Mirror lag (messages on the source not yet on the target)",
-                         ["flow", "topics", "lag"],
-                         [(m.flow, len(m.topics), m.total) for m in lag.mirror_lag(plan, bootstrap)]))
+        out.append(
+            table(
+                "Mirror lag (messages on the source not yet on the target)",
+                ["flow", "topics", "lag"],
+                [(m.flow, len(m.topics), m.total) for m in lag.mirror_lag(plan, bootstrap)],
+            )
+        )
     return out
 
 
 def connector_states(emulation: stack.Emulation) -> dict[str, dict]:
     """Connector name -> its state as the worker reports it ({} for a worker that does not answer)."""
     out: dict[str, dict] = {}
-    for key, w in emulation.workers.items():
-        try:
+    for _key, w in emulation.workers.items():
+        with contextlib.suppress(OSError, ValueError):
             out.update(connect.status(w.url))
-        except (OSError, ValueError):
-            pass
     return out
 
 
@@ -105,14 +112,26 @@ def mirroring_table(plan: Plan, emulation: stack.Emulation) -> str:
         for name in w.connectors:
             s = states.get(name)
             tasks = ", ".join(s["tasks"]) if s and s["tasks"] else "-"
-            rows.append((key, f"{w.pid} {'running' if alive[key] else 'stopped'}", w.url, name,
-                         s["state"] if s else "unknown", tasks))
+            rows.append(
+                (
+                    key,
+                    f"{w.pid} {'running' if alive[key] else 'stopped'}",
+                    w.url,
+                    name,
+                    s["state"] if s else "unknown",
+                    tasks,
+                )
+            )
     flows = ", ".join(f"{f.source} -> {f.target} ({len(f.topics)} topics)" for f in plan.mirrors.values())
     return table(
         f"MirrorMaker 2 (Kafka Connect, one worker per target, connectors from infra.mirrormaker): {flows}",
-        ["into", "worker pid", "REST", "connector", "state", "tasks"], rows,
-    ) + ("\na checkpoint connector has no task until the source has a consumer group"
-         if any(s and not s["tasks"] for s in states.values()) else "")
+        ["into", "worker pid", "REST", "connector", "state", "tasks"],
+        rows,
+    ) + (
+        "\na checkpoint connector has no task until the source has a consumer group"
+        if any(s and not s["tasks"] for s in states.values())
+        else ""
+    )
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -154,8 +173,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         }
         if all(emulation.alive().values()):
             bootstrap = emulation.bootstrap()
-            doc["consumerLag"] = [{"region": g.region, "cluster": g.cluster, "group": g.group, "lag": g.total}
-                                  for g in lag.consumer_lag(plan, bootstrap)]
+            doc["consumerLag"] = [
+                {"region": g.region, "cluster": g.cluster, "group": g.group, "lag": g.total}
+                for g in lag.consumer_lag(plan, bootstrap)
+            ]
             doc["mirrorLag"] = {m.flow: m.total for m in lag.mirror_lag(plan, bootstrap)}
         print(json.dumps(doc, indent=2))
     else:
@@ -167,8 +188,10 @@ def cmd_watch(args: argparse.Namespace) -> int:
     """`status`, redrawn every `--interval` seconds until Ctrl-C or `--count` redraws."""
     plan = plan_for(args.stack)
     if not 0.2 <= args.interval <= 3600 or args.count < 0:
-        raise EmulatorError(f"--interval {args.interval} --count {args.count}: give 0.2 to 3600 seconds and a "
-                            "count of 0 (until Ctrl-C) or more")
+        raise EmulatorError(
+            f"--interval {args.interval} --count {args.count}: give 0.2 to 3600 seconds and a "
+            "count of 0 (until Ctrl-C) or more"
+        )
     shown = 0
     try:
         while args.count == 0 or shown < args.count:
@@ -201,28 +224,40 @@ def main(argv: list[str] | None = None) -> int:
     on_sigterm_clean_up()
     parser = argparse.ArgumentParser(prog="scripts/emulator", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("up", help="start one Kafka broker per planned cluster, create the planned topics, "
-                                  "run MirrorMaker 2 for the planned mirror flows")
+    p = sub.add_parser(
+        "up",
+        help="start one Kafka broker per planned cluster, create the planned topics, "
+        "run MirrorMaker 2 for the planned mirror flows",
+    )
     p.add_argument("stack", help="stack name (stacks/Pulumi.<stack>.yaml) or path to a stack file")
-    p.add_argument("--base-port", type=int, default=ports.DEFAULT_BASE,
-                   help=f"first loopback port; each cluster takes two, each mirror target one more "
-                        f"(default {ports.DEFAULT_BASE})")
+    p.add_argument(
+        "--base-port",
+        type=int,
+        default=ports.DEFAULT_BASE,
+        help=f"first loopback port; each cluster takes two, each mirror target one more (default {ports.DEFAULT_BASE})",
+    )
     p.set_defaults(run=cmd_up)
-    p = sub.add_parser("down", help="stop the stack's MirrorMaker 2 workers and brokers "
-                                    "(SIGTERM, then SIGKILL after a grace period)")
+    p = sub.add_parser(
+        "down", help="stop the stack's MirrorMaker 2 workers and brokers (SIGTERM, then SIGKILL after a grace period)"
+    )
     p.add_argument("stack")
     p.set_defaults(run=cmd_down)
     p = sub.add_parser("status", help="what runs, where, how many planned topics exist, consumer and mirror lag")
     p.add_argument("stack")
-    p.add_argument("--json", action="store_true", help="print bootstrap addresses, routing contracts and connector states as JSON")
+    p.add_argument(
+        "--json", action="store_true", help="print bootstrap addresses, routing contracts and connector states as JSON"
+    )
     p.set_defaults(run=cmd_status)
     p = sub.add_parser("watch", help="`status` with consumer and mirror lag, redrawn live until Ctrl-C")
     p.add_argument("stack")
     p.add_argument("--interval", type=float, default=2.0, help="seconds between redraws (default 2)")
     p.add_argument("--count", type=int, default=0, help="stop after this many redraws (default 0: until Ctrl-C)")
     p.set_defaults(run=cmd_watch)
-    p = sub.add_parser("restart", help="stop one cluster's broker if it runs and start it again on its data "
-                                       "(a fault drill: --kill, --down SECONDS)")
+    p = sub.add_parser(
+        "restart",
+        help="stop one cluster's broker if it runs and start it again on its data "
+        "(a fault drill: --kill, --down SECONDS)",
+    )
     p.add_argument("stack")
     p.add_argument("cluster", help="cluster key, as `status` lists them (e.g. aws/us-east-1)")
     p.add_argument("--kill", action="store_true", help="SIGKILL instead of a clean stop")

@@ -16,9 +16,10 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import ClassVar
 
 from emulator.broker import JvmNode
 from emulator.errors import EmulatorError
@@ -29,8 +30,12 @@ from infra.plan import MirrorFlow
 
 # Smaller than a broker's: a worker holds a few consumers and producers.
 JVM_OPTS = (
-    "-Xms32m", "-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-    "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true",
+    "-Xms32m",
+    "-Xmx192m",
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    "-XX:+ExitOnOutOfMemoryError",
+    "-Djava.awt.headless=true",
 )
 MAIN = "org.apache.kafka.connect.cli.ConnectDistributed"
 REST_TIMEOUT_S = 5
@@ -90,12 +95,14 @@ def configs_for(flows: list[MirrorFlow], bootstrap: Mapping[str, str]) -> dict[s
     """Connector name -> config, from infra.mirrormaker with the emulated addresses."""
     out: dict[str, dict[str, str]] = {}
     for flow in flows:
-        out.update(mirrormaker.connector_configs(
-            flow,
-            mirrormaker.Endpoint(mirrormaker.alias(flow.source), bootstrap[flow.source]),
-            mirrormaker.Endpoint(mirrormaker.alias(flow.target), bootstrap[flow.target]),
-            internal_replication_factor=EMULATED_REPLICAS,
-        ))
+        out.update(
+            mirrormaker.connector_configs(
+                flow,
+                mirrormaker.Endpoint(mirrormaker.alias(flow.source), bootstrap[flow.source]),
+                mirrormaker.Endpoint(mirrormaker.alias(flow.target), bootstrap[flow.target]),
+                internal_replication_factor=EMULATED_REPLICAS,
+            )
+        )
     return out
 
 
@@ -105,7 +112,7 @@ class Worker(JvmNode):
 
     JVM_OPTS = JVM_OPTS
     LOG_NAME = "connect.log"
-    QUIET_LOGGERS = {"org.apache.kafka.clients": "warn", "org.reflections": "error"}
+    QUIET_LOGGERS: ClassVar[dict[str, str]] = {"org.apache.kafka.clients": "warn", "org.reflections": "error"}
 
     target: str
     node_dir: Path
@@ -119,7 +126,9 @@ class Worker(JvmNode):
         return f"http://{HOST}:{self.rest_port}"
 
     def prepare(self, bootstrap: str) -> None:
-        self.write_config("worker.properties", worker_properties(mirrormaker.alias(self.target), bootstrap, self.rest_port))
+        self.write_config(
+            "worker.properties", worker_properties(mirrormaker.alias(self.target), bootstrap, self.rest_port)
+        )
 
     def start(self) -> None:
         self.spawn(MAIN, str(self.node_dir / "worker.properties"))
@@ -171,7 +180,9 @@ def all_running(states: Mapping[str, dict], names) -> bool:
     """Every connector and task runs. A checkpoint connector has no task until
     the source has a consumer group to translate offsets for."""
     return all(
-        n in states and states[n]["state"] == RUNNING and all(t == RUNNING for t in states[n]["tasks"])
+        n in states
+        and states[n]["state"] == RUNNING
+        and all(t == RUNNING for t in states[n]["tasks"])
         and (states[n]["tasks"] or n.endswith("-checkpoint"))
         for n in names
     )
@@ -193,12 +204,15 @@ def wait_running(worker: Worker, names: list[str], alive, timeout: float = START
             if failed:
                 name, s = next(iter(failed.items()))
                 trace = (s["trace"] or "").strip().splitlines()
-                raise EmulatorError(f"MirrorMaker 2 connector {name} failed on the worker for {worker.target}: "
-                                    + "\n".join(trace[:6]))
+                raise EmulatorError(
+                    f"MirrorMaker 2 connector {name} failed on the worker for {worker.target}: " + "\n".join(trace[:6])
+                )
             if all_running(states, names):
                 return
         if time.monotonic() > deadline:
             have = {n: (s["state"], s["tasks"]) for n, s in states.items()}
-            raise EmulatorError(f"MirrorMaker 2 connectors for {worker.target} not running after {timeout:.0f} s "
-                                f"({have or 'worker not answering'}); log: {worker.log_file}")
+            raise EmulatorError(
+                f"MirrorMaker 2 connectors for {worker.target} not running after {timeout:.0f} s "
+                f"({have or 'worker not answering'}); log: {worker.log_file}"
+            )
         time.sleep(0.3)

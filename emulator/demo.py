@@ -18,9 +18,10 @@ from emulator.cli import Terminated, on_sigterm_clean_up, plan_for
 from emulator.errors import EmulatorError
 from emulator.topics import clamp_note, emulated_topics
 from emulator.traffic import MAX_SIZE, PRODUCER_MESSAGE_MAX_BYTES, TrafficResult, run_traffic
-from infra.validation import ConfigError
 from infra.plan import Plan
 from infra.render import table
+from infra.validation import ConfigError
+
 
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
@@ -29,16 +30,39 @@ def _ms(value: float | None) -> str:
 def report_text(plan: Plan, result: TrafficResult) -> str:
     mirrored = any(r.mirrored for r in result.regions.values())
     rows = [
-        (r.region, r.addressed, r.received, r.ignored, r.duplicates, r.misrouted, r.lost,
-         f"{r.fetched_bytes:,}", _ms(r.latency(0.5)), _ms(r.latency(0.99)),
-         *((_ms(r.mirror_lag(0.5)), _ms(r.mirror_lag(0.99))) if mirrored else ()))
+        (
+            r.region,
+            r.addressed,
+            r.received,
+            r.ignored,
+            r.duplicates,
+            r.misrouted,
+            r.lost,
+            f"{r.fetched_bytes:,}",
+            _ms(r.latency(0.5)),
+            _ms(r.latency(0.99)),
+            *((_ms(r.mirror_lag(0.5)), _ms(r.mirror_lag(0.99))) if mirrored else ()),
+        )
         for r in result.regions.values()
     ]
-    title = (f"Per region: stack {plan.config.stack}, {plan.architecture}, "
-             f"{result.messages} messages of {result.size} B from {result.producer_region}, "
-             + (f"{result.rate:g} msg/s" if result.rate else "as fast as possible"))
-    header = ["region", "addressed", "received", "ignored", "duplicates", "misrouted", "lost",
-              "bytes fetched", "p50 ms", "p99 ms", *(("mirror p50 ms", "mirror p99 ms") if mirrored else ())]
+    title = (
+        f"Per region: stack {plan.config.stack}, {plan.architecture}, "
+        f"{result.messages} messages of {result.size} B from {result.producer_region}, "
+        + (f"{result.rate:g} msg/s" if result.rate else "as fast as possible")
+    )
+    header = [
+        "region",
+        "addressed",
+        "received",
+        "ignored",
+        "duplicates",
+        "misrouted",
+        "lost",
+        "bytes fetched",
+        "p50 ms",
+        "p99 ms",
+        *(("mirror p50 ms", "mirror p99 ms") if mirrored else ()),
+    ]
     lines = [table(title, header, rows), ""]
     if result.complete:
         lines.append(
@@ -51,36 +75,53 @@ def report_text(plan: Plan, result: TrafficResult) -> str:
         lines.append(f"{result.delivery_failures} messages were not acknowledged by Kafka")
     unroutable = {r.region: r.unroutable for r in result.regions.values() if r.unroutable}
     if unroutable:
-        lines.append("unroutable (route headers naming no region of the stack, from another producer): "
-                     + ", ".join(f"{region} {n}" for region, n in unroutable.items()))
+        lines.append(
+            "unroutable (route headers naming no region of the stack, from another producer): "
+            + ", ".join(f"{region} {n}" for region, n in unroutable.items())
+        )
     stale = sum(r.stale for r in result.regions.values())
     if stale:
-        lines.append(f"{stale} messages of another demo run on the same stack were read and left out of the counts "
-                     "(but not of ignored and bytes fetched)")
+        lines.append(
+            f"{stale} messages of another demo run on the same stack were read and left out of the counts "
+            "(but not of ignored and bytes fetched)"
+        )
     note = clamp_note(emulated_topics(plan))
     if note:
         lines.append(note)
-    lines.append("ignored: fetched from Kafka but addressed to another region (header filter); "
-                 "bytes fetched: key and value bytes of the messages the region's consumer pulled, kept or not")
+    lines.append(
+        "ignored: fetched from Kafka but addressed to another region (header filter); "
+        "bytes fetched: key and value bytes of the messages the region's consumer pulled, kept or not"
+    )
     if mirrored:
-        lines.append("p50/p99: send to receipt; mirror: from the hub's acknowledgment to receipt from the "
-                     "region's own cluster, through MirrorMaker 2 (- for the hub's region, which reads the hub)")
+        lines.append(
+            "p50/p99: send to receipt; mirror: from the hub's acknowledgment to receipt from the "
+            "region's own cluster, through MirrorMaker 2 (- for the hub's region, which reads the hub)"
+        )
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="scripts/demo", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="scripts/demo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("stack", help="stack name (stacks/Pulumi.<stack>.yaml) or path to a stack file")
     parser.add_argument("-n", "--messages", type=int, default=2000, help="messages to send (default 2000)")
     parser.add_argument("--size", type=int, default=200, help="payload bytes per message (default 200)")
-    parser.add_argument("--rate", type=float, default=1000,
-                        help="messages per second the producer sends; 0: as fast as it can (default 1000)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=1000,
+        help="messages per second the producer sends; 0: as fast as it can (default 1000)",
+    )
     parser.add_argument("--seed", type=int, default=None, help="seed for the random destinations")
     parser.add_argument("--timeout", type=float, default=60, help="seconds to wait for every message (default 60)")
     parser.add_argument("--keep", action="store_true", help="leave the stack running afterwards")
-    parser.add_argument("--base-port", type=int, default=ports.DEFAULT_BASE,
-                        help=f"first loopback port if the demo starts the stack (default {ports.DEFAULT_BASE})")
+    parser.add_argument(
+        "--base-port",
+        type=int,
+        default=ports.DEFAULT_BASE,
+        help=f"first loopback port if the demo starts the stack (default {ports.DEFAULT_BASE})",
+    )
     args = parser.parse_args(argv)
     err = lambda m: print(m, file=sys.stderr, flush=True)
     problem = _bad_arguments(args)
@@ -104,11 +145,21 @@ def main(argv: list[str] | None = None) -> int:
                 err(f"bringing stack '{name}' ({plan.architecture}) up on the emulator ...")
                 emulation = stack.up(plan, base_port=args.base_port, log=err)
                 started = True
-            err(f"sending {args.messages} messages to random regions"
-                + (f" at {args.rate:g} msg/s ..." if args.rate else " as fast as possible ..."))
+            err(
+                f"sending {args.messages} messages to random regions"
+                + (f" at {args.rate:g} msg/s ..." if args.rate else " as fast as possible ...")
+            )
             t0 = time.monotonic()
-            result = run_traffic(plan, emulation.bootstrap(), args.messages, seed=args.seed, size=args.size, rate=args.rate,
-                                 timeout=args.timeout, progress=err)
+            result = run_traffic(
+                plan,
+                emulation.bootstrap(),
+                args.messages,
+                seed=args.seed,
+                size=args.size,
+                rate=args.rate,
+                timeout=args.timeout,
+                progress=err,
+            )
             err(f"done in {time.monotonic() - t0:.1f} s")
         finally:
             if started and not args.keep:
@@ -138,9 +189,11 @@ def _bad_arguments(args: argparse.Namespace) -> str | None:
     if not 0 <= args.rate < float("inf"):
         return f"--rate {args.rate}: give messages per second, 0 or more (0: as fast as possible)"
     if not 1 <= args.size <= MAX_SIZE:
-        return (f"--size {args.size} is outside what the demo can send through the emulated brokers: use 1 to "
-                f"{MAX_SIZE} (1,000,000 B per message, less {PRODUCER_MESSAGE_MAX_BYTES - MAX_SIZE} B of JSON, "
-                "key and headers)")
+        return (
+            f"--size {args.size} is outside what the demo can send through the emulated brokers: use 1 to "
+            f"{MAX_SIZE} (1,000,000 B per message, less {PRODUCER_MESSAGE_MAX_BYTES - MAX_SIZE} B of JSON, "
+            "key and headers)"
+        )
     if not 0 < args.timeout < float("inf"):
         return f"--timeout {args.timeout}: give seconds to wait, above 0"
     return ports.check_base(args.base_port, 2)
@@ -150,9 +203,11 @@ def _partly_up(name: str, running: stack.Emulation) -> str:
     down = [f"the broker of {k}" for k, alive in running.alive().items() if not alive]
     down += [f"the MirrorMaker 2 worker into {k}" for k, alive in running.workers_alive().items() if not alive]
     restart = "; ".join(f"./scripts/emulator restart {name} {k}" for k, alive in running.alive().items() if not alive)
-    return (f"stack '{name}' is only partly up ({', '.join(down)} not running), and this demo did not start it, so it "
-            f"leaves it as it is: restart what stopped ({restart or 'or bring the stack down and up again'}), "
-            f"or stop it with ./scripts/emulator down {name}")
+    return (
+        f"stack '{name}' is only partly up ({', '.join(down)} not running), and this demo did not start it, so it "
+        f"leaves it as it is: restart what stopped ({restart or 'or bring the stack down and up again'}), "
+        f"or stop it with ./scripts/emulator down {name}"
+    )
 
 
 if __name__ == "__main__":

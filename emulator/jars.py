@@ -15,8 +15,8 @@ import re
 import shutil
 import subprocess
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from emulator.errors import EmulatorError
 
@@ -125,14 +125,22 @@ def ensure(log: Callable[[str], None] = print, pom: Path = POM) -> Path:
     partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
     cmd = [
-        mvn, "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
-        f"-DoutputDirectory={partial}", "-DincludeScope=runtime",
+        mvn,
+        "-q",
+        "-B",
+        "-f",
+        str(pom),
+        "dependency:copy-dependencies",
+        f"-DoutputDirectory={partial}",
+        "-DincludeScope=runtime",
     ]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=FETCH_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         shutil.rmtree(partial, ignore_errors=True)
-        raise EmulatorError(f"fetching the Kafka jars took over {FETCH_TIMEOUT_S} s; check access to Maven Central") from None
+        raise EmulatorError(
+            f"fetching the Kafka jars took over {FETCH_TIMEOUT_S} s; check access to Maven Central"
+        ) from None
     if done.returncode != 0:
         shutil.rmtree(partial, ignore_errors=True)
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
@@ -153,6 +161,7 @@ def ensure(log: Callable[[str], None] = print, pom: Path = POM) -> Path:
         shutil.rmtree(partial, ignore_errors=True)
     problem = damage(pom)
     if problem is not None:
-        raise EmulatorError(f"the Kafka jars in {target} are not as fetched ({problem}); delete that directory "
-                            "and run again")
+        raise EmulatorError(
+            f"the Kafka jars in {target} are not as fetched ({problem}); delete that directory and run again"
+        )
     return target

@@ -56,7 +56,9 @@ def _ends(bootstrap: str, topics: Iterable[str]) -> dict[tuple[str, int], int]:
         meta = c.list_topics(timeout=TIMEOUT_S).topics
         return {
             (t, p): c.get_watermark_offsets(TopicPartition(t, p), timeout=TIMEOUT_S)[1]
-            for t in sorted(set(topics)) if t in meta for p in meta[t].partitions
+            for t in sorted(set(topics))
+            if t in meta
+            for p in meta[t].partitions
         }
     finally:
         c.close()
@@ -70,8 +72,9 @@ def consumer_lag(plan: Plan, bootstrap: Mapping[str, str]) -> list[GroupLag]:
         by_cluster.setdefault(contract.consume_cluster, []).append(region)
     for cluster, regions in by_cluster.items():
         admin = AdminClient({"bootstrap.servers": bootstrap[cluster], **QUIET})
-        groups = sorted(g.group_id for g in admin.list_consumer_groups(request_timeout=TIMEOUT_S)
-                        .result(TIMEOUT_S).valid)
+        groups = sorted(
+            g.group_id for g in admin.list_consumer_groups(request_timeout=TIMEOUT_S).result(TIMEOUT_S).valid
+        )
         # Regions reading the same topics (header routing's shared event topics) are one row.
         shared: dict[frozenset[str], list[str]] = {}
         for region in regions:
@@ -80,15 +83,18 @@ def consumer_lag(plan: Plan, bootstrap: Mapping[str, str]) -> list[GroupLag]:
         ends = _ends(bootstrap[cluster], set().union(*topics.values()))
         committed: dict[str, dict[tuple[str, int], int]] = {}
         for group in groups:
-            futures = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)],
-                                                        request_timeout=TIMEOUT_S)
+            futures = admin.list_consumer_group_offsets(
+                [ConsumerGroupTopicPartitions(group)], request_timeout=TIMEOUT_S
+            )
             result = futures[group].result(TIMEOUT_S)
-            committed[group] = {(tp.topic, tp.partition): tp.offset for tp in result.topic_partitions or []
-                                if tp.offset >= 0}
+            committed[group] = {
+                (tp.topic, tp.partition): tp.offset for tp in result.topic_partitions or [] if tp.offset >= 0
+            }
         for region, wanted in topics.items():
             for group in groups:
-                mine = {tp: max(0, ends[tp] - off) for tp, off in committed[group].items()
-                        if tp[0] in wanted and tp in ends}
+                mine = {
+                    tp: max(0, ends[tp] - off) for tp, off in committed[group].items() if tp[0] in wanted and tp in ends
+                }
                 if mine:
                     out.append(GroupLag(region, cluster, group, mine))
     return out

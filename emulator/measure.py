@@ -81,33 +81,61 @@ def measure(name: str, messages: int, rate: float, overhead: int, log) -> tuple[
     for region, r in result.regions.items():
         fetched = r.received + r.ignored
         contract = plan.routing[region]
-        records = sum(after.get((contract.consume_cluster, t), 0) - before.get((contract.consume_cluster, t), 0)
-                      for t in set(contract.consume.values()))
+        records = sum(
+            after.get((contract.consume_cluster, t), 0) - before.get((contract.consume_cluster, t), 0)
+            for t in set(contract.consume.values())
+        )
         model = per_message.fetched_by_region[region] * messages
         framing = (records - bare.fetched_by_region[region] * messages) / fetched if fetched else 0
         protocol = (r.wire_bytes - records) / fetched if fetched else 0
-        rows.append([name, plan.architecture, region, fetched, f"{model:,.0f}", f"{records:,}",
-                     _diff(model, records), f"{framing:.0f}", f"{r.wire_bytes:,}", f"{protocol:.0f}"])
+        rows.append(
+            [
+                name,
+                plan.architecture,
+                region,
+                fetched,
+                f"{model:,.0f}",
+                f"{records:,}",
+                _diff(model, records),
+                f"{framing:.0f}",
+                f"{r.wire_bytes:,}",
+                f"{protocol:.0f}",
+            ]
+        )
     mirror_rows = []
     for flow in plan.mirrors.values():
-        grown = {side: sum(after.get((side, t), 0) - before.get((side, t), 0) for t in flow.topics)
-                 for side in (flow.source, flow.target)}
+        grown = {
+            side: sum(after.get((side, t), 0) - before.get((side, t), 0) for t in flow.topics)
+            for side in (flow.source, flow.target)
+        }
         model = per_message.mirrored_by_flow[flow.key] * messages
-        mirror_rows.append([name, f"{flow.source} -> {flow.target}", f"{model:,.0f}",
-                            f"{grown[flow.source]:,}", _diff(model, grown[flow.source]),
-                            f"{grown[flow.target]:,}", _diff(model, grown[flow.target])])
+        mirror_rows.append(
+            [
+                name,
+                f"{flow.source} -> {flow.target}",
+                f"{model:,.0f}",
+                f"{grown[flow.source]:,}",
+                _diff(model, grown[flow.source]),
+                f"{grown[flow.target]:,}",
+                _diff(model, grown[flow.target]),
+            ]
+        )
     return rows, mirror_rows
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="scripts/measure", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="scripts/measure", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("stacks", nargs="*", default=["dev", "staging", "prod"], help="stacks (dev staging prod)")
     parser.add_argument("-n", "--messages", type=int, default=5000, help="messages per stack (default 5000)")
     parser.add_argument("--rate", type=float, default=1000, help="messages per second (default 1000)")
-    parser.add_argument("--overhead", type=int, default=traffic.Traffic.record_overhead_bytes,
-                        help="the model's framing bytes per record "
-                             f"(default {traffic.Traffic.record_overhead_bytes}, infra.traffic's)")
+    parser.add_argument(
+        "--overhead",
+        type=int,
+        default=traffic.Traffic.record_overhead_bytes,
+        help=f"the model's framing bytes per record (default {traffic.Traffic.record_overhead_bytes}, infra.traffic's)",
+    )
     args = parser.parse_args(argv)
     if args.messages < 1 or args.rate < 0:
         parser.error("--messages must be at least 1, --rate at least 0")
@@ -122,20 +150,42 @@ def main(argv: list[str] | None = None) -> int:
     except EmulatorError as e:
         log(f"error: {e}")
         return 1
-    print(table(f"Bytes each region's consumer pulled: model (framing {args.overhead} B per record) vs measured; "
-                f"{args.messages} demo messages from the hub at {args.rate:g} msg/s",
-                ["stack", "architecture", "region", "records", "model B", "measured B", "diff",
-                 "framing B/record", "wire B", "+protocol B/record"], rows))
+    print(
+        table(
+            f"Bytes each region's consumer pulled: model (framing {args.overhead} B per record) vs measured; "
+            f"{args.messages} demo messages from the hub at {args.rate:g} msg/s",
+            [
+                "stack",
+                "architecture",
+                "region",
+                "records",
+                "model B",
+                "measured B",
+                "diff",
+                "framing B/record",
+                "wire B",
+                "+protocol B/record",
+            ],
+            rows,
+        )
+    )
     if mirror_rows:
         print()
-        print(table("Bytes mirrored (MirrorMaker 2): model vs log segments of the flow's topics on each side",
-                    ["stack", "flow", "model B", "on the hub B", "diff", "on the target B", "diff"], mirror_rows))
-    print("\nmodel: infra.traffic.flows for the same messages (key+value as payload, route headers, "
-          f"{args.overhead} B framing per record)\n"
-          "measured: record batches the region's consumer fetched (log segment growth of the topics it reads); "
-          "framing: what the batches held per record beyond key, value and headers\n"
-          "wire: bytes librdkafka received on the consumer's broker connections; +protocol: fetch-response "
-          "framing and metadata per record on top of the batches")
+        print(
+            table(
+                "Bytes mirrored (MirrorMaker 2): model vs log segments of the flow's topics on each side",
+                ["stack", "flow", "model B", "on the hub B", "diff", "on the target B", "diff"],
+                mirror_rows,
+            )
+        )
+    print(
+        "\nmodel: infra.traffic.flows for the same messages (key+value as payload, route headers, "
+        f"{args.overhead} B framing per record)\n"
+        "measured: record batches the region's consumer fetched (log segment growth of the topics it reads); "
+        "framing: what the batches held per record beyond key, value and headers\n"
+        "wire: bytes librdkafka received on the consumer's broker connections; +protocol: fetch-response "
+        "framing and metadata per record on top of the batches"
+    )
     return 0
 
 

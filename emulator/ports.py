@@ -6,7 +6,7 @@ from __future__ import annotations
 import errno
 import random
 import socket
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 HOST = "127.0.0.1"
 DEFAULT_BASE = 19092
@@ -31,8 +31,10 @@ def check_base(base: int, count: int) -> str | None:
     """Why `base` cannot hold `count` consecutive ports (None if it can)."""
     if 1024 <= base <= 65536 - count:
         return None
-    return (f"--base-port {base} is out of range: this plan takes {count} consecutive ports from it, so use "
-            f"1024 to {65536 - count} (below 1024 needs root)")
+    return (
+        f"--base-port {base} is out of range: this plan takes {count} consecutive ports from it, so use "
+        f"1024 to {65536 - count} (below 1024 needs root)"
+    )
 
 
 def in_use(port: int) -> bool:

@@ -16,10 +16,10 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Mapping
 
 from confluent_kafka import KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -85,17 +85,27 @@ class Emulation:
         return {k: is_our_process(w.pid, Path(w.dir)) for k, w in self.workers.items()}
 
     def pids(self) -> dict[int, Path]:
-        return {**{w.pid: Path(w.dir) for w in self.workers.values()}, **{c.pid: Path(c.dir) for c in self.clusters.values()}}
+        return {
+            **{w.pid: Path(w.dir) for w in self.workers.values()},
+            **{c.pid: Path(c.dir) for c in self.clusters.values()},
+        }
 
 
 def stack_dir(stack: str, root: Path = DATA) -> Path:
     return root / stack
 
 
-def _write_state(stack: str, architecture: str, brokers: list[tuple[Broker, str]], root: Path,
-                 workers: Mapping[str, tuple[connect.Worker, tuple[str, ...]]] = {}) -> None:
+def _write_state(
+    stack: str,
+    architecture: str,
+    brokers: list[tuple[Broker, str]],
+    root: Path,
+    workers: Mapping[str, tuple[connect.Worker, tuple[str, ...]]] = {},
+) -> None:
     clusters = {
-        b.key: asdict(RunningCluster(b.key, name, b.bootstrap, b.broker_port, b.controller_port, b.pid, str(b.node_dir)))
+        b.key: asdict(
+            RunningCluster(b.key, name, b.bootstrap, b.broker_port, b.controller_port, b.pid, str(b.node_dir))
+        )
         for b, name in brokers
         if b.pid is not None
     }
@@ -118,7 +128,9 @@ def load(stack: str, root: Path = DATA) -> Emulation | None:
         return None
     doc = json.loads(path.read_text())
     clusters = {k: RunningCluster(**c) for k, c in doc["clusters"].items()}
-    workers = {k: RunningWorker(**{**w, "connectors": tuple(w["connectors"])}) for k, w in doc.get("workers", {}).items()}
+    workers = {
+        k: RunningWorker(**{**w, "connectors": tuple(w["connectors"])}) for k, w in doc.get("workers", {}).items()
+    }
     return Emulation(doc["stack"], doc["architecture"], clusters, workers)
 
 
@@ -132,7 +144,9 @@ def up(plan: Plan, *, base_port: int = ports.DEFAULT_BASE, root: Path = DATA, lo
     stack = plan.config.stack
     running = load(stack, root)
     if running and any(running.alive().values()):
-        raise EmulatorError(f"stack '{stack}' is already up on the emulator: run `./scripts/emulator down {stack}` first")
+        raise EmulatorError(
+            f"stack '{stack}' is already up on the emulator: run `./scripts/emulator down {stack}` first"
+        )
     out_of_range = ports.check_base(base_port, ports_needed(plan))
     if out_of_range:
         raise EmulatorError(out_of_range)
@@ -156,8 +170,10 @@ def up(plan: Plan, *, base_port: int = ports.DEFAULT_BASE, root: Path = DATA, lo
         home.mkdir(parents=True)
         (home / STATE).with_suffix(".tmp").write_text("")
     except OSError as e:
-        raise EmulatorError(f"cannot write the stack's data directory {home}: {e.strerror or e}; make {root} "
-                            "a writable directory (or remove what is in the way) and run again") from None
+        raise EmulatorError(
+            f"cannot write the stack's data directory {home}: {e.strerror or e}; make {root} "
+            "a writable directory (or remove what is in the way) and run again"
+        ) from None
     jar_dir = jars.ensure(log)
 
     brokers = [
@@ -165,8 +181,16 @@ def up(plan: Plan, *, base_port: int = ports.DEFAULT_BASE, root: Path = DATA, lo
         for key, c in plan.clusters.items()
     ]
     workers = {
-        key: (connect.Worker(key, home / f"mirror-into-{naming.region_slug(plan.clusters[key].region)}",
-                             rest_ports[key], javabin, jar_dir), ())
+        key: (
+            connect.Worker(
+                key,
+                home / f"mirror-into-{naming.region_slug(plan.clusters[key].region)}",
+                rest_ports[key],
+                javabin,
+                jar_dir,
+            ),
+            (),
+        )
         for key in by_target
     }
     started = time.monotonic()
@@ -176,8 +200,10 @@ def up(plan: Plan, *, base_port: int = ports.DEFAULT_BASE, root: Path = DATA, lo
         for broker, _ in brokers:
             broker.start()
             _write_state(stack, plan.architecture, brokers, root)
-        log(f"storage formatted, {len(brokers)} broker{'s' if len(brokers) > 1 else ''} started for stack "
-            f"'{stack}' ({lap()}), waiting for them ...")
+        log(
+            f"storage formatted, {len(brokers)} broker{'s' if len(brokers) > 1 else ''} started for stack "
+            f"'{stack}' ({lap()}), waiting for them ..."
+        )
         _wait_ready([b for b, _ in brokers], READY_TIMEOUT_S)
         log(f"brokers ready ({lap()}), creating topics ...")
         topics = emulated_topics(plan)
@@ -189,8 +215,13 @@ def up(plan: Plan, *, base_port: int = ports.DEFAULT_BASE, root: Path = DATA, lo
             _start_mirroring(plan, brokers, workers, by_target, root, log, lap)
             _write_state(stack, plan.architecture, brokers, root, workers)
     except BaseException:
-        stop({x.pid: x.node_dir for x in [*(w for w, _ in workers.values()), *(b for b, _ in brokers)]
-              if x.pid is not None})
+        stop(
+            {
+                x.pid: x.node_dir
+                for x in [*(w for w, _ in workers.values()), *(b for b, _ in brokers)]
+                if x.pid is not None
+            }
+        )
         (home / STATE).unlink(missing_ok=True)
         raise
     log(f"stack '{stack}' is up in {time.monotonic() - started:.1f} s")
@@ -208,14 +239,16 @@ def _start_mirroring(plan: Plan, brokers, workers, by_target, root: Path, log: L
         worker.start()
         _write_state(plan.config.stack, plan.architecture, brokers, root, workers)
     flows = sum(len(f) for f in by_target.values())
-    log(f"MirrorMaker 2: {len(workers)} Connect worker{'s' if len(workers) > 1 else ''} started for "
-        f"{flows} mirror flow{'s' if flows > 1 else ''} ({lap()}), creating connectors ...")
+    log(
+        f"MirrorMaker 2: {len(workers)} Connect worker{'s' if len(workers) > 1 else ''} started for "
+        f"{flows} mirror flow{'s' if flows > 1 else ''} ({lap()}), creating connectors ..."
+    )
     for key, (worker, _) in list(workers.items()):
         configs = connect.configs_for(by_target[key], bootstrap)
         _wait_answering(worker)
         connect.put_connectors(worker.url, configs)
         workers[key] = (worker, tuple(configs))
-    for key, (worker, names) in workers.items():
+    for worker, names in workers.values():
         connect.wait_running(worker, list(names), worker_alive(worker))
     log(f"mirroring running ({lap()})")
 
@@ -228,11 +261,14 @@ def _wait_answering(worker: connect.Worker) -> None:
     deadline = time.monotonic() + connect.START_TIMEOUT_S
     while not connect.answering(worker.url):
         if not worker_alive(worker)():
-            raise EmulatorError(f"the MirrorMaker 2 worker for {worker.target} stopped while starting:\n"
-                                f"{worker.failure()}")
+            raise EmulatorError(
+                f"the MirrorMaker 2 worker for {worker.target} stopped while starting:\n{worker.failure()}"
+            )
         if time.monotonic() > deadline:
-            raise EmulatorError(f"the MirrorMaker 2 worker for {worker.target} does not answer on {worker.url} "
-                                f"after {connect.START_TIMEOUT_S} s; log: {worker.log_file}")
+            raise EmulatorError(
+                f"the MirrorMaker 2 worker for {worker.target} does not answer on {worker.url} "
+                f"after {connect.START_TIMEOUT_S} s; log: {worker.log_file}"
+            )
         time.sleep(0.2)
 
 
@@ -283,11 +319,13 @@ def _provision(key: str, bootstrap: str, topics: Mapping[str, EmulatedTopic]) ->
     """Creates a cluster's planned topics, then readies it for idempotent producers."""
     admin = AdminClient({"bootstrap.servers": bootstrap, **QUIET})
     new = [NewTopic(t.name, t.partitions, t.replication_factor, config=dict(t.config)) for t in topics.values()]
-    futures = admin.create_topics(new, operation_timeout=TOPICS_TIMEOUT_S, request_timeout=TOPICS_TIMEOUT_S) if new else {}
+    futures = (
+        admin.create_topics(new, operation_timeout=TOPICS_TIMEOUT_S, request_timeout=TOPICS_TIMEOUT_S) if new else {}
+    )
     for name, future in futures.items():
         try:
             future.result(timeout=TOPICS_TIMEOUT_S)
-        except Exception as e:  # noqa: BLE001 - any failure names the topic
+        except Exception as e:
             raise EmulatorError(f"creating topic {name} on {key} failed: {e}") from None
     _warm_producer_ids(bootstrap)
 
@@ -356,8 +394,9 @@ def start_broker(stack: str, key: str, *, root: Path = DATA) -> None:
     _wait_ready([broker], READY_TIMEOUT_S)
 
 
-def restart_broker(stack: str, key: str, *, kill: bool = False, down_s: float = 0, root: Path = DATA,
-                   log: Log = print) -> None:
+def restart_broker(
+    stack: str, key: str, *, kill: bool = False, down_s: float = 0, root: Path = DATA, log: Log = print
+) -> None:
     """Stops one cluster's broker if it runs (SIGTERM, or SIGKILL if `kill`), keeps it down `down_s` seconds,
     then starts it again on its data and ports and waits until it is ready."""
     running = _running(stack, root)

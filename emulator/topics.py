@@ -7,8 +7,8 @@ clamped to 1. Partitions, retention and cleanup policy are as planned.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from infra.plan import Plan
 
@@ -51,7 +51,4 @@ def clamp_note(topics: Mapping[str, Mapping[str, EmulatedTopic]]) -> str | None:
     if not seen:
         return None
     parts = ", ".join(f"{s} {p} -> {e}" for s, p, e in seen)
-    return (
-        f"note: each emulated cluster is a single broker, so topics get {parts} "
-        "(the cloud keeps the planned values)"
-    )
+    return f"note: each emulated cluster is a single broker, so topics get {parts} (the cloud keeps the planned values)"

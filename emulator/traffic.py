@@ -19,8 +19,8 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
 
 from infra import naming
 from infra.plan import Plan
@@ -108,8 +108,10 @@ class TrafficResult:
 
     @property
     def ok(self) -> bool:
-        return self.complete and self.delivery_failures == 0 and all(
-            r.lost == 0 and r.duplicates == 0 and r.misrouted == 0 for r in self.regions.values()
+        return (
+            self.complete
+            and self.delivery_failures == 0
+            and all(r.lost == 0 and r.duplicates == 0 and r.misrouted == 0 for r in self.regions.values())
         )
 
 
@@ -126,9 +128,10 @@ class _RegionReader(threading.Thread):
     def run(self) -> None:
         try:
             # As a service would: each message confirmed once counted.
-            self.consumer.run(lambda got: self._count(json.loads(got.value() or b"{}"), time.time_ns()), self.stop,
-                              poll_timeout=0.1)
-        except BaseException as e:  # noqa: BLE001 - reported by the main thread
+            self.consumer.run(
+                lambda got: self._count(json.loads(got.value() or b"{}"), time.time_ns()), self.stop, poll_timeout=0.1
+            )
+        except BaseException as e:
             self.error = e
         finally:
             self.result.ignored = self.consumer.ignored
@@ -182,7 +185,8 @@ def run_traffic(
     readers = []
     for region in regions:
         consumer = RoutingConsumer(
-            plan.routing[region].to_dict(), bootstrap,
+            plan.routing[region].to_dict(),
+            bootstrap,
             group_id=f"demo-{naming.region_slug(plan.config.regions[region])}-{run[:8]}",
             # From the end: a stack kept running may hold earlier runs' messages.
             config={"statistics.interval.ms": STATS_INTERVAL_MS, "auto.offset.reset": "latest"},
@@ -195,9 +199,13 @@ def run_traffic(
     # timed part, as a long-running service would have.
     producer_state = {}
     producer = RoutingProducer(
-        plan.routing[plan.config.hub.key].to_dict(), bootstrap,
-        config={"linger.ms": 5, "statistics.interval.ms": 100,
-                "stats_cb": lambda text: producer_state.update(json.loads(text).get("eos", {}))},
+        plan.routing[plan.config.hub.key].to_dict(),
+        bootstrap,
+        config={
+            "linger.ms": 5,
+            "statistics.interval.ms": 100,
+            "stats_cb": lambda text: producer_state.update(json.loads(text).get("eos", {})),
+        },
     )
     try:
         deadline = time.monotonic() + READY_TIMEOUT_S
@@ -222,7 +230,9 @@ def _check(readers: list[_RegionReader]) -> None:
             raise RuntimeError(f"{r.name} failed: {r.error}") from r.error
 
 
-def _send_and_wait(plan, producer, messages, rng, run, size, rate, timeout, results, readers, progress) -> TrafficResult:
+def _send_and_wait(
+    plan, producer, messages, rng, run, size, rate, timeout, results, readers, progress
+) -> TrafficResult:
     source = plan.config.hub.key
     regions = list(results)
     events = list(plan.config.events)
@@ -288,8 +298,9 @@ def _send_and_wait(plan, producer, messages, rng, run, size, rate, timeout, resu
     for r in results.values():
         if r.mirrored:
             r.mirror_lags_ms = [(t - acked_ns[i]) / 1e6 for i, t in r.first_receipt_ns.items() if i in acked_ns]
-    return TrafficResult(messages, size, rate, source, results, send_s, total_s, failed + left, complete,
-                         key_value_bytes)
+    return TrafficResult(
+        messages, size, rate, source, results, send_s, total_s, failed + left, complete, key_value_bytes
+    )
 
 
 def _progress_line(sent: int, total: int, acked: int, readers: list[_RegionReader]) -> str:

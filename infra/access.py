@@ -57,8 +57,9 @@ class _Grants:
         self.consume: dict[str, set[str]] = {}
         self.groups: dict[str, set[str]] = {}
 
-    def add(self, cluster: str, produce: tuple[str, ...] = (), consume: tuple[str, ...] = (),
-            groups: tuple[str, ...] = ()) -> None:
+    def add(
+        self, cluster: str, produce: tuple[str, ...] = (), consume: tuple[str, ...] = (), groups: tuple[str, ...] = ()
+    ) -> None:
         self.produce.setdefault(cluster, set()).update(produce)
         self.consume.setdefault(cluster, set()).update(consume)
         self.groups.setdefault(cluster, set()).update(groups)
@@ -68,8 +69,11 @@ class _Grants:
         for cluster in sorted(self.produce):
             auth = AUTH[(self.clusters[cluster].cloud, self.home.cloud)]
             out[cluster] = Grant(
-                cluster, auth, self.home.key if auth in FOREIGN else None,
-                tuple(sorted(self.produce[cluster])), tuple(sorted(self.consume[cluster])),
+                cluster,
+                auth,
+                self.home.key if auth in FOREIGN else None,
+                tuple(sorted(self.produce[cluster])),
+                tuple(sorted(self.consume[cluster])),
                 tuple(sorted(self.groups[cluster])),
             )
         return out
@@ -123,9 +127,9 @@ def readers_by_region(plan: Plan) -> dict[str, tuple[str, ...]]:
             for region in carriers if topic.destination is None else (topic.destination,):
                 carriers[region].add(topic.name)
     return {
-        region: tuple(sorted(
-            p.key for p in plan.principals.values() if any(set(g.consume) & names for g in p.grants.values())
-        ))
+        region: tuple(
+            sorted(p.key for p in plan.principals.values() if any(set(g.consume) & names for g in p.grants.values()))
+        )
         for region, names in carriers.items()
     }
 

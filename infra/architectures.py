@@ -7,12 +7,11 @@ downstream reads the Plan and does not branch on the architecture's name.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from infra import access, monitoring, naming, network, vpn
 from infra.api.plan import plan_api
 from infra.config import Config
-from infra.geo import Region
 from infra.geo import Region
 from infra.kinds import Architecture, ClusterRole, LinkKind
 from infra.plan import (
@@ -48,7 +47,12 @@ def _links(cfg: Config, clusters: Mapping[str, Cluster], principals: Mapping[str
             links[key] = Link(key, hub.key, region.key, kind)
             continue
         links[key] = Link(
-            key, hub.key, region.key, kind, vpn.tunnels(region.key), _name_forwarding(cfg, hub, region, clusters, principals)
+            key,
+            hub.key,
+            region.key,
+            kind,
+            vpn.tunnels(region.key),
+            _name_forwarding(cfg, hub, region, clusters, principals),
         )
     return links
 
@@ -85,10 +89,7 @@ def _all_region_topics(cfg: Config) -> dict[str, Topic]:
 
 def _per_region_routing(cfg: Config, consume_cluster: Callable[[Region], str]) -> dict[str, RoutingContract]:
     """Produce to the destination's topic on the hub; consume one's own topic."""
-    produce = {
-        e: {r.key: Route(naming.region_topic(e, r), {}) for r in cfg.regions.values()}
-        for e in cfg.events
-    }
+    produce = {e: {r.key: Route(naming.region_topic(e, r), {}) for r in cfg.regions.values()} for e in cfg.events}
     return {
         r.key: RoutingContract(
             region=r.key,
@@ -102,8 +103,13 @@ def _per_region_routing(cfg: Config, consume_cluster: Callable[[Region], str]) -
     }
 
 
-def _plan(cfg: Config, clusters: dict[str, Cluster], topics: Mapping[str, Mapping[str, Topic]],
-          mirrors: dict[str, MirrorFlow], routing: dict[str, RoutingContract]) -> Plan:
+def _plan(
+    cfg: Config,
+    clusters: dict[str, Cluster],
+    topics: Mapping[str, Mapping[str, Topic]],
+    mirrors: dict[str, MirrorFlow],
+    routing: dict[str, RoutingContract],
+) -> Plan:
     principals = access.principals(cfg, {k: c.region for k, c in clusters.items()}, routing, mirrors)
     links = _links(cfg, clusters, principals)
     plan = Plan(cfg, clusters, topics, mirrors, links, routing, principals, plan_api(cfg.api, cfg.regions))
@@ -123,8 +129,7 @@ def header_routing(cfg: Config) -> Plan:
         for e in cfg.events.values()
     }
     produce = {
-        e: {r.key: Route(naming.event_topic(e), router_headers(r)) for r in cfg.regions.values()}
-        for e in cfg.events
+        e: {r.key: Route(naming.event_topic(e), router_headers(r)) for r in cfg.regions.values()} for e in cfg.events
     }
     routing = {
         r.key: RoutingContract(

@@ -9,7 +9,7 @@ that encode them cite the same documents.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 # "Client subnets can't occupy the Availability Zone with ID use1-az3."
 # AWS CloudFormation, AWS::MSK::Cluster BrokerNodeGroupInfo, ClientSubnets.
@@ -122,12 +122,35 @@ def min_replicator_brokers(region: str) -> int:
     """The fewest brokers MSK Replicator accepts on a cluster in `region`."""
     return REPLICATOR_MIN_BROKERS_TWO_AZ if az_count(region) == 2 else REPLICATOR_MIN_BROKERS
 
+
 # The retention periods CloudWatch Logs accepts, in days ("PutRetentionPolicy",
 # Amazon CloudWatch Logs API Reference, retentionInDays; the same list in AWS
 # CloudFormation, AWS::Logs::LogGroup RetentionInDays). 0 is the AWS
 # provider's "never expire": the log group then carries no retention policy.
 LOG_RETENTION_DAYS = (
-    0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+    0,
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
 )
 # Every log group of a stack keeps this many days unless
 # `multicloud-kafka:logRetentionDays` says otherwise.

@@ -11,10 +11,10 @@ from pathlib import Path
 from infra import access, diagram, geo, plandiff, stackfile, traffic
 from infra.architectures import build_plan
 from infra.config import Config
-from infra.validation import ConfigError
 from infra.kinds import Architecture
 from infra.plan import Plan
 from infra.render import plan_text, table
+from infra.validation import ConfigError
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -25,11 +25,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return 0
     old = build_plan(stackfile.load_at(args.stack, args.against))
     changes = plandiff.diff(old, plan)
-    print(table(
-        f"Changes to stack {args.stack} since {args.against}",
-        ["", "action", "what", "where", "detail"],
-        [("!!" if c.at_risk else "", c.action, c.what, c.key, c.detail) for c in changes],
-    ))
+    print(
+        table(
+            f"Changes to stack {args.stack} since {args.against}",
+            ["", "action", "what", "where", "detail"],
+            [("!!" if c.at_risk else "", c.action, c.what, c.key, c.detail) for c in changes],
+        )
+    )
     risky = sum(c.at_risk for c in changes)
     if risky:
         print(f"\n{risky} change(s) marked !! can lose data or replace a cluster holding data.")
@@ -69,34 +71,76 @@ def cmd_compare(args: argparse.Namespace) -> int:
     plans = _plans_of_every_architecture(cfg)
     load = traffic.Traffic(messages_per_second=args.rate, payload_bytes=args.size)
     clouds = ", ".join(f"{sum(r.cloud == c for r in cfg.regions.values())} {c}" for c in geo.CLOUDS)
-    print(f"stack {cfg.stack}: {len(cfg.regions)} regions ({clouds}), {len(cfg.events)} events, hub "
-          f"{cfg.hub.key}; load {args.rate:g} msg/s of {args.size} B payload, uniform over sources, "
-          f"events and destinations; GB per month of 730 h\n")
+    print(
+        f"stack {cfg.stack}: {len(cfg.regions)} regions ({clouds}), {len(cfg.events)} events, hub "
+        f"{cfg.hub.key}; load {args.rate:g} msg/s of {args.size} B payload, uniform over sources, "
+        f"events and destinations; GB per month of 730 h\n"
+    )
     rows, fetched = [], {}
     for arch, plan in plans.items():
         f = traffic.flows(plan, load)
         cost = traffic.monthly_cost(plan, f, prices)
+
         def gb(kind: str, f: traffic.Flows = f) -> str:
             return f"{f.by_class[kind] * traffic.SECONDS_PER_MONTH / traffic.GB:,.0f}"
 
-        rows.append((
-            arch + (" *" if arch == cfg.architecture else ""), len(plan.clusters),
-            sum(len(t) for t in plan.topics.values()), len(plan.mirrors), len(plan.links),
-            gb(traffic.CROSS_REGION), gb(traffic.CROSS_CLOUD), gb(traffic.REPLICATION),
-            f"{cost.transfer:,.0f}", f"{cost.clusters:,.0f}", f"{cost.mirrors + cost.links:,.0f}",
-            f"{cost.total:,.0f}", _isolation_text(plan),
-        ))
+        rows.append(
+            (
+                arch + (" *" if arch == cfg.architecture else ""),
+                len(plan.clusters),
+                sum(len(t) for t in plan.topics.values()),
+                len(plan.mirrors),
+                len(plan.links),
+                gb(traffic.CROSS_REGION),
+                gb(traffic.CROSS_CLOUD),
+                gb(traffic.REPLICATION),
+                f"{cost.transfer:,.0f}",
+                f"{cost.clusters:,.0f}",
+                f"{cost.mirrors + cost.links:,.0f}",
+                f"{cost.total:,.0f}",
+                _isolation_text(plan),
+            )
+        )
         fetched[arch] = f
-    print(table("Architectures (* = the stack's own)",
-                ["architecture", "clusters", "topics", "mirror flows", "links", "GB cross-region",
-                 "GB cross-cloud", "GB replication", "$ transfer", "$ clusters", "$ mirrors+links",
-                 "$ total/month", "regions isolated"], rows))
+    print(
+        table(
+            "Architectures (* = the stack's own)",
+            [
+                "architecture",
+                "clusters",
+                "topics",
+                "mirror flows",
+                "links",
+                "GB cross-region",
+                "GB cross-cloud",
+                "GB replication",
+                "$ transfer",
+                "$ clusters",
+                "$ mirrors+links",
+                "$ total/month",
+                "regions isolated",
+            ],
+            rows,
+        )
+    )
     print()
-    print(table("Bytes fetched by each region's consumers, MB/s (useful share in brackets)",
-                ["region", *plans],
-                [(r, *(f"{fetched[a].fetched_by_region[r] / 1e6:.3f} "
-                       f"({fetched[a].delivered_by_region[r] / (fetched[a].fetched_by_region[r] or 1):.0%})"
-                       for a in plans)) for r in cfg.regions]))
+    print(
+        table(
+            "Bytes fetched by each region's consumers, MB/s (useful share in brackets)",
+            ["region", *plans],
+            [
+                (
+                    r,
+                    *(
+                        f"{fetched[a].fetched_by_region[r] / 1e6:.3f} "
+                        f"({fetched[a].delivered_by_region[r] / (fetched[a].fetched_by_region[r] or 1):.0%})"
+                        for a in plans
+                    ),
+                )
+                for r in cfg.regions
+            ],
+        )
+    )
     print("\nPrices: approximate list prices (see infra/traffic.py DEFAULT_PRICES); override with --prices FILE.")
     return 0
 
@@ -117,9 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("plan", help="print the plan of a stack file as tables")
     p.add_argument("stack", help="stack name: stacks/Pulumi.<stack>.yaml")
-    p.add_argument("--against", metavar="GIT_REV",
-                   help="show what changed since the stack file at this git revision instead; "
-                        "exit 3 if any change can lose data")
+    p.add_argument(
+        "--against",
+        metavar="GIT_REV",
+        help="show what changed since the stack file at this git revision instead; exit 3 if any change can lose data",
+    )
     p.set_defaults(run=cmd_plan)
     p = sub.add_parser("compare", help="compare the three architectures for a stack's topology")
     p.add_argument("stack")
@@ -143,8 +189,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except UnicodeDecodeError as e:
-        print(f"error: stack file of '{args.stack}' is not UTF-8 text (byte {e.object[e.start:e.start + 1]!r} "
-              f"at offset {e.start}): save it as UTF-8", file=sys.stderr)
+        print(
+            f"error: stack file of '{args.stack}' is not UTF-8 text (byte {e.object[e.start : e.start + 1]!r} "
+            f"at offset {e.start}): save it as UTF-8",
+            file=sys.stderr,
+        )
         return 2
 
 

@@ -8,11 +8,11 @@ file or `pulumi.Config` holds them, and returns a frozen `Config` or raises one
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import re
-import dataclasses
-from dataclasses import dataclass
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from infra import alerts, aws_rules, geo, naming
@@ -22,8 +22,7 @@ from infra.api.settings import ApiSettings
 from infra.geo import Region
 from infra.kinds import Architecture
 from infra.network import PRIVATE_RANGES
-from infra.validation import NS, Checker, ConfigError, Problem, k, range_text
-
+from infra.validation import NS, Checker, ConfigError, k
 
 # A region's CIDR is split in four: three AZ subnets and one reserved for
 # connectivity (VPN, API). /22 leaves /24 subnets, room for brokers and clients.
@@ -36,7 +35,7 @@ CLEANUP_POLICIES = ("delete", "compact", "compact,delete")
 # A settings dataclass that `_merge` fills from its parsed keys.
 _S = TypeVar("_S", "TopicSettings", "MskSettings", "ManagedKafkaSettings", "VpnSettings")
 MSK_SIZES = ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
-MSK_INSTANCE = re.compile(r"^kafka\.(t3\.small|m5\.(%s)|m7g\.(%s))$" % ("|".join(MSK_SIZES), "|".join(MSK_SIZES)))
+MSK_INSTANCE = re.compile(r"^kafka\.(t3\.small|m5\.({})|m7g\.({}))$".format("|".join(MSK_SIZES), "|".join(MSK_SIZES)))
 
 
 @dataclass(frozen=True)
@@ -206,7 +205,9 @@ def _parse_cidr(c: Checker, key: str, value: Any, cloud: str) -> ipaddress.IPv4N
         c.add(key, value, f"has host bits set; did you mean {net}?")
         return None
     if not any(net.subnet_of(p) for p in PRIVATE_RANGES):
-        c.add(key, value, "is not a private (RFC 1918) range: use one inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16")
+        c.add(
+            key, value, "is not a private (RFC 1918) range: use one inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16"
+        )
         return None
     if net.prefixlen > MIN_REGION_PREFIX:
         c.add(key, value, f"is too small: a region needs at least a /{MIN_REGION_PREFIX} to carve its subnets from")
@@ -375,9 +376,21 @@ def _parse_log_retention(c: Checker, value: Any) -> int:
 
 
 KEYS = (
-    "architecture", "hub", "regions", "events", "namePrefix", "protect",
-    "topicDefaults", "msk", "managedKafka", "vpn", api_validate.KEY, "requireIsolation",
-    alerts.KEY, "logRetentionDays", "scramRotation",
+    "architecture",
+    "hub",
+    "regions",
+    "events",
+    "namePrefix",
+    "protect",
+    "topicDefaults",
+    "msk",
+    "managedKafka",
+    "vpn",
+    api_validate.KEY,
+    "requireIsolation",
+    alerts.KEY,
+    "logRetentionDays",
+    "scramRotation",
 )
 
 
@@ -397,7 +410,11 @@ def validate(raw: Mapping[str, Any], stack: str) -> Config:
     regions: dict[str, Region] = {}
     rmap = c.mapping(k("regions"), raw.get(k("regions")), "'<cloud>/<region>' to {cidr: ...}")
     if rmap is not None and not rmap:
-        c.add(k("regions"), raw.get(k("regions")), "needs at least one region, for example {aws/us-east-1: {cidr: 10.10.0.0/16}}")
+        c.add(
+            k("regions"),
+            raw.get(k("regions")),
+            "needs at least one region, for example {aws/us-east-1: {cidr: 10.10.0.0/16}}",
+        )
     for key, value in (rmap or {}).items():
         region = _parse_region(c, str(key), value)
         if region is not None:

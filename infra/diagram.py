@@ -6,8 +6,8 @@ from __future__ import annotations
 from html import escape
 
 from infra import geo
-from infra.kinds import LinkKind
 from infra.geo import Region
+from infra.kinds import LinkKind
 from infra.plan import Plan
 
 BOX_W, BOX_H, GAP, MARGIN, HEAD = 300, 96, 36, 40, 90
@@ -37,15 +37,22 @@ def svg(plan: Plan) -> str:
         'markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#059669"/></marker></defs>',
         f'<rect width="{width}" height="{height}" fill="white"/>',
         _text(MARGIN, 34, f"{cfg.stack}: {plan.architecture}", 22, "bold"),
-        _text(MARGIN, 60, f"hub {cfg.hub.key} · {len(cfg.regions)} regions · {len(cfg.events)} events · "
-              f"{sum(len(t) for t in plan.topics.values())} topics · {len(plan.mirrors)} mirror flows", 14),
+        _text(
+            MARGIN,
+            60,
+            f"hub {cfg.hub.key} · {len(cfg.regions)} regions · {len(cfg.events)} events · "
+            f"{sum(len(t) for t in plan.topics.values())} topics · {len(plan.mirrors)} mirror flows",
+            14,
+        ),
     ]
     boxes: list[str] = []
     for i, cloud in enumerate(clouds):
         name, stroke, fill = COLUMNS[cloud]
         x0 = MARGIN + i * col_w
-        out.append(f'<rect x="{x0}" y="{HEAD - 10}" width="{col_w - 30}" height="{height - HEAD - 90}" '
-                   f'rx="14" fill="{fill}" stroke="{stroke}" stroke-width="2"/>')
+        out.append(
+            f'<rect x="{x0}" y="{HEAD - 10}" width="{col_w - 30}" height="{height - HEAD - 90}" '
+            f'rx="14" fill="{fill}" stroke="{stroke}" stroke-width="2"/>'
+        )
         out.append(_text(x0 + 16, HEAD + 16, name, 16, "bold", stroke))
         for j, region in enumerate(rows[cloud]):
             x, y = x0 + GAP + 60, HEAD + 36 + j * (BOX_H + GAP)
@@ -54,11 +61,15 @@ def svg(plan: Plan) -> str:
     # Connectors first, so that the boxes are drawn over their ends.
     for link in plan.links.values():
         color, dash = LINK_STYLE[link.kind]
-        out.append(f'<path d="{_curve(pos[link.hub], pos[link.spoke], 0.7)}" fill="none" '
-                   f'stroke="{color}" stroke-width="2" stroke-dasharray="{dash}"/>')
+        out.append(
+            f'<path d="{_curve(pos[link.hub], pos[link.spoke], 0.7)}" fill="none" '
+            f'stroke="{color}" stroke-width="2" stroke-dasharray="{dash}"/>'
+        )
     for flow in plan.mirrors.values():
-        out.append(f'<path d="{_curve(pos[flow.source], pos[flow.target], 0.3)}" fill="none" '
-                   f'stroke="#059669" stroke-width="2.5" marker-end="url(#arrow)"/>')
+        out.append(
+            f'<path d="{_curve(pos[flow.source], pos[flow.target], 0.3)}" fill="none" '
+            f'stroke="#059669" stroke-width="2.5" marker-end="url(#arrow)"/>'
+        )
     out += boxes
     out += _legend(MARGIN, height - 70)
     out.append("</svg>")
@@ -109,11 +120,12 @@ def _legend(x: float, y: float) -> list[str]:
         lx = x + (i % 3) * 260
         ly = y + (i // 3) * 24
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        out.append(f'<line x1="{lx}" y1="{ly}" x2="{lx + 36}" y2="{ly}" stroke="{color}" stroke-width="2.5"{dash_attr}/>')
+        out.append(
+            f'<line x1="{lx}" y1="{ly}" x2="{lx + 36}" y2="{ly}" stroke="{color}" stroke-width="2.5"{dash_attr}/>'
+        )
         out.append(_text(lx + 44, ly + 4, label, 12))
     return out
 
 
 def _text(x: float, y: float, s: str, size: int, weight: str = "normal", color: str = "#111827") -> str:
-    return (f'<text x="{x}" y="{y}" font-size="{size}" font-weight="{weight}" fill="{color}">'
-            f"{escape(s)}</text>")
+    return f'<text x="{x}" y="{y}" font-size="{size}" font-weight="{weight}" fill="{color}">{escape(s)}</text>'

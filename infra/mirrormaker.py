@@ -10,8 +10,9 @@ Outputs (secret SASL settings included) and get back a map of inputs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from infra.plan import MirrorFlow
 

@@ -58,55 +58,188 @@ class _Builder:
         self.t: Thresholds = plan.config.alerts.thresholds
         self.alarms: dict[str, Alarm] = {}
 
-    def add(self, subject: Subject, owner: str, region: Region, what: str, namespace: str,
-            metrics: tuple[str, ...], dimensions: Mapping[str, str], statistic: str,
-            comparison: Comparison, threshold: float, source: str) -> None:
+    def add(
+        self,
+        subject: Subject,
+        owner: str,
+        region: Region,
+        what: str,
+        namespace: str,
+        metrics: tuple[str, ...],
+        dimensions: Mapping[str, str],
+        statistic: str,
+        comparison: Comparison,
+        threshold: float,
+        source: str,
+    ) -> None:
         key = f"{owner}:{what}"
-        name = naming.bounded(f"{self.plan.config.name_prefix}-{owner.replace('/', '-')}-{what}".replace(">", ""),
-                              ALARM_NAME_LIMIT)
+        name = naming.bounded(
+            f"{self.plan.config.name_prefix}-{owner.replace('/', '-')}-{what}".replace(">", ""), ALARM_NAME_LIMIT
+        )
         self.alarms[key] = Alarm(
-            key=key, subject=subject, owner=owner, region=region, name=name, namespace=namespace,
-            metrics=metrics, dimensions=dict(dimensions), statistic=statistic, comparison=comparison,
-            threshold=threshold, period=self.t.period_seconds, evaluation_periods=self.t.evaluation_periods,
-            notify=notification_key(region), source=source,
+            key=key,
+            subject=subject,
+            owner=owner,
+            region=region,
+            name=name,
+            namespace=namespace,
+            metrics=metrics,
+            dimensions=dict(dimensions),
+            statistic=statistic,
+            comparison=comparison,
+            threshold=threshold,
+            period=self.t.period_seconds,
+            evaluation_periods=self.t.evaluation_periods,
+            notify=notification_key(region),
+            source=source,
         )
 
     def cluster(self, cluster: Cluster) -> None:
         on = {"Cluster Name": cluster.name}
         r = cluster.region
-        self.add(Subject.CLUSTER, cluster.key, r, "active-controllers", KAFKA, ("ActiveControllerCount",), on,
-                 "Sum", Comparison.NOT_EQUAL, 1, MSK_BEST_PRACTICES)
-        self.add(Subject.CLUSTER, cluster.key, r, "offline-partitions", KAFKA, ("OfflinePartitionsCount",), on,
-                 "Maximum", Comparison.GREATER, 0, MSK_BEST_PRACTICES)
+        self.add(
+            Subject.CLUSTER,
+            cluster.key,
+            r,
+            "active-controllers",
+            KAFKA,
+            ("ActiveControllerCount",),
+            on,
+            "Sum",
+            Comparison.NOT_EQUAL,
+            1,
+            MSK_BEST_PRACTICES,
+        )
+        self.add(
+            Subject.CLUSTER,
+            cluster.key,
+            r,
+            "offline-partitions",
+            KAFKA,
+            ("OfflinePartitionsCount",),
+            on,
+            "Maximum",
+            Comparison.GREATER,
+            0,
+            MSK_BEST_PRACTICES,
+        )
         for broker in range(1, broker_count(self.plan, cluster) + 1):
             b = {**on, "Broker ID": str(broker)}
-            self.add(Subject.CLUSTER, cluster.key, r, f"broker-{broker}-under-min-isr", KAFKA,
-                     ("UnderMinIsrPartitionCount",), b, "Maximum", Comparison.GREATER, 0, MSK_BEST_PRACTICES)
-            self.add(Subject.CLUSTER, cluster.key, r, f"broker-{broker}-disk", KAFKA, ("KafkaDataLogsDiskUsed",), b,
-                     "Maximum", Comparison.GREATER, self.t.disk_percent, MSK_BEST_PRACTICES)
-            self.add(Subject.CLUSTER, cluster.key, r, f"broker-{broker}-cpu", KAFKA, ("CpuUser", "CpuSystem"), b,
-                     "Average", Comparison.GREATER, self.t.cpu_percent, MSK_BEST_PRACTICES)
+            self.add(
+                Subject.CLUSTER,
+                cluster.key,
+                r,
+                f"broker-{broker}-under-min-isr",
+                KAFKA,
+                ("UnderMinIsrPartitionCount",),
+                b,
+                "Maximum",
+                Comparison.GREATER,
+                0,
+                MSK_BEST_PRACTICES,
+            )
+            self.add(
+                Subject.CLUSTER,
+                cluster.key,
+                r,
+                f"broker-{broker}-disk",
+                KAFKA,
+                ("KafkaDataLogsDiskUsed",),
+                b,
+                "Maximum",
+                Comparison.GREATER,
+                self.t.disk_percent,
+                MSK_BEST_PRACTICES,
+            )
+            self.add(
+                Subject.CLUSTER,
+                cluster.key,
+                r,
+                f"broker-{broker}-cpu",
+                KAFKA,
+                ("CpuUser", "CpuSystem"),
+                b,
+                "Average",
+                Comparison.GREATER,
+                self.t.cpu_percent,
+                MSK_BEST_PRACTICES,
+            )
 
     def replicator(self, flow: MirrorFlow) -> None:
         regions = self.plan.config.regions
         on = {"ReplicatorName": replicator_name(self.plan.config.name_prefix, flow, regions)}
         # The replicator runs, and reports, in the target's region.
         r = regions[flow.target]
-        self.add(Subject.REPLICATOR, flow.key, r, "replication-latency", KAFKA, ("ReplicationLatency",), on,
-                 "Maximum", Comparison.GREATER, self.t.replication_latency_ms, REPLICATOR_METRICS)
-        self.add(Subject.REPLICATOR, flow.key, r, "message-lag", KAFKA, ("MessageLag",), on,
-                 "Maximum", Comparison.GREATER, self.t.message_lag, REPLICATOR_METRICS)
-        self.add(Subject.REPLICATOR, flow.key, r, "failures", KAFKA, ("ReplicatorFailure",), on,
-                 "Maximum", Comparison.GREATER, 0, REPLICATOR_METRICS)
+        self.add(
+            Subject.REPLICATOR,
+            flow.key,
+            r,
+            "replication-latency",
+            KAFKA,
+            ("ReplicationLatency",),
+            on,
+            "Maximum",
+            Comparison.GREATER,
+            self.t.replication_latency_ms,
+            REPLICATOR_METRICS,
+        )
+        self.add(
+            Subject.REPLICATOR,
+            flow.key,
+            r,
+            "message-lag",
+            KAFKA,
+            ("MessageLag",),
+            on,
+            "Maximum",
+            Comparison.GREATER,
+            self.t.message_lag,
+            REPLICATOR_METRICS,
+        )
+        self.add(
+            Subject.REPLICATOR,
+            flow.key,
+            r,
+            "failures",
+            KAFKA,
+            ("ReplicatorFailure",),
+            on,
+            "Maximum",
+            Comparison.GREATER,
+            0,
+            REPLICATOR_METRICS,
+        )
 
     def connectors(self, flow: MirrorFlow) -> None:
         r = self.plan.config.regions[flow.target]
         for role, connector in mirrormaker.connector_names(flow).items():
             on = {"ConnectorName": connector}
-            self.add(Subject.CONNECTOR, flow.key, r, f"{role}-errored-tasks", KAFKA_CONNECT, ("ErroredTaskCount",),
-                     on, "Maximum", Comparison.GREATER, 0, CONNECT_METRICS)
-            self.add(Subject.CONNECTOR, flow.key, r, f"{role}-running-tasks", KAFKA_CONNECT, ("RunningTaskCount",),
-                     on, "Minimum", Comparison.LESS, 1, CONNECT_METRICS)
+            self.add(
+                Subject.CONNECTOR,
+                flow.key,
+                r,
+                f"{role}-errored-tasks",
+                KAFKA_CONNECT,
+                ("ErroredTaskCount",),
+                on,
+                "Maximum",
+                Comparison.GREATER,
+                0,
+                CONNECT_METRICS,
+            )
+            self.add(
+                Subject.CONNECTOR,
+                flow.key,
+                r,
+                f"{role}-running-tasks",
+                KAFKA_CONNECT,
+                ("RunningTaskCount",),
+                on,
+                "Minimum",
+                Comparison.LESS,
+                1,
+                CONNECT_METRICS,
+            )
 
 
 def plan_alarms(plan: Plan) -> tuple[dict[str, Alarm], dict[str, Notification]]:
@@ -144,9 +277,19 @@ def dashboard_name(plan: Plan) -> str:
 
 def _widget(title: str, region: Region, metrics: list[list[Any]], y: int, x: int) -> dict[str, Any]:
     return {
-        "type": "metric", "x": x, "y": y, "width": 12, "height": 6,
-        "properties": {"title": title, "region": region.name, "view": "timeSeries", "stat": "Maximum",
-                       "period": 60, "metrics": metrics},
+        "type": "metric",
+        "x": x,
+        "y": y,
+        "width": 12,
+        "height": 6,
+        "properties": {
+            "title": title,
+            "region": region.name,
+            "view": "timeSeries",
+            "stat": "Maximum",
+            "period": 60,
+            "metrics": metrics,
+        },
     }
 
 
@@ -160,8 +303,10 @@ def dashboard_body(plan: Plan) -> dict[str, Any]:
         if cluster.region.cloud != geo.AWS:
             continue
         n = broker_count(plan, cluster)
-        metrics: list[list[Any]] = [[KAFKA, "ActiveControllerCount", "Cluster Name", cluster.name, {"stat": "Sum"}],
-                                    [KAFKA, "OfflinePartitionsCount", "Cluster Name", cluster.name]]
+        metrics: list[list[Any]] = [
+            [KAFKA, "ActiveControllerCount", "Cluster Name", cluster.name, {"stat": "Sum"}],
+            [KAFKA, "OfflinePartitionsCount", "Cluster Name", cluster.name],
+        ]
         for broker in range(1, n + 1):
             for metric in ("CpuUser", "KafkaDataLogsDiskUsed", "UnderMinIsrPartitionCount"):
                 metrics.append([KAFKA, metric, "Cluster Name", cluster.name, "Broker ID", str(broker)])
@@ -171,11 +316,15 @@ def dashboard_body(plan: Plan) -> dict[str, Any]:
         target = regions[flow.target]
         if flow.mechanism == MirrorMechanism.MSK_REPLICATOR:
             name = replicator_name(plan.config.name_prefix, flow, regions)
-            metrics = [[KAFKA, m, "ReplicatorName", name] for m in ("ReplicationLatency", "MessageLag",
-                                                                    "ReplicatorFailure")]
+            metrics = [
+                [KAFKA, m, "ReplicatorName", name] for m in ("ReplicationLatency", "MessageLag", "ReplicatorFailure")
+            ]
         elif flow.mechanism == MirrorMechanism.MM2_MSK_CONNECT:
-            metrics = [[KAFKA_CONNECT, m, "ConnectorName", c] for c in mirrormaker.connector_names(flow).values()
-                       for m in ("RunningTaskCount", "ErroredTaskCount")]
+            metrics = [
+                [KAFKA_CONNECT, m, "ConnectorName", c]
+                for c in mirrormaker.connector_names(flow).values()
+                for m in ("RunningTaskCount", "ErroredTaskCount")
+            ]
         else:
             continue
         widgets.append(_widget(f"mirror {flow.key}", target, metrics, 0, 0))

@@ -69,7 +69,11 @@ def topic_problems(regions: Iterable[Region], events: Iterable[str]) -> Iterator
         for name in names:
             key = f"multicloud-kafka:events.{event}"
             if len(name) > MAX_TOPIC_NAME:
-                yield key, event, f"gives topic {name[:40]}... of {len(name)} characters; Kafka allows {MAX_TOPIC_NAME}: shorten the event name"
+                yield (
+                    key,
+                    event,
+                    f"gives topic {name[:40]}... of {len(name)} characters; Kafka allows {MAX_TOPIC_NAME}: shorten the event name",
+                )
                 break
             if name in owner and owner[name] != event:
                 yield key, event, f"gives topic {name}, which event '{owner[name]}' also gives: rename one of them"

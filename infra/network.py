@@ -8,9 +8,7 @@ from infra import geo
 from infra.kinds import LinkKind
 
 # RFC 1918: GCP Managed Kafka requires its subnet to be inside these.
-PRIVATE_RANGES = tuple(
-    ipaddress.IPv4Network(c) for c in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
-)
+PRIVATE_RANGES = tuple(ipaddress.IPv4Network(c) for c in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 # Subnets carved per region: room for three AZs, whether or not the region's
 # brokers use all three (infra/aws_rules.py: az_count).
 AZ_COUNT = 3

@@ -7,16 +7,17 @@ read from it, so they cannot disagree.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from infra import geo
 from infra.alerts import Alarm, Notification
 from infra.api.plan import ApiPlan
 from infra.config import Config, TopicSettings
 from infra.geo import Region
-from infra.vpn import LinkEnds, Tunnel, ends
 from infra.kinds import Architecture, Auth, ClusterRole, LinkKind, MirrorMechanism, PrincipalKind
+from infra.vpn import LinkEnds, Tunnel, ends
 
 # Header routing: every message names its destination in these two headers.
 HEADER_CLOUD = "route-cloud"
@@ -177,9 +178,9 @@ class Plan:
 
     def logins(self, cluster: str) -> tuple[str, ...]:
         """Sorted keys of the foreign regions that need a login on `cluster`."""
-        return tuple(sorted({
-            g.login for p in self.principals.values() for k, g in p.grants.items() if k == cluster and g.login
-        }))
+        return tuple(
+            sorted({g.login for p in self.principals.values() for k, g in p.grants.items() if k == cluster and g.login})
+        )
 
 
 def mirror_mechanism(source: Region, target: Region) -> MirrorMechanism:

@@ -31,17 +31,39 @@ def diff(old: Plan, new: Plan) -> list[Change]:
     out: list[Change] = []
     oc, nc = old.config, new.config
     if oc.name_prefix != nc.name_prefix:
-        out.append(Change(CHANGE, "namePrefix", nc.stack, f"{oc.name_prefix} -> {nc.name_prefix}: every cluster "
-                          "gets a new name, which replaces it", True))
+        out.append(
+            Change(
+                CHANGE,
+                "namePrefix",
+                nc.stack,
+                f"{oc.name_prefix} -> {nc.name_prefix}: every cluster gets a new name, which replaces it",
+                True,
+            )
+        )
     if oc.architecture != nc.architecture:
         out.append(Change(CHANGE, "architecture", nc.stack, f"{oc.architecture} -> {nc.architecture}", False))
     if oc.hub.key != nc.hub.key:
-        out.append(Change(CHANGE, "hub", nc.stack, f"{oc.hub.key} -> {nc.hub.key}: producers move to another "
-                          "cluster; drain the old hub before removing it", True))
+        out.append(
+            Change(
+                CHANGE,
+                "hub",
+                nc.stack,
+                f"{oc.hub.key} -> {nc.hub.key}: producers move to another "
+                "cluster; drain the old hub before removing it",
+                True,
+            )
+        )
     for key, region in oc.regions.items():
         if key in nc.regions and nc.regions[key].cidr != region.cidr:
-            out.append(Change(CHANGE, "network", key, f"cidr {region.cidr} -> {nc.regions[key].cidr}: the "
-                              "network and every cluster in it are replaced", True))
+            out.append(
+                Change(
+                    CHANGE,
+                    "network",
+                    key,
+                    f"cidr {region.cidr} -> {nc.regions[key].cidr}: the network and every cluster in it are replaced",
+                    True,
+                )
+            )
     for key in sorted(set(old.clusters) | set(new.clusters)):
         if key not in new.clusters:
             out.append(Change(REMOVE, "cluster", key, "its topics and their data go with it", True))
@@ -52,8 +74,16 @@ def diff(old: Plan, new: Plan) -> list[Change]:
         for name in sorted(set(before) | set(after)):
             where = f"{cluster} {name}"
             if name not in after:
-                out.append(Change(REMOVE, "topic", where, "holds data: it is kept (retained) but no longer "
-                                  "managed; protected stacks refuse until you unprotect it", True))
+                out.append(
+                    Change(
+                        REMOVE,
+                        "topic",
+                        where,
+                        "holds data: it is kept (retained) but no longer "
+                        "managed; protected stacks refuse until you unprotect it",
+                        True,
+                    )
+                )
             elif name not in before:
                 out.append(Change(ADD, "topic", where, f"{after[name].settings.partitions} partitions", False))
             else:
@@ -74,8 +104,15 @@ def _link_changes(old: Plan, new: Plan) -> list[Change]:
     for key in sorted(set(old.links) & set(new.links)):
         a, b = old.links[key], new.links[key]
         if a.tunnels != b.tunnels:
-            out.append(Change(CHANGE, "link", key, "tunnel inside addresses change: the VPN connections are "
-                              "replaced and the link is down meanwhile", False))
+            out.append(
+                Change(
+                    CHANGE,
+                    "link",
+                    key,
+                    "tunnel inside addresses change: the VPN connections are replaced and the link is down meanwhile",
+                    False,
+                )
+            )
         if a.name_forwarding != b.name_forwarding:
             detail = f"DNS forwarding {'on: ' + b.name_forwarding.domain if b.name_forwarding else 'off'}"
             out.append(Change(CHANGE, "link", key, detail, False))
@@ -83,8 +120,10 @@ def _link_changes(old: Plan, new: Plan) -> list[Change]:
 
 
 def _grants_text(grant: Grant) -> str:
-    return (f"{grant.auth}{' as ' + grant.login if grant.login else ''}: produce {len(grant.produce)}, "
-            f"consume {len(grant.consume)} topics")
+    return (
+        f"{grant.auth}{' as ' + grant.login if grant.login else ''}: produce {len(grant.produce)}, "
+        f"consume {len(grant.consume)} topics"
+    )
 
 
 def _access_changes(old: Plan, new: Plan) -> list[Change]:
@@ -99,8 +138,9 @@ def _access_changes(old: Plan, new: Plan) -> list[Change]:
             elif cluster not in a:
                 out.append(Change(ADD, "access", where, _grants_text(b[cluster]), False))
             elif a[cluster] != b[cluster]:
-                out.append(Change(CHANGE, "access", where, f"{_grants_text(a[cluster])} -> {_grants_text(b[cluster])}",
-                                  False))
+                out.append(
+                    Change(CHANGE, "access", where, f"{_grants_text(a[cluster])} -> {_grants_text(b[cluster])}", False)
+                )
     return out
 
 
@@ -121,23 +161,65 @@ def _api_changes(old: Plan, new: Plan) -> list[Change]:
 def _topic_changes(where: str, a: TopicSettings, b: TopicSettings) -> list[Change]:
     out = []
     if b.partitions < a.partitions:
-        out.append(Change(CHANGE, "topic", where, f"partitions {a.partitions} -> {b.partitions}: Kafka cannot "
-                          "remove partitions, so the topic would be recreated empty", True))
+        out.append(
+            Change(
+                CHANGE,
+                "topic",
+                where,
+                f"partitions {a.partitions} -> {b.partitions}: Kafka cannot "
+                "remove partitions, so the topic would be recreated empty",
+                True,
+            )
+        )
     elif b.partitions > a.partitions:
-        out.append(Change(CHANGE, "topic", where, f"partitions {a.partitions} -> {b.partitions}: keys move to "
-                          "other partitions, so per-key order breaks across the change", False))
+        out.append(
+            Change(
+                CHANGE,
+                "topic",
+                where,
+                f"partitions {a.partitions} -> {b.partitions}: keys move to "
+                "other partitions, so per-key order breaks across the change",
+                False,
+            )
+        )
     if b.replication_factor != a.replication_factor:
-        out.append(Change(CHANGE, "topic", where, f"replication factor {a.replication_factor} -> "
-                          f"{b.replication_factor}: the topic would be recreated", True))
+        out.append(
+            Change(
+                CHANGE,
+                "topic",
+                where,
+                f"replication factor {a.replication_factor} -> {b.replication_factor}: the topic would be recreated",
+                True,
+            )
+        )
     shorter = b.retention_ms != -1 and (a.retention_ms == -1 or b.retention_ms < a.retention_ms)
     if b.retention_ms != a.retention_ms:
-        out.append(Change(CHANGE, "topic", where, f"retention.ms {a.retention_ms} -> {b.retention_ms}"
-                          + (": older messages are deleted" if shorter else ""), shorter))
+        out.append(
+            Change(
+                CHANGE,
+                "topic",
+                where,
+                f"retention.ms {a.retention_ms} -> {b.retention_ms}"
+                + (": older messages are deleted" if shorter else ""),
+                shorter,
+            )
+        )
     if b.cleanup_policy != a.cleanup_policy:
         lossy = "compact" in b.cleanup_policy and "compact" not in a.cleanup_policy
-        out.append(Change(CHANGE, "topic", where, f"cleanup.policy {a.cleanup_policy} -> {b.cleanup_policy}"
-                          + (": compaction drops all but the last value of each key" if lossy else ""), lossy))
+        out.append(
+            Change(
+                CHANGE,
+                "topic",
+                where,
+                f"cleanup.policy {a.cleanup_policy} -> {b.cleanup_policy}"
+                + (": compaction drops all but the last value of each key" if lossy else ""),
+                lossy,
+            )
+        )
     if b.min_insync_replicas != a.min_insync_replicas:
-        out.append(Change(CHANGE, "topic", where, f"min.insync.replicas {a.min_insync_replicas} -> "
-                          f"{b.min_insync_replicas}", False))
+        out.append(
+            Change(
+                CHANGE, "topic", where, f"min.insync.replicas {a.min_insync_replicas} -> {b.min_insync_replicas}", False
+            )
+        )
     return out

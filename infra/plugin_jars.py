@@ -17,9 +17,9 @@ import os
 import shutil
 import urllib.request
 import zipfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "msk-connect"
@@ -59,14 +59,24 @@ class Jar:
 # and MSK's IAM login module (all dependencies shaded in) for MirrorMaker's
 # own clients of the target cluster.
 MM2_JARS: tuple[Jar, ...] = (
-    Jar("org.apache.kafka", "connect-mirror", "3.7.2", "6ac25448b6a28ad7d6fc1db606efbec930f26852db924d71ebc58a27531aa91d"),
     Jar(
-        "org.apache.kafka", "connect-mirror-client", "3.7.2",
+        "org.apache.kafka",
+        "connect-mirror",
+        "3.7.2",
+        "6ac25448b6a28ad7d6fc1db606efbec930f26852db924d71ebc58a27531aa91d",
+    ),
+    Jar(
+        "org.apache.kafka",
+        "connect-mirror-client",
+        "3.7.2",
         "6aceff71300163a163e94828f10dd41c5c31ac3ed8df72f52bf535c2c6de45bd",
     ),
     Jar(
-        "software.amazon.msk", "aws-msk-iam-auth", "2.2.0",
-        "735dd058b81d088e767770d6cc4e7f1a1beea815ced18b66a23b35fd87651e77", classifier="all",
+        "software.amazon.msk",
+        "aws-msk-iam-auth",
+        "2.2.0",
+        "735dd058b81d088e767770d6cc4e7f1a1beea815ced18b66a23b35fd87651e77",
+        classifier="all",
     ),
 )
 
@@ -106,7 +116,9 @@ def cached_jar(jar: Jar, cache: Path, maven_local: Path = MAVEN_LOCAL, fetch: Fe
     try:
         data = fetch(jar.url)
     except OSError as e:
-        raise PluginError(f"could not fetch {jar.file_name} from {jar.url}: {e}; put it in {cache} and run again") from e
+        raise PluginError(
+            f"could not fetch {jar.file_name} from {jar.url}: {e}; put it in {cache} and run again"
+        ) from e
     got = _sha256(data)
     if got != jar.sha256:
         raise PluginError(

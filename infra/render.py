@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from infra import access
 from infra.api.settings import AwsBackend, GcpBackend
@@ -30,8 +30,12 @@ def plan_text(plan: Plan) -> str:
             "Regions",
             ["region", "cidr", "hub", "cluster here"],
             [
-                (r.key, r.cidr, "yes" if r.key == cfg.hub.key else "",
-                 plan.clusters[r.key].name if r.key in plan.clusters else "-")
+                (
+                    r.key,
+                    r.cidr,
+                    "yes" if r.key == cfg.hub.key else "",
+                    plan.clusters[r.key].name if r.key in plan.clusters else "-",
+                )
                 for r in cfg.regions.values()
             ],
         ),
@@ -47,9 +51,16 @@ def plan_text(plan: Plan) -> str:
                 f"Topics on {key}",
                 ["topic", "event", "for", "partitions", "rf", "min.isr", "retention.ms", "cleanup"],
                 [
-                    (t.name, t.event, t.destination or "all regions", t.settings.partitions,
-                     t.settings.replication_factor, t.settings.min_insync_replicas,
-                     t.settings.retention_ms, t.settings.cleanup_policy)
+                    (
+                        t.name,
+                        t.event,
+                        t.destination or "all regions",
+                        t.settings.partitions,
+                        t.settings.replication_factor,
+                        t.settings.min_insync_replicas,
+                        t.settings.retention_ms,
+                        t.settings.cleanup_policy,
+                    )
                     for t in topics.values()
                 ],
             )
@@ -66,8 +77,14 @@ def plan_text(plan: Plan) -> str:
             "Network links",
             ["link", "kind", "tunnels", "dns forwarding"],
             [
-                (link.key, link.kind, len(link.tunnels) or "-",
-                 f"{link.name_forwarding.aws_region} -> {link.name_forwarding.domain}" if link.name_forwarding else "-")
+                (
+                    link.key,
+                    link.kind,
+                    len(link.tunnels) or "-",
+                    f"{link.name_forwarding.aws_region} -> {link.name_forwarding.domain}"
+                    if link.name_forwarding
+                    else "-",
+                )
                 for link in plan.links.values()
             ],
         )
@@ -99,8 +116,16 @@ def plan_text(plan: Plan) -> str:
             "Principals: who may do what, where",
             ["principal", "runs in", "cluster", "auth", "login", "produce", "consume", "groups"],
             [
-                (p.key, p.home, g.cluster, g.auth, g.login or "-", _topics_text(plan, g.cluster, g.produce),
-                 _topics_text(plan, g.cluster, g.consume), " ".join(f"{x}*" for x in g.groups) or "-")
+                (
+                    p.key,
+                    p.home,
+                    g.cluster,
+                    g.auth,
+                    g.login or "-",
+                    _topics_text(plan, g.cluster, g.produce),
+                    _topics_text(plan, g.cluster, g.consume),
+                    " ".join(f"{x}*" for x in g.groups) or "-",
+                )
                 for p in plan.principals.values()
                 for g in p.grants.values()
             ],
@@ -122,8 +147,15 @@ def plan_text(plan: Plan) -> str:
             "Alarms (multicloud-kafka:alerts.thresholds)",
             ["watches", "alarm", "region", "metric", "fires when", "over", "notifies"],
             [
-                (f"{a.subject} {a.owner}", a.key.removeprefix(f"{a.owner}:"), a.region.key, a.metric,
-                 f"{a.statistic} {a.comparison} {a.threshold:g}", f"{a.evaluation_periods}x{a.period}s", a.notify)
+                (
+                    f"{a.subject} {a.owner}",
+                    a.key.removeprefix(f"{a.owner}:"),
+                    a.region.key,
+                    a.metric,
+                    f"{a.statistic} {a.comparison} {a.threshold:g}",
+                    f"{a.evaluation_periods}x{a.period}s",
+                    a.notify,
+                )
                 for a in plan.alarms.values()
             ],
         )
@@ -132,8 +164,10 @@ def plan_text(plan: Plan) -> str:
         table(
             "Alarm notifications",
             ["target", "topic", "subscribers"],
-            [(n.key, n.name, " ".join(n.emails) or "none: set multicloud-kafka:alerts.emails")
-             for n in plan.notifications.values()],
+            [
+                (n.key, n.name, " ".join(n.emails) or "none: set multicloud-kafka:alerts.emails")
+                for n in plan.notifications.values()
+            ],
         )
     )
     if plan.api is not None:
@@ -142,10 +176,8 @@ def plan_text(plan: Plan) -> str:
             table(
                 f"Regional API: {api.url} (zone {api.zone}, health {api.health_path})",
                 ["region", "hostname", "latency region", "backend"],
-                [
-                    (key, e.hostname, e.latency_region, _backend_text(e.backend))
-                    for key, e in api.endpoints.items()
-                ] + [(key, "-", "-", "skipped") for key in api.skipped],
+                [(key, e.hostname, e.latency_region, _backend_text(e.backend)) for key, e in api.endpoints.items()]
+                + [(key, "-", "-", "skipped") for key in api.skipped],
             )
         )
     # Producers' routes are usually the same in every region: print each
@@ -170,8 +202,12 @@ def plan_text(plan: Plan) -> str:
             "What each region consumes",
             ["region", "cluster", "topics", "header filter"],
             [
-                (region, rc.consume_cluster, " ".join(rc.consume.values()),
-                 " ".join(f"{k}={v}" for k, v in rc.header_filter.items()) or "none (all)")
+                (
+                    region,
+                    rc.consume_cluster,
+                    " ".join(rc.consume.values()),
+                    " ".join(f"{k}={v}" for k, v in rc.header_filter.items()) or "none (all)",
+                )
                 for region, rc in plan.routing.items()
             ],
         )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -29,12 +31,10 @@ def decode(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Pulumi hands objects to programs as JSON text; stack files as YAML."""
     out = {}
     for key, value in raw.items():
-        if isinstance(value, str) and value[:1] in "{[":
-            try:
-                value = json.loads(value)
-            except ValueError:
-                pass
         out[key] = value
+        if isinstance(value, str) and value[:1] in "{[":
+            with contextlib.suppress(ValueError):
+                out[key] = json.loads(value)
     return out
 
 

@@ -15,19 +15,18 @@ of one cloud, or across clouds. The sending side's cloud pays the egress.
 from __future__ import annotations
 
 import math
-
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 import yaml
 
 from infra import geo
-from infra.kinds import LinkKind
 from infra.config import Config
-from infra.validation import ConfigError, Problem
+from infra.kinds import LinkKind
 from infra.plan import Plan
+from infra.validation import ConfigError, Problem
 
 SAME_REGION = "same-region"
 CROSS_REGION = "cross-region"
@@ -102,8 +101,7 @@ class Flows:
 
 
 def record_bytes(traffic: Traffic, headers: Mapping[str, str]) -> float:
-    return traffic.payload_bytes + traffic.record_overhead_bytes + sum(
-        len(k) + len(v) for k, v in headers.items())
+    return traffic.payload_bytes + traffic.record_overhead_bytes + sum(len(k) + len(v) for k, v in headers.items())
 
 
 def _weights(keys: list[str], given: Mapping[str, float] | None) -> dict[str, float]:
@@ -167,17 +165,29 @@ def load_prices(path: Path | None) -> dict[str, float]:
     try:
         given = yaml.safe_load(path.read_text()) or {}
     except OSError as e:
-        raise ConfigError(where, [Problem("--prices", where, f"cannot be read ({e.strerror}): give a YAML file of "
-                                                             "price keys to USD")]) from None
+        raise ConfigError(
+            where, [Problem("--prices", where, f"cannot be read ({e.strerror}): give a YAML file of price keys to USD")]
+        ) from None
     except (UnicodeDecodeError, yaml.YAMLError) as e:
-        raise ConfigError(where, [Problem("--prices", where, "is not valid YAML: "
-                                          + " ".join(str(e).split())[:200])]) from None
+        raise ConfigError(
+            where, [Problem("--prices", where, "is not valid YAML: " + " ".join(str(e).split())[:200])]
+        ) from None
     if not isinstance(given, dict):
-        raise ConfigError(where, [Problem("--prices", where, f"holds a {type(given).__name__}; it must be a YAML map "
-                                                             "of price keys to USD, e.g. 'aws.crossCloudPerGb: 0.09'")])
+        raise ConfigError(
+            where,
+            [
+                Problem(
+                    "--prices",
+                    where,
+                    f"holds a {type(given).__name__}; it must be a YAML map "
+                    "of price keys to USD, e.g. 'aws.crossCloudPerGb: 0.09'",
+                )
+            ],
+        )
     problems = [
         Problem(f"{path}:{key}", value, f"is not a known price; known: {', '.join(DEFAULT_PRICES)}")
-        for key, value in given.items() if key not in DEFAULT_PRICES
+        for key, value in given.items()
+        if key not in DEFAULT_PRICES
     ] + [
         Problem(f"{path}:{key}", value, "must be a number of USD, 0 or more")
         for key, value in given.items()
@@ -206,7 +216,8 @@ def monthly_cost(plan: Plan, f: Flows, prices: Mapping[str, float]) -> Cost:
     per_gb = {CROSS_REGION: "crossRegionPerGb", CROSS_CLOUD: "crossCloudPerGb", REPLICATION: "replicationPerGb"}
     transfer = sum(
         rate * SECONDS_PER_MONTH / GB * prices[f"{cloud}.{per_gb[kind]}"]
-        for (kind, cloud), rate in f.by_payer.items() if kind in per_gb
+        for (kind, cloud), rate in f.by_payer.items()
+        if kind in per_gb
     )
     clusters = 0.0
     for c in plan.clusters.values():
@@ -216,9 +227,12 @@ def monthly_cost(plan: Plan, f: Flows, prices: Mapping[str, float]) -> Cost:
             clusters += brokers * (hour * HOURS_PER_MONTH + cfg.msk.volume_gib * prices["aws.storageGbMonth"])
         else:
             mk = cfg.managed_kafka
-            clusters += HOURS_PER_MONTH * (mk.vcpu_count * prices["gcp.vcpuHour"] + mk.memory_gib * prices["gcp.memoryGibHour"])
-    mirrors = sum(HOURS_PER_MONTH * prices[f"{plan.clusters[m.target].region.cloud}.mirrorHour"]
-                  for m in plan.mirrors.values())
+            clusters += HOURS_PER_MONTH * (
+                mk.vcpu_count * prices["gcp.vcpuHour"] + mk.memory_gib * prices["gcp.memoryGibHour"]
+            )
+    mirrors = sum(
+        HOURS_PER_MONTH * prices[f"{plan.clusters[m.target].region.cloud}.mirrorHour"] for m in plan.mirrors.values()
+    )
     vpn_links = sum(1 for link in plan.links.values() if link.kind == LinkKind.HA_VPN)
     links = vpn_links * HOURS_PER_MONTH * (2 * prices["aws.vpnConnectionHour"] + 4 * prices["gcp.vpnTunnelHour"])
     return Cost(transfer, clusters, mirrors, links)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 from infra import geo
@@ -27,7 +26,7 @@ from infra.kinds import LinkKind
 
 if TYPE_CHECKING:
     # The plan holds each link's tunnels, so it imports this module.
-    from infra.plan import Link, Plan
+    from infra.plan import Plan
 
 TUNNELS = 4
 LINK_LOCAL = ipaddress.ip_network("169.254.0.0/16")
@@ -36,8 +35,13 @@ BLOCK_PREFIX = 28
 AWS_RESERVED = tuple(
     ipaddress.ip_network(c)
     for c in (
-        "169.254.0.0/30", "169.254.1.0/30", "169.254.2.0/30", "169.254.3.0/30",
-        "169.254.4.0/30", "169.254.5.0/30", "169.254.169.252/30",
+        "169.254.0.0/30",
+        "169.254.1.0/30",
+        "169.254.2.0/30",
+        "169.254.3.0/30",
+        "169.254.4.0/30",
+        "169.254.5.0/30",
+        "169.254.169.252/30",
     )
 )
 _BLOCKS = 2 ** (BLOCK_PREFIX - LINK_LOCAL.prefixlen)

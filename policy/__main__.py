@@ -7,15 +7,16 @@ which the tests run on every repo stack without the engine.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 # The rules read the clouds' limits from infra/aws_rules.py, the module the
 # program plans with: the project's root goes on the path (standard library
 # only below it, so the pack's own environment needs nothing else).
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pulumi_policy import (  # noqa: E402
+from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
     PolicyPack,
@@ -26,7 +27,7 @@ from pulumi_policy import (  # noqa: E402
     StackValidationPolicy,
 )
 
-from policy import rules  # noqa: E402
+from policy import rules
 
 MANDATORY = EnforcementLevel.MANDATORY
 
@@ -92,9 +93,7 @@ PROTECT = ResourceValidationPolicy(
     description="Kafka clusters and topics carry Pulumi protect.",
     validate=_protect,
     enforcement_level=MANDATORY,
-    config_schema=PolicyConfigSchema(
-        properties={"allowUnprotected": {"type": "boolean", "default": False}}
-    ),
+    config_schema=PolicyConfigSchema(properties={"allowUnprotected": {"type": "boolean", "default": False}}),
 )
 
 
@@ -104,26 +103,39 @@ def policies() -> Sequence[ResourceValidationPolicy | StackValidationPolicy]:
         resource_policy("encryption-customer-keys-and-tls", rules.encryption.__doc__ or "", rules.encryption),
         resource_policy("no-public-access", rules.public_access.__doc__ or "", rules.public_access),
         stack_policy("buckets-block-public-access", rules.buckets_blocked.__doc__ or "", rules.buckets_blocked),
-        stack_policy("planned-ranges-only", "Security groups and firewalls admit only the stack's planned ranges.",
-                     rules.network_ranges),
+        stack_policy(
+            "planned-ranges-only",
+            "Security groups and firewalls admit only the stack's planned ranges.",
+            rules.network_ranges,
+        ),
         resource_policy("kafka-authentication", rules.kafka_auth.__doc__ or "", rules.kafka_auth),
         PROTECT,
         resource_policy("msk-topic-api", rules.topic_api.__doc__ or "", rules.topic_api),
         resource_policy("aws-zones", rules.zones.__doc__ or "", rules.zones),
-        stack_policy("replicator-prerequisites", "MSK Replicator's documented prerequisites on both clusters.",
-                     rules.replicator_prerequisites),
-        stack_policy("connector-waits-for-vpn", "Cross-cloud MirrorMaker 2 connectors wait for the HA VPN.",
-                     rules.connector_dependencies),
+        stack_policy(
+            "replicator-prerequisites",
+            "MSK Replicator's documented prerequisites on both clusters.",
+            rules.replicator_prerequisites,
+        ),
+        stack_policy(
+            "connector-waits-for-vpn",
+            "Cross-cloud MirrorMaker 2 connectors wait for the HA VPN.",
+            rules.connector_dependencies,
+        ),
         stack_policy("gcp-apis-enabled", "GCP resources wait for the Google APIs they call.", rules.gcp_apis),
-        stack_policy("flow-logs", "Every VPC and every GCP subnet but proxy-only ones log their flows.",
-                     rules.flow_logs),
-        stack_policy("default-security-groups-closed", rules.default_security_groups.__doc__ or "",
-                     rules.default_security_groups),
+        stack_policy(
+            "flow-logs", "Every VPC and every GCP subnet but proxy-only ones log their flows.", rules.flow_logs
+        ),
+        stack_policy(
+            "default-security-groups-closed", rules.default_security_groups.__doc__ or "", rules.default_security_groups
+        ),
         stack_policy("no-unused-security-groups", rules.security_groups_used.__doc__ or "", rules.security_groups_used),
         stack_policy("api-routes-authorized", rules.api_routes_authorized.__doc__ or "", rules.api_routes_authorized),
         resource_policy("kms-key-policies", rules.key_policies.__doc__ or "", rules.key_policies),
         resource_policy("log-groups-encrypted", rules.log_groups.__doc__ or "", rules.log_groups),
-        stack_policy("buckets-versioned-encrypted-logged", rules.buckets_hardened.__doc__ or "", rules.buckets_hardened),
+        stack_policy(
+            "buckets-versioned-encrypted-logged", rules.buckets_hardened.__doc__ or "", rules.buckets_hardened
+        ),
     ]
 
 

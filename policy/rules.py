@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from infra import aws_rules
 
@@ -70,7 +71,9 @@ DATA_HOLDING = frozenset({MSK_CLUSTER, MSK_TOPIC, GK_CLUSTER, GK_TOPIC})
 # only to a port of the regional API's backends.
 GCP_HEALTH_CHECK_RANGES = ("35.191.0.0/16", "130.211.0.0/22")
 # "Prepare the Amazon MSK source cluster" (MSK Replicator).
-REPLICATOR_SOURCE_ACTIONS = frozenset({"kafka:CreateVpcConnection", "kafka:GetBootstrapBrokers", "kafka:DescribeClusterV2"})
+REPLICATOR_SOURCE_ACTIONS = frozenset(
+    {"kafka:CreateVpcConnection", "kafka:GetBootstrapBrokers", "kafka:DescribeClusterV2"}
+)
 # "Topic replication permissions" (MSK Replicator service execution role).
 REPLICATOR_INTERNAL_TOPICS = ("*__amazon_msk_replicator_*", "mskr-offset-syncs.*", "*.checkpoints.internal")
 VPN_TYPES = frozenset({AWS_VPN, GCP_TUNNEL})
@@ -128,7 +131,9 @@ def encryption(r: Resource) -> Violations:
                 f"inCluster={transit.get('inCluster')!r}); set clientBroker TLS and inCluster true"
             )
     elif r.type == GK_CLUSTER and not _get(p, "gcpConfig", "kmsKey"):
-        out.append(f"Managed Kafka cluster {r.name}: Google-managed key at rest; set gcpConfig.kmsKey to a Cloud KMS key")
+        out.append(
+            f"Managed Kafka cluster {r.name}: Google-managed key at rest; set gcpConfig.kmsKey to a Cloud KMS key"
+        )
     elif r.type == GCP_KMS_KEY and not p.get("rotationPeriod"):
         out.append(f"Cloud KMS key {r.name}: never rotated; set rotationPeriod")
     elif r.type == SECRET and not p.get("kmsKeyId"):
@@ -156,7 +161,11 @@ def public_access(r: Resource) -> Violations:
     elif r.type == INTERNET_GATEWAY:
         return [f"internet gateway {r.name}: the Kafka networks have no route to the internet; remove it"]
     elif r.type == PUBLIC_ACCESS_BLOCK:
-        off = [k for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets") if p.get(k) is not True]
+        off = [
+            k
+            for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+            if p.get(k) is not True
+        ]
         if off:
             return [f"bucket public access block {r.name}: {', '.join(off)} not true; set all four true"]
     return []
@@ -214,13 +223,23 @@ def network_ranges(resources: Sequence[Resource]) -> StackViolations:
                     bad = _outside(rule.get("cidrBlocks") or [], planned)
                     bad += [c for c in rule.get("ipv6CidrBlocks") or [] if isinstance(c, str)]
                     if bad:
-                        out.append((r.urn, f"security group {r.name}: {direction} port {rule.get('fromPort')} "
-                                           f"from {', '.join(bad)}, outside the planned ranges; admit only the stack's regions"))
+                        out.append(
+                            (
+                                r.urn,
+                                f"security group {r.name}: {direction} port {rule.get('fromPort')} "
+                                f"from {', '.join(bad)}, outside the planned ranges; admit only the stack's regions",
+                            )
+                        )
         elif r.type == GCP_FIREWALL:
             bad = _outside(r.props.get("sourceRanges") or [], planned, GCP_HEALTH_CHECK_RANGES)
             if bad:
-                out.append((r.urn, f"firewall {r.name}: admits {', '.join(bad)}, outside the planned ranges; "
-                                   "admit only the stack's regions"))
+                out.append(
+                    (
+                        r.urn,
+                        f"firewall {r.name}: admits {', '.join(bad)}, outside the planned ranges; "
+                        "admit only the stack's regions",
+                    )
+                )
     return out
 
 
@@ -236,7 +255,9 @@ def kafka_auth(r: Resource) -> Violations:
         sasl = auth.get("sasl") or {}
         out = []
         if auth.get("unauthenticated") is True:
-            out.append(f"MSK cluster {r.name}: admits unauthenticated clients; set clientAuthentication.unauthenticated false")
+            out.append(
+                f"MSK cluster {r.name}: admits unauthenticated clients; set clientAuthentication.unauthenticated false"
+            )
         if not (sasl.get("iam") or sasl.get("scram")):
             out.append(f"MSK cluster {r.name}: neither IAM nor SASL/SCRAM is on; turn on clientAuthentication.sasl.iam")
         return out
@@ -252,8 +273,10 @@ def protected(r: Resource, allow_unprotected: bool = False) -> Violations:
     """Kafka clusters and topics carry Pulumi `protect`, unless the
     stack opts out (`allowUnprotected`, for development stacks)."""
     if r.type in DATA_HOLDING and not r.protect and not allow_unprotected:
-        return [f"{r.type} {r.name}: holds data but is not protected; set multicloud-kafka:protect true "
-                "(or run development stacks with policy/unprotected.json)"]
+        return [
+            f"{r.type} {r.name}: holds data but is not protected; set multicloud-kafka:protect true "
+            "(or run development stacks with policy/unprotected.json)"
+        ]
     return []
 
 
@@ -263,8 +286,10 @@ def protected(r: Resource, allow_unprotected: bool = False) -> Violations:
 def topic_api(r: Resource) -> Violations:
     """aws.msk.Topic needs a provisioned cluster on Kafka 3.6.0 or later ("Topic Operations")."""
     if r.type == MSK_SERVERLESS:
-        return [f"MSK Serverless cluster {r.name}: MSK's topic API, through which this project creates topics, "
-                "is not available on serverless clusters; use a provisioned cluster"]
+        return [
+            f"MSK Serverless cluster {r.name}: MSK's topic API, through which this project creates topics, "
+            "is not available on serverless clusters; use a provisioned cluster"
+        ]
     if r.type == MSK_CLUSTER:
         version = aws_rules.kafka_version(str(r.props.get("kafkaVersion", "")))
         if version is not None and version < aws_rules.TOPIC_API_MIN_KAFKA:
@@ -280,8 +305,10 @@ def zones(r: Resource) -> Violations:
         zone = p.get("availabilityZoneId")
         if not zone:
             if p.get("availabilityZone"):
-                return [f"subnet {r.name}: placed by zone name {p['availabilityZone']}, which maps to a different "
-                        "zone in every account; place it by availabilityZoneId"]
+                return [
+                    f"subnet {r.name}: placed by zone name {p['availabilityZone']}, which maps to a different "
+                    "zone in every account; place it by availabilityZoneId"
+                ]
             return []
         if not _known(zone):
             return []
@@ -290,8 +317,10 @@ def zones(r: Resource) -> Violations:
     elif r.type == MSK_CLUSTER and r.region:
         subnets = _get(p, "brokerNodeGroupInfo", "clientSubnets")
         if isinstance(subnets, list) and len(subnets) != aws_rules.az_count(r.region):
-            return [f"MSK cluster {r.name}: {len(subnets)} client subnets; MSK in {r.region} takes "
-                    f"{aws_rules.az_count(r.region)}, one per AZ"]
+            return [
+                f"MSK cluster {r.name}: {len(subnets)} client subnets; MSK in {r.region} takes "
+                f"{aws_rules.az_count(r.region)}, one per AZ"
+            ]
     return []
 
 
@@ -324,28 +353,57 @@ def replicator_prerequisites(resources: Sequence[Resource]) -> StackViolations:
         for c in clusters:
             info = c.props.get("brokerNodeGroupInfo") or {}
             if info.get("instanceType") == aws_rules.T3_SMALL:
-                out.append((rep.urn, f"replicator {rep.name}: cluster {c.name} runs kafka.t3.small, which MSK Replicator "
-                                     "does not support; use kafka.m5.large or larger"))
+                out.append(
+                    (
+                        rep.urn,
+                        f"replicator {rep.name}: cluster {c.name} runs kafka.t3.small, which MSK Replicator "
+                        "does not support; use kafka.m5.large or larger",
+                    )
+                )
             brokers = c.props.get("numberOfBrokerNodes")
             least = aws_rules.min_replicator_brokers(c.region)
             if isinstance(brokers, int) and brokers < least:
-                out.append((rep.urn, f"replicator {rep.name}: cluster {c.name} has {brokers} brokers; MSK Replicator "
-                                     f"needs at least {least}"))
+                out.append(
+                    (
+                        rep.urn,
+                        f"replicator {rep.name}: cluster {c.name} has {brokers} brokers; MSK Replicator "
+                        f"needs at least {least}",
+                    )
+                )
             if c.region == rep.region:
                 continue
             iam = _get(info, "connectivityInfo", "vpcConnectivity", "clientAuthentication", "sasl", "iam")
             if iam is not True:
-                out.append((rep.urn, f"replicator {rep.name}: source {c.name} in {c.region} lacks multi-VPC private "
-                                     "connectivity for IAM (connectivityInfo.vpcConnectivity...sasl.iam)"))
+                out.append(
+                    (
+                        rep.urn,
+                        f"replicator {rep.name}: source {c.name} in {c.region} lacks multi-VPC private "
+                        "connectivity for IAM (connectivityInfo.vpcConnectivity...sasl.iam)",
+                    )
+                )
             policies = [q for q in resources if q.type == MSK_CLUSTER_POLICY and c.urn in q.dependencies]
-            granted = [q for q in policies if REPLICATOR_SOURCE_ACTIONS <= _policy_grants(q.props.get("policy"))
-                       or not _known(q.props.get("policy"))]
+            granted = [
+                q
+                for q in policies
+                if _policy_grants(q.props.get("policy")) >= REPLICATOR_SOURCE_ACTIONS
+                or not _known(q.props.get("policy"))
+            ]
             if not granted:
-                out.append((rep.urn, f"replicator {rep.name}: source {c.name} has no cluster policy letting "
-                                     f"kafka.amazonaws.com {', '.join(sorted(REPLICATOR_SOURCE_ACTIONS))}"))
+                out.append(
+                    (
+                        rep.urn,
+                        f"replicator {rep.name}: source {c.name} has no cluster policy letting "
+                        f"kafka.amazonaws.com {', '.join(sorted(REPLICATOR_SOURCE_ACTIONS))}",
+                    )
+                )
             elif not any(q.urn in rep.dependencies for q in granted):
-                out.append((rep.urn, f"replicator {rep.name}: does not wait for the cluster policy of {c.name}; "
-                                     "add it to depends_on"))
+                out.append(
+                    (
+                        rep.urn,
+                        f"replicator {rep.name}: does not wait for the cluster policy of {c.name}; "
+                        "add it to depends_on",
+                    )
+                )
         out.extend(_replicator_role(rep, resources))
     return out
 
@@ -357,10 +415,15 @@ def _replicator_role(rep: Resource, resources: Sequence[Resource]) -> StackViola
     if not _known(role) or any(not _known(t) for t in texts):
         return []
     resources_named = " ".join(str(t) for t in texts)
-    missing = [t for t in REPLICATOR_INTERNAL_TOPICS if f"/{t}\"" not in resources_named]
+    missing = [t for t in REPLICATOR_INTERNAL_TOPICS if f'/{t}"' not in resources_named]
     if missing:
-        return [(rep.urn, f"replicator {rep.name}: its role may not use the internal topics {', '.join(missing)} "
-                          "on both clusters (MSK Replicator topic replication permissions)")]
+        return [
+            (
+                rep.urn,
+                f"replicator {rep.name}: its role may not use the internal topics {', '.join(missing)} "
+                "on both clusters (MSK Replicator topic replication permissions)",
+            )
+        ]
     return []
 
 
@@ -391,8 +454,13 @@ def connector_dependencies(resources: Sequence[Resource]) -> StackViolations:
     out: StackViolations = []
     for c in (r for r in resources if r.type in other):
         if _waits_for(c, urns, other[c.type]) and not _waits_for(c, urns, VPN_TYPES):
-            out.append((c.urn, f"connector {c.name}: reads a cluster in the other cloud but does not wait for the "
-                               "HA VPN tunnels it reads over; make it depend on them"))
+            out.append(
+                (
+                    c.urn,
+                    f"connector {c.name}: reads a cluster in the other cloud but does not wait for the "
+                    "HA VPN tunnels it reads over; make it depend on them",
+                )
+            )
     return out
 
 
@@ -411,8 +479,13 @@ def gcp_apis(resources: Sequence[Resource]) -> StackViolations:
             continue
         provider = urns.get(r.provider_urn)
         if provider is not None and not services & set(provider.dependencies):
-            out.append((r.urn, f"{r.type} {r.name}: its provider does not wait for the Google APIs "
-                               "(gcp.projects.Service); on a fresh project its first call would fail"))
+            out.append(
+                (
+                    r.urn,
+                    f"{r.type} {r.name}: its provider does not wait for the Google APIs "
+                    "(gcp.projects.Service); on a fresh project its first call would fail",
+                )
+            )
     return out
 
 
@@ -428,16 +501,22 @@ def flow_logs(resources: Sequence[Resource]) -> StackViolations:
         mine = [f for f in logs if vpc.urn in f.dependencies]
         if not mine:
             out.append((vpc.urn, f"VPC {vpc.name}: no flow log; add an aws.ec2.FlowLog of its traffic"))
-        elif not any(f.props.get("trafficType") in ("ALL", None) or not _known(f.props.get("trafficType"))
-                     for f in mine):
+        elif not any(
+            f.props.get("trafficType") in ("ALL", None) or not _known(f.props.get("trafficType")) for f in mine
+        ):
             out.append((vpc.urn, f"VPC {vpc.name}: its flow logs miss some traffic; set trafficType ALL"))
     for subnet in (r for r in resources if r.type == GCP_SUBNET):
         if subnet.props.get("purpose") in GCP_NO_FLOW_LOG_PURPOSES:
             continue
         config = subnet.props.get("logConfig")
         if not isinstance(config, Mapping) or config.get("flowSampling") == 0:
-            out.append((subnet.urn, f"subnetwork {subnet.name}: no VPC flow logs; set logConfig "
-                                    "(flowSampling 1.0, aggregationInterval INTERVAL_5_SEC)"))
+            out.append(
+                (
+                    subnet.urn,
+                    f"subnetwork {subnet.name}: no VPC flow logs; set logConfig "
+                    "(flowSampling 1.0, aggregationInterval INTERVAL_5_SEC)",
+                )
+            )
     return out
 
 
@@ -447,13 +526,23 @@ def default_security_groups(resources: Sequence[Resource]) -> StackViolations:
     defaults = [r for r in resources if r.type == DEFAULT_SECURITY_GROUP]
     for vpc in (r for r in resources if r.type == VPC):
         if not any(vpc.urn in d.dependencies for d in defaults):
-            out.append((vpc.urn, f"VPC {vpc.name}: its default security group is not managed; add an "
-                                 "aws.ec2.DefaultSecurityGroup with no ingress and no egress"))
+            out.append(
+                (
+                    vpc.urn,
+                    f"VPC {vpc.name}: its default security group is not managed; add an "
+                    "aws.ec2.DefaultSecurityGroup with no ingress and no egress",
+                )
+            )
     for d in defaults:
         rules_ = [direction for direction in ("ingress", "egress") if d.props.get(direction)]
         if rules_:
-            out.append((d.urn, f"default security group {d.name}: has {' and '.join(rules_)} rules; remove them "
-                               "so nothing placed in it by accident can talk"))
+            out.append(
+                (
+                    d.urn,
+                    f"default security group {d.name}: has {' and '.join(rules_)} rules; remove them "
+                    "so nothing placed in it by accident can talk",
+                )
+            )
     return out
 
 
@@ -475,14 +564,19 @@ def api_routes_authorized(resources: Sequence[Resource]) -> StackViolations:
         if (api.props.get("tags") or {}).get(API_AUTHORIZATION_TAG) == "backend":
             continue
         open_routes.setdefault(api.urn, []).append(route)
-    for api_urn, routes in open_routes.items():
+    for _api_urn, routes in open_routes.items():
         health = [r for r in routes if str(r.props.get("routeKey", "")).startswith("GET /")]
         for route in routes:
             if health and route is health[0]:
                 continue
-            out.append((route.urn, f"API route {route.name} ({route.props.get('routeKey')}): no authorization at the "
-                                   f"gateway; set multicloud-kafka:api.authorization (jwt or iam), or type backend "
-                                   "if the backend authenticates every request"))
+            out.append(
+                (
+                    route.urn,
+                    f"API route {route.name} ({route.props.get('routeKey')}): no authorization at the "
+                    f"gateway; set multicloud-kafka:api.authorization (jwt or iam), or type backend "
+                    "if the backend authenticates every request",
+                )
+            )
     return out
 
 
@@ -521,8 +615,10 @@ def key_policies(r: Resource) -> Violations:
         return []
     policy = r.props.get("policy")
     if not policy:
-        return [f"KMS key {r.name}: no key policy, so the default lets any IAM principal of the account use it; "
-                "set policy: the account administers, only the services that use the key may use it"]
+        return [
+            f"KMS key {r.name}: no key policy, so the default lets any IAM principal of the account use it; "
+            "set policy: the account administers, only the services that use the key may use it"
+        ]
     if not _known(policy):
         return []
     statements = _statements(policy)
@@ -537,8 +633,10 @@ def key_policies(r: Resource) -> Violations:
         if principal == "*" or (isinstance(principal, Mapping) and principal.get("AWS") == "*"):
             out.append(f"KMS key {r.name}: statement {s.get('Sid', '')!r} lets anyone use the key")
         elif not (service or via):
-            out.append(f"KMS key {r.name}: statement {s.get('Sid', '')!r} lets {json.dumps(principal)} use the key "
-                       "directly; name the services that use it (service principal or kms:ViaService)")
+            out.append(
+                f"KMS key {r.name}: statement {s.get('Sid', '')!r} lets {json.dumps(principal)} use the key "
+                "directly; name the services that use it (service principal or kms:ViaService)"
+            )
         else:
             users += 1
     if not users and not out:
@@ -556,8 +654,10 @@ def log_groups(r: Resource) -> Violations:
         out.append(f"log group {r.name}: encrypted with CloudWatch's own key; set kmsKeyId to a customer KMS key")
     days = r.props.get("retentionInDays")
     if isinstance(days, int) and days not in aws_rules.LOG_RETENTION_DAYS:
-        out.append(f"log group {r.name}: retentionInDays {days} is not a period CloudWatch accepts; "
-                   "set multicloud-kafka:logRetentionDays")
+        out.append(
+            f"log group {r.name}: retentionInDays {days} is not a period CloudWatch accepts; "
+            "set multicloud-kafka:logRetentionDays"
+        )
     return out
 
 
@@ -572,6 +672,7 @@ def buckets_hardened(resources: Sequence[Resource]) -> StackViolations:
     """Every S3 bucket holding data (not an access-log bucket) is versioned,
     encrypted with a customer KMS key and access-logged; every access-log
     bucket is encrypted (SSE-S3, the only default encryption log delivery accepts)."""
+
     def by_bucket(type_: str) -> dict[Any, list[Resource]]:
         found: dict[Any, list[Resource]] = {}
         for r in resources:
@@ -590,15 +691,22 @@ def buckets_hardened(resources: Sequence[Resource]) -> StackViolations:
         sse = [_sse(c) for c in encryption_.get(name, [])]
         if name in targets:
             if not sse:
-                out.append((b.urn, f"S3 bucket {b.name}: access-log bucket without default encryption; "
-                                   "set SSE-S3 (AES256)"))
+                out.append(
+                    (b.urn, f"S3 bucket {b.name}: access-log bucket without default encryption; set SSE-S3 (AES256)")
+                )
             continue
         if not any(_get(v.props, "versioningConfiguration", "status") == "Enabled" for v in versioning.get(name, [])):
-            out.append((b.urn, f"S3 bucket {b.name}: not versioned; add an aws.s3.BucketVersioning "
-                               "with status Enabled"))
+            out.append(
+                (b.urn, f"S3 bucket {b.name}: not versioned; add an aws.s3.BucketVersioning with status Enabled")
+            )
         if not any(algorithm == "aws:kms" and keyed for algorithm, keyed in sse):
-            out.append((b.urn, f"S3 bucket {b.name}: not encrypted with a customer key; add an "
-                               "aws.s3.BucketServerSideEncryptionConfiguration with aws:kms and kmsMasterKeyId"))
+            out.append(
+                (
+                    b.urn,
+                    f"S3 bucket {b.name}: not encrypted with a customer key; add an "
+                    "aws.s3.BucketServerSideEncryptionConfiguration with aws:kms and kmsMasterKeyId",
+                )
+            )
         if name not in logging:
             out.append((b.urn, f"S3 bucket {b.name}: access not logged; add an aws.s3.BucketLogging to a log bucket"))
     return out

@@ -18,6 +18,13 @@ from routing_client.contract import Contract, Route, RoutingError
 from routing_client.producer import DeliveryError, FailedMessage, RoutingProducer
 
 __all__ = [
-    "Contract", "DeliveryError", "FailedMessage", "Received", "Route", "RoutingConsumer", "RoutingError",
-    "RoutingProducer", "Unroutable",
+    "Contract",
+    "DeliveryError",
+    "FailedMessage",
+    "Received",
+    "Route",
+    "RoutingConsumer",
+    "RoutingError",
+    "RoutingProducer",
+    "Unroutable",
 ]

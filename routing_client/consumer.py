@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -116,8 +117,10 @@ class RoutingConsumer:
         events = list(self.contract.consume) if events is None else list(events)
         unknown = [e for e in events if e not in self.contract.consume]
         if unknown or not events:
-            raise RoutingError(f"events {', '.join(unknown) or '(none)'} are not consumed per the contract; "
-                               f"known: {', '.join(self.contract.consume)}")
+            raise RoutingError(
+                f"events {', '.join(unknown) or '(none)'} are not consumed per the contract; "
+                f"known: {', '.join(self.contract.consume)}"
+            )
         self._topic_event = {self.contract.consume[e]: e for e in events}
         self._filter_keys = tuple(self.contract.header_filter)
         self._filter_index = {k: i for i, k in enumerate(self._filter_keys)}
@@ -125,7 +128,8 @@ class RoutingConsumer:
         # The route header values of every region of the stack; what else comes is unroutable.
         self._known: frozenset[RouteValues] = frozenset(
             tuple(_encoded(r.headers.get(k)) for k in self._filter_keys)
-            for dests in self.contract.produce.values() for r in dests.values()
+            for dests in self.contract.produce.values()
+            for r in dests.values()
         )
         self.on_unroutable = on_unroutable
         self.received = 0
@@ -148,21 +152,24 @@ class RoutingConsumer:
         # Fetched, not yet looked at; dropped for partitions revoked or rewound.
         self._buffer: deque[Message] = deque()
         self._stored_at = 0.0
-        self._consumer = Consumer({
-            "bootstrap.servers": self.contract.bootstrap_of(self.contract.consume_cluster, bootstrap),
-            "group.id": group_id,
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": True,
-            "enable.auto.offset.store": False,
-            "statistics.interval.ms": STATS_INTERVAL_MS,
-            "stats_cb": self._on_stats,
-            **(config or {}),
-        })
+        self._consumer = Consumer(
+            {
+                "bootstrap.servers": self.contract.bootstrap_of(self.contract.consume_cluster, bootstrap),
+                "group.id": group_id,
+                "auto.offset.reset": "earliest",
+                "enable.auto.commit": True,
+                "enable.auto.offset.store": False,
+                "statistics.interval.ms": STATS_INTERVAL_MS,
+                "stats_cb": self._on_stats,
+                **(config or {}),
+            }
+        )
         self._poll = self._consumer.poll
         self._consume = self._consumer.consume
         self._store = self._consumer.store_offsets
-        self._consumer.subscribe(list(self._topic_event), on_assign=self._on_assign, on_revoke=self._on_revoke,
-                                 on_lost=self._on_revoke)
+        self._consumer.subscribe(
+            list(self._topic_event), on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_revoke
+        )
 
     @property
     def assigned(self) -> bool:
@@ -200,13 +207,15 @@ class RoutingConsumer:
         self.fetched_bytes = sum(p.get("rxbytes", 0) for p in partitions)
         # Connections to the brokers themselves; the bootstrap and group
         # coordinator entries carry no fetches.
-        self.wire_bytes = sum(b.get("rxbytes", 0) for b in stats.get("brokers", {}).values()
-                              if b.get("source") == "learned")
+        self.wire_bytes = sum(
+            b.get("rxbytes", 0) for b in stats.get("brokers", {}).values() if b.get("source") == "learned"
+        )
         # librdkafka's consumer_lag: the partition's end (last stable offset) minus the
         # committed offset; -1 while unknown.
         self.lag = {
             (topic, int(pid)): p["consumer_lag"]
-            for topic, t in stats.get("topics", {}).items() for pid, p in t.get("partitions", {}).items()
+            for topic, t in stats.get("topics", {}).items()
+            for pid, p in t.get("partitions", {}).items()
             if int(pid) >= 0 and p.get("desired") and p.get("consumer_lag", -1) >= 0
         }
         assigned = [p for p in partitions if p.get("desired")]
@@ -215,9 +224,14 @@ class RoutingConsumer:
     def counters(self) -> dict[str, int]:
         """The counters as one flat map for a metrics exporter; `lag` is the sum over the partitions."""
         return {
-            "received": self.received, "confirmed": self.confirmed, "redelivered": self.redelivered,
-            "ignored": self.ignored, "unroutable": self.unroutable, "errors": self.errors,
-            "lag": sum(self.lag.values()), "fetched_bytes": self.fetched_bytes,
+            "received": self.received,
+            "confirmed": self.confirmed,
+            "redelivered": self.redelivered,
+            "ignored": self.ignored,
+            "unroutable": self.unroutable,
+            "errors": self.errors,
+            "lag": sum(self.lag.values()),
+            "fetched_bytes": self.fetched_bytes,
         }
 
     def _route_values(self, headers: Headers | None) -> RouteValues | None:
@@ -317,8 +331,11 @@ class RoutingConsumer:
                 try:
                     self._store(offsets=[tp])
                 except KafkaException as one:
-                    if one.args[0].code() not in (KafkaError._STATE, KafkaError._UNKNOWN_PARTITION,
-                                                  KafkaError._INVALID_ARG):
+                    if one.args[0].code() not in (
+                        KafkaError._STATE,
+                        KafkaError._UNKNOWN_PARTITION,
+                        KafkaError._INVALID_ARG,
+                    ):
                         raise
 
     def _unroutable(self, msg: Message) -> None:
@@ -327,8 +344,14 @@ class RoutingConsumer:
         hook = self.on_unroutable
         if hook is None:
             if self.unroutable == 1:
-                log.warning("unroutable message on %s [%s] at %s: %s; set RoutingConsumer.on_unroutable to handle "
-                            "them (counted in .unroutable)", msg.topic(), msg.partition(), msg.offset(), reason)
+                log.warning(
+                    "unroutable message on %s [%s] at %s: %s; set RoutingConsumer.on_unroutable to handle "
+                    "them (counted in .unroutable)",
+                    msg.topic(),
+                    msg.partition(),
+                    msg.offset(),
+                    reason,
+                )
             return
         try:
             hook(Unroutable(msg, reason))
@@ -382,11 +405,9 @@ class RoutingConsumer:
             self._unconfirmed.pop(tp, None)
         # What was fetched after it comes again from the new position.
         self._buffer = deque(m for m in self._buffer if (m.topic(), m.partition()) != (msg.topic(), msg.partition()))
-        try:
+        # Not ours any more: the committed position, before it, is where its next reader starts.
+        with contextlib.suppress(KafkaException):
             self._consumer.seek(TopicPartition(tp[0], tp[1], offset))
-        except KafkaException:
-            # Not ours any more: the committed position, before it, is where its next reader starts.
-            pass
 
     def process(self, handler: Handler, timeout: float) -> bool:
         """Hands the next message for this region to `handler` and confirms it when the handler returns.
@@ -431,8 +452,9 @@ class RoutingConsumer:
     def __enter__(self: _Consumer) -> _Consumer:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
 

@@ -59,8 +59,10 @@ class Contract:
                 raise RoutingError(f"routing contract produce.{event} names no destination region")
             for dest in dests:
                 if not DESTINATION.fullmatch(dest):
-                    raise RoutingError(f"routing contract produce.{event}: destination {dest!r} is not a region key "
-                                       "like 'aws/us-east-1' (lower-case cloud/region)")
+                    raise RoutingError(
+                        f"routing contract produce.{event}: destination {dest!r} is not a region key "
+                        "like 'aws/us-east-1' (lower-case cloud/region)"
+                    )
         contract = cls(
             _text("produceCluster", doc["produceCluster"]),
             _text("consumeCluster", doc["consumeCluster"]),
@@ -76,10 +78,15 @@ class Contract:
         for event, topic in self.consume.items():
             routes = self.produce.get(event)
             if routes is None:
-                raise RoutingError(f"routing contract consume.{event}: event {event!r} has no produce routes; "
-                                   f"known events: {', '.join(sorted(self.produce))}")
-            mine = [d for d, r in routes.items()
-                    if r.topic == topic and all(r.headers.get(k) == v for k, v in self.header_filter.items())]
+                raise RoutingError(
+                    f"routing contract consume.{event}: event {event!r} has no produce routes; "
+                    f"known events: {', '.join(sorted(self.produce))}"
+                )
+            mine = [
+                d
+                for d, r in routes.items()
+                if r.topic == topic and all(r.headers.get(k) == v for k, v in self.header_filter.items())
+            ]
             if not mine:
                 what = f"topic {topic!r}" + (f" with headers {dict(self.header_filter)}" if self.header_filter else "")
                 raise RoutingError(
@@ -94,7 +101,9 @@ class Contract:
 
     def route(self, event: str, destination: str) -> Route:
         if event not in self.produce:
-            raise RoutingError(f"event '{event}' is not in the routing contract; known: {', '.join(sorted(self.produce))}")
+            raise RoutingError(
+                f"event '{event}' is not in the routing contract; known: {', '.join(sorted(self.produce))}"
+            )
         dests = self.produce[event]
         if destination not in dests:
             hint = " (region keys are lower-case)" if destination.lower() in dests else ""
@@ -108,7 +117,9 @@ class Contract:
         if not isinstance(bootstrap, Mapping):
             raise RoutingError(f"bootstrap must map cluster keys to addresses, not {type(bootstrap).__name__}")
         if cluster not in bootstrap:
-            raise RoutingError(f"no bootstrap address for cluster '{cluster}'; given: {', '.join(sorted(bootstrap)) or 'none'}")
+            raise RoutingError(
+                f"no bootstrap address for cluster '{cluster}'; given: {', '.join(sorted(bootstrap)) or 'none'}"
+            )
         address = bootstrap[cluster]
         if not isinstance(address, str) or not address:
             raise RoutingError(f"bootstrap address of cluster '{cluster}' is {address!r}; expected 'host:port'")

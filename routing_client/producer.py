@@ -60,8 +60,10 @@ class DeliveryError(Exception):
         self.reasons = Counter(f.reason for f in self.failed)
         why = "; ".join(f"{n} {reason}" for reason, n in self.reasons.most_common())
         queued = f"; {still_queued} more still queued" if still_queued else ""
-        super().__init__(f"{len(self.failed)} message{'s' if len(self.failed) != 1 else ''} not delivered: {why}"
-                         f"{queued}; DeliveryError.failed holds each (event, destination, topic, key, value) to retry")
+        super().__init__(
+            f"{len(self.failed)} message{'s' if len(self.failed) != 1 else ''} not delivered: {why}"
+            f"{queued}; DeliveryError.failed holds each (event, destination, topic, key, value) to retry"
+        )
 
 
 class _Failures:
@@ -97,8 +99,11 @@ class _Report:
 
     def __call__(self, err: KafkaError | None, msg: Message) -> None:
         if err is not None:
-            self.failures.failed.append(FailedMessage(self.event, self.destination, msg.topic() or "", msg.key(),
-                                                      msg.value(), self.headers, err))
+            self.failures.failed.append(
+                FailedMessage(
+                    self.event, self.destination, msg.topic() or "", msg.key(), msg.value(), self.headers, err
+                )
+            )
             self.failures.count += 1
 
 
@@ -107,9 +112,12 @@ def _flush_abandoned(producer: Producer, failures: _Failures) -> None:
     left = producer.flush(ABANDONED_FLUSH_S)
     failed = failures.take()
     if failed or left:
-        log.error("a RoutingProducer was not closed: %s",
-                  DeliveryError(failed, left) if failed else f"{left} messages still queued after "
-                  f"{ABANDONED_FLUSH_S} s are lost")
+        log.error(
+            "a RoutingProducer was not closed: %s",
+            DeliveryError(failed, left)
+            if failed
+            else f"{left} messages still queued after {ABANDONED_FLUSH_S} s are lost",
+        )
 
 
 class RoutingProducer:
@@ -122,8 +130,9 @@ class RoutingProducer:
     is a snapshot of them to export.
     """
 
-    def __init__(self, contract: Mapping[str, Any] | str, bootstrap: Mapping[str, str],
-                 config: Mapping[str, Any] | None = None):
+    def __init__(
+        self, contract: Mapping[str, Any] | str, bootstrap: Mapping[str, str], config: Mapping[str, Any] | None = None
+    ):
         """`config` is added to (and may override) the librdkafka producer settings.
 
         By default the producer is idempotent with acks=all: no duplicates on
@@ -135,20 +144,29 @@ class RoutingProducer:
         self.contract = Contract.from_dict(contract)
         own = [k for k in OWN_CALLBACKS if k in (config or {})]
         if own:
-            raise RoutingError(f"config sets {', '.join(own)}: pass on_delivery to send() instead; "
-                               "the producer reports every other failure itself")
+            raise RoutingError(
+                f"config sets {', '.join(own)}: pass on_delivery to send() instead; "
+                "the producer reports every other failure itself"
+            )
         self._failures = _Failures()
-        self._producer = Producer({
-            "bootstrap.servers": self.contract.bootstrap_of(self.contract.produce_cluster, bootstrap),
-            "enable.idempotence": True,
-            "acks": "all",
-            **(config or {}),
-        })
+        self._producer = Producer(
+            {
+                "bootstrap.servers": self.contract.bootstrap_of(self.contract.produce_cluster, bootstrap),
+                "enable.idempotence": True,
+                "acks": "all",
+                **(config or {}),
+            }
+        )
         # Route -> what produce() takes, computed once (None: no headers to add), and its delivery report.
         self._routes: dict[str, dict[str, tuple[str, Headers | None, _Report]]] = {
-            event: {dest: (r.topic, list(r.headers.items()) or None,
-                           _Report(event, dest, list(r.headers.items()), self._failures))
-                    for dest, r in dests.items()}
+            event: {
+                dest: (
+                    r.topic,
+                    list(r.headers.items()) or None,
+                    _Report(event, dest, list(r.headers.items()), self._failures),
+                )
+                for dest, r in dests.items()
+            }
             for event, dests in self.contract.produce.items()
         }
         self._produce = self._producer.produce
@@ -203,8 +221,14 @@ class RoutingProducer:
         self.sent += 1
         self._poll(0)
 
-    def _produce_when_room(self, topic: str, value: bytes | str, key: bytes | str | None,
-                           on_delivery: DeliveryCallback | None, headers: Headers | None) -> None:
+    def _produce_when_room(
+        self,
+        topic: str,
+        value: bytes | str,
+        key: bytes | str | None,
+        on_delivery: DeliveryCallback | None,
+        headers: Headers | None,
+    ) -> None:
         deadline = time.monotonic() + QUEUE_FULL_WAIT_S
         while True:
             self._poll(0.05)
@@ -262,7 +286,8 @@ class RoutingProducer:
     def __enter__(self: _Producer) -> _Producer:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         """Closes; a DeliveryError is raised even while another exception leaves the block (it is kept as context)."""
         self.close()

@@ -57,7 +57,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             wrong.append(f"{item.nodeid}: {', '.join(sorted(tiers)) or 'no tier'}")
     if wrong:
         raise pytest.UsageError(
-            "every test needs exactly one tier marker of " + ", ".join(TIERS) + ":\n  " + "\n  ".join(wrong)
+            "every test needs exactly one tier marker of "
+            + ", ".join(TIERS)
+            + ":\n  "
+            + "\n  ".join(wrong)
             + "\nput the test under a directory tests/conftest.py's TIER_OF names, or mark its module"
             " (pytestmark = pytest.mark.<tier>)"
         )

@@ -12,8 +12,9 @@ from infra.architectures import build_plan
 from infra.config import validate
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = {p.relative_to(ROOT).as_posix(): p.read_text()
-         for p in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]}
+PAGES = {
+    p.relative_to(ROOT).as_posix(): p.read_text() for p in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+}
 README = PAGES["README.md"]
 # Quick and offline: run exactly as written. The rest (demo, emulator,
 # benchmarks, the suite itself) are run by their own tests.
@@ -28,8 +29,12 @@ def blocks(language: str, text: str) -> list[str]:
 
 
 def commands_of(text: str) -> list[str]:
-    return [line.split("#")[0].strip() for block in blocks("sh", text) for line in block.splitlines()
-            if line.strip().startswith("./scripts/")]
+    return [
+        line.split("#")[0].strip()
+        for block in blocks("sh", text)
+        for line in block.splitlines()
+        if line.strip().startswith("./scripts/")
+    ]
 
 
 COMMANDS = [(page, command) for page, text in PAGES.items() for command in commands_of(text)]
@@ -74,7 +79,9 @@ def test_set_up_has_exactly_the_two_commands():
     block = blocks("sh", setup)
     assert len(block) == 1
     assert [line.split("#")[0].strip() for line in block[0].strip().splitlines()] == [
-        "./scripts/demo dev", "./scripts/test"]
+        "./scripts/demo dev",
+        "./scripts/test",
+    ]
 
 
 @pytest.mark.parametrize("page,command", COMMANDS, ids=[f"{p}: {c}" for p, c in COMMANDS])
@@ -97,8 +104,9 @@ def test_quick_commands_run_as_written(command):
 
 def test_stack_file_examples_validate_and_plan():
     examples = {page: [yaml.safe_load(b) for b in blocks("yaml", text)] for page, text in PAGES.items()}
-    stacks = [(page, e["config"]) for page, found in examples.items() for e in found
-              if isinstance(e, dict) and "config" in e]
+    stacks = [
+        (page, e["config"]) for page, found in examples.items() for e in found if isinstance(e, dict) and "config" in e
+    ]
     assert stacks
     for page, config in stacks:
         plan = build_plan(validate(config, "readme"))

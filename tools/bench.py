@@ -74,7 +74,11 @@ def main(argv: list[str] | None = None) -> int:
             cpu[side].append(c)
     # Providers aside, both sides must register the same resource types in the same numbers.
     if counts["ours"] != counts["bare"]:
-        diff = {t: (counts["ours"][t], counts["bare"][t]) for t in counts["ours"] | counts["bare"] if counts["ours"][t] != counts["bare"][t]}
+        diff = {
+            t: (counts["ours"][t], counts["bare"][t])
+            for t in counts["ours"] | counts["bare"]
+            if counts["ours"][t] != counts["bare"][t]
+        }
         print(f"bench: the two sides registered different resources (ours, bare): {diff}", file=sys.stderr)
         return 1
     total = sum(counts["ours"].values())

@@ -53,8 +53,9 @@ def _messages(n: int, size: int) -> list[tuple[bytes, bytes]]:
     return [(f"k{i}".encode(), (f"v{i}-".encode() * size)[:size]) for i in range(n)]
 
 
-def produce_routing(plan: Plan, bootstrap: dict[str, str], event: str, dest: str,
-                    msgs: list[tuple[bytes, bytes]], region: str) -> float:
+def produce_routing(
+    plan: Plan, bootstrap: dict[str, str], event: str, dest: str, msgs: list[tuple[bytes, bytes]], region: str
+) -> float:
     with RoutingProducer(plan.routing[region].to_dict(), bootstrap, config=PRODUCER) as p:
         start = time.perf_counter()
         for key, value in msgs:
@@ -66,8 +67,9 @@ def produce_routing(plan: Plan, bootstrap: dict[str, str], event: str, dest: str
     return len(msgs) / took
 
 
-def produce_raw(plan: Plan, bootstrap: dict[str, str], event: str, dest: str,
-                msgs: list[tuple[bytes, bytes]], region: str) -> float:
+def produce_raw(
+    plan: Plan, bootstrap: dict[str, str], event: str, dest: str, msgs: list[tuple[bytes, bytes]], region: str
+) -> float:
     contract = plan.routing[region]
     route = contract.produce[event][dest]
     headers: list[tuple[str, str | bytes | None]] | None = list(route.headers.items()) or None
@@ -126,15 +128,18 @@ def wait_for_topic(bootstrap: str, topic: str, total: int) -> None:
 
 
 def consume_routing(plan: Plan, bootstrap: dict[str, str], event: str, region: str, expected: int) -> float:
-    c = RoutingConsumer(plan.routing[region].to_dict(), bootstrap, f"bench-{uuid.uuid4().hex[:8]}",
-                        events=[event], config=CONSUMER)
+    c = RoutingConsumer(
+        plan.routing[region].to_dict(), bootstrap, f"bench-{uuid.uuid4().hex[:8]}", events=[event], config=CONSUMER
+    )
     try:
+
         def poll() -> int:
             got = c.poll(0.5)
             if got is None:
                 return 0
             c.confirm(got)
             return 1
+
         return _drain(poll, expected, "routing consumer")
     finally:
         c.close()
@@ -143,10 +148,16 @@ def consume_routing(plan: Plan, bootstrap: dict[str, str], event: str, region: s
 def consume_raw(plan: Plan, bootstrap: dict[str, str], event: str, region: str, expected: int) -> float:
     contract = plan.routing[region]
     mine = {k: v.encode() for k, v in contract.header_filter.items()}
-    c = Consumer({"bootstrap.servers": bootstrap[contract.consume_cluster], "group.id": f"bench-{uuid.uuid4().hex[:8]}",
-                  **CONSUMER})
+    c = Consumer(
+        {
+            "bootstrap.servers": bootstrap[contract.consume_cluster],
+            "group.id": f"bench-{uuid.uuid4().hex[:8]}",
+            **CONSUMER,
+        }
+    )
     c.subscribe([contract.consume[event]])
     try:
+
         def poll() -> int:
             msg = c.poll(0.5)
             if msg is None or msg.error() is not None:
@@ -156,6 +167,7 @@ def consume_raw(plan: Plan, bootstrap: dict[str, str], event: str, region: str, 
                 if any(headers.get(k) != v for k, v in mine.items()):
                     return 0
             return 1
+
         return _drain(poll, expected, "raw consumer")
     finally:
         c.close()
@@ -187,8 +199,13 @@ def bench(name: str, n: int, size: int, rounds: int, log: Callable[[str], None])
                 best[label] = max(best[label], consume(plan, bootstrap, event, here, kept) * 1.0)
             log(f"{name}: round {r + 1}: " + ", ".join(f"{k} {v:,.0f}/s" for k, v in best.items()))
         return [
-            (plan.architecture, direction, f"{best[f'{direction} raw']:,.0f}", f"{best[f'{direction} routing']:,.0f}",
-             f"{best[f'{direction} routing'] / best[f'{direction} raw']:.2f}")
+            (
+                plan.architecture,
+                direction,
+                f"{best[f'{direction} raw']:,.0f}",
+                f"{best[f'{direction} routing']:,.0f}",
+                f"{best[f'{direction} routing'] / best[f'{direction} raw']:.2f}",
+            )
             for direction in ("produce", "consume")
         ]
     finally:
@@ -214,9 +231,14 @@ def main(argv: list[str] | None = None) -> int:
     except EmulatorError as e:
         print(f"bench-client: {e}", file=sys.stderr)
         return 1
-    print(table(f"Routing client vs raw confluent-kafka, messages/s ({args.n} x {args.size} B, best of "
-                f"{args.rounds}; goal ratio >= {GOAL})", ["architecture", "direction", "raw", "routing", "ratio"],
-                rows))
+    print(
+        table(
+            f"Routing client vs raw confluent-kafka, messages/s ({args.n} x {args.size} B, best of "
+            f"{args.rounds}; goal ratio >= {GOAL})",
+            ["architecture", "direction", "raw", "routing", "ratio"],
+            rows,
+        )
+    )
     return 0
 
 

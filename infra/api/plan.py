@@ -80,8 +80,6 @@ def latency_region(region: Region, backend: Backend) -> str:
     return region.name if region.cloud == geo.AWS else geo.GCP_LATENCY_REGION[region.name]
 
 
-
-
 def plan_api(settings: ApiSettings | None, regions: Mapping[str, Region]) -> ApiPlan | None:
     """The API of a validated stack; None when it has no api key.
 

@@ -15,11 +15,10 @@ from typing import Any
 from infra import geo
 from infra.api.plan import latency_region, region_hostname
 from infra.api.settings import (
+    AUTHORIZATION_TYPES,
     DEFAULT_HEALTH_PATH,
     DEFAULT_HOSTNAME,
     DEFAULT_MAX_RATE_PER_ENDPOINT,
-    AUTHORIZATION_TYPES,
-    BACKEND,
     GCP_PROTOCOLS,
     IAM,
     JWT,
@@ -66,7 +65,9 @@ def _text(c: Checker, key: str, value: Any, pattern: re.Pattern[str], fix: str) 
 def _zone(c: Checker, value: Any) -> str | None:
     key = _k("zone")
     if not isinstance(value, str) or not value:
-        c.add(key, value, "is required: the DNS zone (a Route 53 public hosted zone) of the API's names, e.g. example.com")
+        c.add(
+            key, value, "is required: the DNS zone (a Route 53 public hosted zone) of the API's names, e.g. example.com"
+        )
         return None
     if value.endswith("."):
         c.add(key, value, f"drop the trailing dot: write {value.rstrip('.')}")
@@ -123,19 +124,39 @@ def _aws_backend(c: Checker, key: str, value: Mapping[str, Any], region: Region)
     ok = _fields(c, key, value, known, ("port",))
     kinds = [name for name in ("listenerArn", "cloudMapServiceArn") if name in value]
     if len(kinds) != 1:
-        c.add(key, dict(value), "give exactly one of listenerArn (an internal ALB or NLB listener in the region's VPC) "
-            "or cloudMapServiceArn (a Cloud Map service whose instances are in it)")
+        c.add(
+            key,
+            dict(value),
+            "give exactly one of listenerArn (an internal ALB or NLB listener in the region's VPC) "
+            "or cloudMapServiceArn (a Cloud Map service whose instances are in it)",
+        )
         return None
     listener = cloud_map = None
     if kinds[0] == "listenerArn":
-        listener = _arn_region(c, f"{key}.listenerArn", value["listenerArn"], LISTENER_ARN, region,
-                               "an Elastic Load Balancing listener (arn:aws:elasticloadbalancing:...:listener/app|net/...)")
+        listener = _arn_region(
+            c,
+            f"{key}.listenerArn",
+            value["listenerArn"],
+            LISTENER_ARN,
+            region,
+            "an Elastic Load Balancing listener (arn:aws:elasticloadbalancing:...:listener/app|net/...)",
+        )
     else:
-        cloud_map = _arn_region(c, f"{key}.cloudMapServiceArn", value["cloudMapServiceArn"], CLOUD_MAP_ARN, region,
-                                "a Cloud Map service (arn:aws:servicediscovery:...:service/srv-...)")
+        cloud_map = _arn_region(
+            c,
+            f"{key}.cloudMapServiceArn",
+            value["cloudMapServiceArn"],
+            CLOUD_MAP_ARN,
+            region,
+            "a Cloud Map service (arn:aws:servicediscovery:...:service/srv-...)",
+        )
     server = value.get("tlsServerName")
     if server is not None and not (isinstance(server, str) and all(LABEL.match(p) for p in server.split("."))):
-        c.add(f"{key}.tlsServerName", server, "must be the DNS name on the backend's certificate, e.g. orders.internal.example.com")
+        c.add(
+            f"{key}.tlsServerName",
+            server,
+            "must be the DNS name on the backend's certificate, e.g. orders.internal.example.com",
+        )
         ok = False
     port = _port(c, f"{key}.port", value.get("port")) if "port" in value else None
     if not ok or port is None or not (listener or cloud_map):
@@ -154,7 +175,11 @@ def _gcp_backend(c: Checker, key: str, value: Mapping[str, Any], region: Region)
     for neg in raw_negs if isinstance(raw_negs, list) else []:
         m = NEG.match(neg) if isinstance(neg, str) else None
         if not m:
-            c.add(f"{key}.networkEndpointGroups", neg, "is not a zonal NEG: write projects/P/zones/Z/networkEndpointGroups/N")
+            c.add(
+                f"{key}.networkEndpointGroups",
+                neg,
+                "is not a zonal NEG: write projects/P/zones/Z/networkEndpointGroups/N",
+            )
             ok = False
         elif m.group(2).rsplit("-", 1)[0] != region.name:
             c.add(f"{key}.networkEndpointGroups", neg, f"is in zone {m.group(2)}: use a NEG in a zone of {region.name}")
@@ -165,7 +190,9 @@ def _gcp_backend(c: Checker, key: str, value: Mapping[str, Any], region: Region)
     proxy = _proxy_cidr(c, f"{key}.proxyCidr", value["proxyCidr"]) if "proxyCidr" in value else None
     protocol = value.get("protocol", "HTTPS")
     if protocol not in GCP_PROTOCOLS:
-        c.add(f"{key}.protocol", protocol, f"must be one of {', '.join(GCP_PROTOCOLS)} (the protocol the backend serves)")
+        c.add(
+            f"{key}.protocol", protocol, f"must be one of {', '.join(GCP_PROTOCOLS)} (the protocol the backend serves)"
+        )
         ok = False
     rate = value.get("maxRatePerEndpoint", DEFAULT_MAX_RATE_PER_ENDPOINT)
     if isinstance(rate, bool) or not isinstance(rate, int) or rate < 1:
@@ -173,7 +200,11 @@ def _gcp_backend(c: Checker, key: str, value: Mapping[str, Any], region: Region)
         ok = False
     latency = value.get("latencyRegion")
     if latency is not None and latency not in geo.AWS_REGIONS:
-        c.add(f"{key}.latencyRegion", latency, "must be an AWS region (Route 53 measures latency to AWS regions only), e.g. eu-west-1")
+        c.add(
+            f"{key}.latencyRegion",
+            latency,
+            "must be an AWS region (Route 53 measures latency to AWS regions only), e.g. eu-west-1",
+        )
         ok = False
     if not ok or port is None or proxy is None:
         return None
@@ -190,7 +221,9 @@ def _proxy_cidr(c: Checker, key: str, value: Any) -> ipaddress.IPv4Network | Non
         c.add(key, value, "must be a private (RFC 1918) IPv4 range, e.g. 10.130.0.0/23")
         return None
     if net.prefixlen > MAX_PROXY_PREFIX:
-        c.add(key, value, f"is too small: a proxy-only subnet is at least a /{MAX_PROXY_PREFIX} (Google recommends a /23)")
+        c.add(
+            key, value, f"is too small: a proxy-only subnet is at least a /{MAX_PROXY_PREFIX} (Google recommends a /23)"
+        )
         return None
     return net
 
@@ -205,8 +238,11 @@ def _backend(c: Checker, region_key: Any, value: Any) -> tuple[str, Backend | No
     if value == SKIP:
         return region.key, None
     if not isinstance(value, Mapping):
-        example = "{listenerArn: arn:aws:elasticloadbalancing:..., port: 443}" if cloud == geo.AWS else \
-            "{networkEndpointGroups: [projects/P/zones/Z/networkEndpointGroups/N], port: 8443, proxyCidr: 10.130.0.0/23}"
+        example = (
+            "{listenerArn: arn:aws:elasticloadbalancing:..., port: 443}"
+            if cloud == geo.AWS
+            else "{networkEndpointGroups: [projects/P/zones/Z/networkEndpointGroups/N], port: 8443, proxyCidr: 10.130.0.0/23}"
+        )
         c.add(key, value, f"must be the region's backend, {example}, or '{SKIP}' to serve no API there")
         return None
     parse = _aws_backend if cloud == geo.AWS else _gcp_backend
@@ -222,42 +258,65 @@ def _authorization(c: Checker, value: Any, backends: Mapping[str, Backend | None
     key = _k("authorization")
     example = "{type: jwt, issuer: https://login.example.com/, audience: [orders-api]}, {type: iam} or {type: backend}"
     if value is None:
-        c.add(key, value, f"is required: say who authenticates the API's requests, e.g. {example} "
-                          "('backend' states that the backend authenticates every request itself)")
+        c.add(
+            key,
+            value,
+            f"is required: say who authenticates the API's requests, e.g. {example} "
+            "('backend' states that the backend authenticates every request itself)",
+        )
         return None
     if not isinstance(value, Mapping) or value.get("type") not in AUTHORIZATION_TYPES:
-        c.add(f"{key}.type", value.get("type") if isinstance(value, Mapping) else value,
-              f"must be one of {', '.join(AUTHORIZATION_TYPES)}: {example}")
+        c.add(
+            f"{key}.type",
+            value.get("type") if isinstance(value, Mapping) else value,
+            f"must be one of {', '.join(AUTHORIZATION_TYPES)}: {example}",
+        )
         return None
     kind = value["type"]
     known = ("type", "issuer", "audience") if kind == JWT else ("type",)
     ok = True
     for name in value:
         if name not in known:
-            c.add(f"{key}.{name}", value[name],
-                  f"is not a setting of authorization type {kind}; known: {', '.join(known)}")
+            c.add(
+                f"{key}.{name}",
+                value[name],
+                f"is not a setting of authorization type {kind}; known: {', '.join(known)}",
+            )
             ok = False
     issuer, audience = value.get("issuer"), value.get("audience")
     if kind == JWT:
         if not (isinstance(issuer, str) and ISSUER.match(issuer)):
-            c.add(f"{key}.issuer", issuer, "must be the token issuer's https URL (its 'iss' claim), "
-                                           "e.g. https://cognito-idp.us-east-1.amazonaws.com/us-east-1_EXAMPLE")
+            c.add(
+                f"{key}.issuer",
+                issuer,
+                "must be the token issuer's https URL (its 'iss' claim), "
+                "e.g. https://cognito-idp.us-east-1.amazonaws.com/us-east-1_EXAMPLE",
+            )
             ok = False
         if not (isinstance(audience, list) and audience and all(isinstance(a, str) and a for a in audience)):
-            c.add(f"{key}.audience", audience,
-                  "must be a non-empty list of the audiences ('aud' claim) tokens may carry")
+            c.add(
+                f"{key}.audience", audience, "must be a non-empty list of the audiences ('aud' claim) tokens may carry"
+            )
             ok = False
     if kind in (JWT, IAM):
         gcp = sorted(r for r, b in backends.items() if b is not None and r.startswith(f"{geo.GCP}/"))
         if gcp:
-            c.add(f"{key}.type", kind, f"is checked by API Gateway, but {', '.join(gcp)} are served by a GCP regional "
-                                      "load balancer, which validates no JWT or IAM signature: set type backend (the "
-                                      "backends authenticate every request) or skip the GCP regions")
+            c.add(
+                f"{key}.type",
+                kind,
+                f"is checked by API Gateway, but {', '.join(gcp)} are served by a GCP regional "
+                "load balancer, which validates no JWT or IAM signature: set type backend (the "
+                "backends authenticate every request) or skip the GCP regions",
+            )
             ok = False
     served = [r for r, b in backends.items() if b is not None]
     if kind == IAM and len(served) > 1:
-        c.add(f"{key}.type", kind, f"SigV4 signatures name one region, but the global name may answer from any of "
-                                  f"{', '.join(sorted(served))}: use jwt, or serve one region")
+        c.add(
+            f"{key}.type",
+            kind,
+            f"SigV4 signatures name one region, but the global name may answer from any of "
+            f"{', '.join(sorted(served))}: use jwt, or serve one region",
+        )
         ok = False
     if not ok:
         return None
@@ -281,13 +340,28 @@ def parse(c: Checker, value: Any) -> ApiSettings | None:
     zone_id = value.get("zoneId")
     bad_zone_id = False
     if zone_id is not None:
-        zone_id = _text(c, _k("zoneId"), zone_id, ZONE_ID,
-                        "must be a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ, or be left out to look the zone up")
+        zone_id = _text(
+            c,
+            _k("zoneId"),
+            zone_id,
+            ZONE_ID,
+            "must be a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ, or be left out to look the zone up",
+        )
         bad_zone_id = zone_id is None
-    hostname = _text(c, _k("hostname"), value.get("hostname", DEFAULT_HOSTNAME), LABEL,
-                     "must be one DNS label (a-z, 0-9, '-', not at either end), e.g. api")
-    health = _text(c, _k("healthPath"), value.get("healthPath", DEFAULT_HEALTH_PATH), HEALTH_PATH,
-                   "must be a URL path starting with '/', e.g. /healthz, that the backend answers with 2xx or 3xx")
+    hostname = _text(
+        c,
+        _k("hostname"),
+        value.get("hostname", DEFAULT_HOSTNAME),
+        LABEL,
+        "must be one DNS label (a-z, 0-9, '-', not at either end), e.g. api",
+    )
+    health = _text(
+        c,
+        _k("healthPath"),
+        value.get("healthPath", DEFAULT_HEALTH_PATH),
+        HEALTH_PATH,
+        "must be a URL path starting with '/', e.g. /healthz, that the backend answers with 2xx or 3xx",
+    )
     raw = value.get("backends")
     backends: dict[str, Backend | None] = {}
     ok = isinstance(raw, Mapping) and bool(raw)
@@ -312,8 +386,11 @@ def check_against_stack(c: Checker, api: ApiSettings, regions: Mapping[str, Regi
             c.add(_k("backends", key), key, f"is not a region of {k('regions')}: remove it or add the region")
     for key in regions:
         if key not in api.backends:
-            c.add(_k("backends"), sorted(api.backends),
-                  f"has no entry for region {key}: give it a backend, or '{key}: {SKIP}' to serve no API there")
+            c.add(
+                _k("backends"),
+                sorted(api.backends),
+                f"has no entry for region {key}: give it a backend, or '{key}: {SKIP}' to serve no API there",
+            )
     served = {k: b for k, b in api.backends.items() if b is not None and k in regions}
     if api.backends and not served:
         c.add(_k("backends"), sorted(api.backends), "skips every region: serve at least one, or remove the api key")
@@ -326,7 +403,8 @@ def check_against_stack(c: Checker, api: ApiSettings, regions: Mapping[str, Regi
         where = latency_region(region, backend)
         if where in by_latency:
             c.add(
-                _k("backends", key), key,
+                _k("backends", key),
+                key,
                 f"is measured from AWS {where}, like {by_latency[where]}; Route 53 keeps one latency record per "
                 f"AWS region: set latencyRegion of the GCP one to another AWS region, or skip one of them",
             )
@@ -340,17 +418,24 @@ def _check_gcp_backend(
 ) -> None:
     for region in regions.values():
         if backend.proxy_cidr.overlaps(region.cidr):
-            c.add(_k("backends", key, "proxyCidr"), str(backend.proxy_cidr),
-                  f"overlaps {region.key} ({region.cidr}): pick a range outside every region's CIDR")
+            c.add(
+                _k("backends", key, "proxyCidr"),
+                str(backend.proxy_cidr),
+                f"overlaps {region.key} ({region.cidr}): pick a range outside every region's CIDR",
+            )
     for other_key, other in api.backends.items():
         if other_key < key and isinstance(other, GcpBackend) and other.proxy_cidr.overlaps(backend.proxy_cidr):
-            c.add(_k("backends", key, "proxyCidr"), str(backend.proxy_cidr),
-                  f"overlaps the proxyCidr of {other_key} ({other.proxy_cidr}): they share one VPC")
+            c.add(
+                _k("backends", key, "proxyCidr"),
+                str(backend.proxy_cidr),
+                f"overlaps the proxyCidr of {other_key} ({other.proxy_cidr}): they share one VPC",
+            )
     for neg in backend.network_endpoint_groups:
         match = NEG.match(neg)
         project = match.group(1) if match else None
         if project != gcp_project:
-            c.add(_k("backends", key, "networkEndpointGroups"), neg,
-                  f"is in project {project}: the backend must be on the stack's VPC in {gcp_project}")
-
-
+            c.add(
+                _k("backends", key, "networkEndpointGroups"),
+                neg,
+                f"is in project {project}: the backend must be on the stack's VPC in {gcp_project}",
+            )

@@ -12,11 +12,11 @@ from typing import Any
 
 import pulumi
 
+from infra.architectures import PLANNERS
 from infra.components import realize
 from infra.components.api.component import RegionalApi
 from infra.components.base import Realizers
 from infra.components.registry import REALIZERS
-from infra.architectures import PLANNERS
 from infra.kinds import Architecture
 from infra.plan import Plan, RoutingContract
 
@@ -57,7 +57,9 @@ class ArchitectureComponent(pulumi.ComponentResource):
         # Kafka is laid out, so its URNs survive an architecture switch too.
         self.api: RegionalApi | None = None
         if plan.api is not None:
-            self.api = RegionalApi(plan.config.name_prefix, plan.api, self.realization.networks, pulumi.ResourceOptions(parent=self))
+            self.api = RegionalApi(
+                plan.config.name_prefix, plan.api, self.realization.networks, pulumi.ResourceOptions(parent=self)
+            )
             regions = regions.apply(plan.api.with_endpoints)
         self.regions = regions
         # `protect` is for the program's switch guard (infra/switchguard.py), which reads it back from the state.
@@ -70,9 +72,7 @@ class ArchitectureComponent(pulumi.ComponentResource):
         if self.api is not None:
             outputs["api"] = self.api.outputs
         # cloud -> {dashboard: {name, region}, notifications: {target key: SNS topic ARN}}
-        self.monitoring: dict[str, Any] = {
-            cloud: dict(m.outputs) for cloud, m in self.realization.monitoring.items()
-        }
+        self.monitoring: dict[str, Any] = {cloud: dict(m.outputs) for cloud, m in self.realization.monitoring.items()}
         outputs["monitoring"] = self.monitoring
         self.register_outputs(outputs)
 
@@ -87,7 +87,7 @@ class ArchitectureComponent(pulumi.ComponentResource):
         used = sorted({contract.produce_cluster, contract.consume_cluster})
         routing = json.dumps(contract.to_dict(), sort_keys=True)
         return pulumi.Output.all(*(sites[c].cluster.bootstrap(cloud) for c in used)).apply(
-            lambda addresses: {"bootstrap": dict(zip(used, addresses)), "routing": routing}
+            lambda addresses: {"bootstrap": dict(zip(used, addresses, strict=True)), "routing": routing}
         )
 
     @classmethod

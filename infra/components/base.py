@@ -12,14 +12,14 @@ the later steps need. Callables never create resources inside `apply()`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Protocol, Sequence, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pulumi
 
 from infra import plan as p
 from infra.geo import Region
-
 
 T = TypeVar("T")
 
@@ -70,7 +70,6 @@ class Site:
     topics: TopicSet
 
 
-
 def present(value: str | None, what: str) -> str:
     """A value the cloud always returns once the resource exists; an error naming it if not."""
     if value is None:
@@ -98,7 +97,7 @@ class Context:
 
     plan: p.Plan
     parent: pulumi.Resource
-    provider_for: Callable[["Context", Region], pulumi.ProviderResource]
+    provider_for: Callable[[Context, Region], pulumi.ProviderResource]
     _providers: dict[str, pulumi.ProviderResource] = field(default_factory=dict)
     _shared: dict[str, Any] = field(default_factory=dict)
     # link key -> the realized link, filled by the walk before any mirror flow.

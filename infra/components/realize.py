@@ -7,14 +7,16 @@ has a realization, so a plan the program cannot build fails whole and early.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import pulumi
 
 from infra.components.base import Context, Monitoring, RealizationError, Realizers, Site
 from infra.geo import Region
 from infra.plan import Plan
+
 
 @dataclass(frozen=True)
 class Realization:

@@ -5,13 +5,11 @@ import dataclasses
 import pulumi
 import pytest
 
-
-from infra.kinds import LinkKind, MirrorMechanism
 from infra.components import realize
 from infra.components.architecture import COMPONENTS, component_for
 from infra.components.base import RealizationError, Site
 from infra.components.registry import REALIZERS
-
+from infra.kinds import LinkKind, MirrorMechanism
 from tests.support.stacks import AWS_HUB, make_plan
 
 
@@ -21,7 +19,13 @@ def mixed(architecture):
 
 def without_gcp(r):
     """The registries with every GCP entry (and the cross-cloud link and flows) taken out."""
-    drop = {"gcp", LinkKind.HA_VPN, LinkKind.SHARED_VPC, MirrorMechanism.MM2_GCP_CONNECT, MirrorMechanism.MM2_MSK_CONNECT}
+    drop = {
+        "gcp",
+        LinkKind.HA_VPN,
+        LinkKind.SHARED_VPC,
+        MirrorMechanism.MM2_GCP_CONNECT,
+        MirrorMechanism.MM2_MSK_CONNECT,
+    }
     return dataclasses.replace(
         r, **{f.name: {k: v for k, v in getattr(r, f.name).items() if k not in drop} for f in dataclasses.fields(r)}
     )
@@ -44,7 +48,10 @@ def test_a_plan_with_unregistered_items_is_refused_whole_before_any_registration
     assert "region gcp/europe-west1: no provider realization for 'gcp'" in message
     assert "link aws/us-east-1<->gcp/asia-southeast1: no link realization for 'ha-vpn'" in message
     if architecture == "regional-clusters":
-        assert "mirror flow aws/us-east-1->gcp/europe-west1: no mirror realization for 'mm2-managed-kafka-connect'" in message
+        assert (
+            "mirror flow aws/us-east-1->gcp/europe-west1: no mirror realization for 'mm2-managed-kafka-connect'"
+            in message
+        )
         assert "cluster gcp/europe-west1: no cluster realization for 'gcp'" in message
 
 
@@ -65,7 +72,6 @@ class FakeCloud:
 
     def provider(self, ctx, region):
         self.calls.append(("provider", region.key))
-        return None
 
     def networks(self, ctx, regions):
         self.calls.append(("networks", tuple(r.key for r in regions)))
@@ -82,11 +88,9 @@ class FakeCloud:
 
     def link(self, ctx, link, hub, spoke):
         self.calls.append(("link", link.key, hub.region.key, spoke.region.key))
-        return None
 
     def mirror(self, ctx, flow, source: Site, target: Site):
         self.calls.append(("mirror", flow.key, source.plan.key, target.plan.key, type(source.cluster).__name__))
-        return None
 
 
 @dataclasses.dataclass

@@ -17,7 +17,7 @@ from tests.support.emulation import running
 
 @pytest.fixture(scope="session")
 def kafka_jars() -> Path:
-    return jars.ensure(log=lambda m: print(m))
+    return jars.ensure(log=print)
 
 
 @pytest.fixture(scope="session")

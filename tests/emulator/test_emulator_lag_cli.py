@@ -29,13 +29,23 @@ WAIT_S = 120
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "emulator", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=180, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "emulator", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
 
 
 def test_status_and_watch_show_consumer_lag_per_region_and_mirror_lag_per_flow(tmp_path, kafka_jars):
-    text = stackfile.stack_path("dev").read_text().replace("architecture: header-routing",
-                                                             "architecture: regional-clusters")
+    text = (
+        stackfile.stack_path("dev")
+        .read_text()
+        .replace("architecture: header-routing", "architecture: regional-clusters")
+    )
     path = tmp_path / f"Pulumi.{NAME}.yaml"
     path.write_text(text)
     plan = build_plan(stackfile.load(NAME, path))

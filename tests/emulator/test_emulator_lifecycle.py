@@ -22,7 +22,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _cli(*args: str, env: dict | None = None, module: str = "emulator") -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
     )
 

@@ -62,12 +62,13 @@ class Stream(threading.Thread):
                     if ahead > 0:
                         self.producer.poll(ahead)
                 event, region = self.routes[i % len(self.routes)]
-                self.producer.send(event, region, f"{self.run_id}:{i}".encode(), key=str(i),
-                                   on_delivery=self._delivered)
+                self.producer.send(
+                    event, region, f"{self.run_id}:{i}".encode(), key=str(i), on_delivery=self._delivered
+                )
                 self.sent += 1
             assert self.producer.flush(SETTLE_TIMEOUT_S) == 0, "the hub did not acknowledge every message"
             self.producer = None
-        except BaseException as e:  # noqa: BLE001 - raised by finish()
+        except BaseException as e:
             self.error = e
 
     def finish(self) -> dict[tuple[str, int], list[int]]:
@@ -91,8 +92,14 @@ def local_copies(plan, emulation, run_id: str, expected: dict[tuple[str, int], l
     for key, cluster in emulation.clusters.items():
         if key == plan.config.hub.key:
             continue
-        c = Consumer({"bootstrap.servers": cluster.bootstrap, "group.id": f"verify-{uuid.uuid4().hex}",
-                      "enable.auto.commit": False, **QUIET})
+        c = Consumer(
+            {
+                "bootstrap.servers": cluster.bootstrap,
+                "group.id": f"verify-{uuid.uuid4().hex}",
+                "enable.auto.commit": False,
+                **QUIET,
+            }
+        )
         md = c.list_topics(timeout=10)
         c.assign([TopicPartition(t, p, 0) for t in plan.topics[key] for p in md.topics[t].partitions])
         consumers.append(c)
@@ -143,8 +150,11 @@ def test_every_message_for_a_region_reaches_its_cluster_in_order_under_the_same_
         names = set(AdminClient({"bootstrap.servers": cluster.bootstrap, **QUIET}).list_topics(timeout=10).topics)
         assert {n for n in names if not connect.internal(n)} == set(plan.topics[key])
         # Identity replication: no topic renamed after its source cluster.
-        assert not {n for n in names if n.startswith(mirrormaker.alias(plan.config.hub.key) + ".")
-                    and not n.endswith(".internal")}
+        assert not {
+            n
+            for n in names
+            if n.startswith(mirrormaker.alias(plan.config.hub.key) + ".") and not n.endswith(".internal")
+        }
 
 
 @pytest.mark.parametrize("fault", ["mirrormaker-killed", "hub-restarted"])
@@ -182,8 +192,9 @@ def test_a_consumer_group_moving_from_the_hub_to_its_cluster_resumes_at_the_tran
     hub, local = emulation.clusters[plan.config.hub.key].bootstrap, emulation.clusters[region].bootstrap
     group = f"switch-{uuid.uuid4().hex[:8]}"
     flow = next(f for f in plan.mirrors.values() if f.target == region)
-    source_config = mirrormaker.connector_configs(
-        flow, mirrormaker.Endpoint("a", "a"), mirrormaker.Endpoint("b", "b"))[mirrormaker.connector_names(flow)["source"]]
+    source_config = mirrormaker.connector_configs(flow, mirrormaker.Endpoint("a", "a"), mirrormaker.Endpoint("b", "b"))[
+        mirrormaker.connector_names(flow)["source"]
+    ]
     lag_max = int(source_config["offset.lag.max"])
     partitions = _partitions(hub, topic)
 
@@ -207,8 +218,11 @@ def test_a_consumer_group_moving_from_the_hub_to_its_cluster_resumes_at_the_tran
     # Earlier faults may have copied messages twice, so local offsets can be ahead of the hub's.
     local_base = _end_offsets(local, topic, partitions)
     _commit(hub, group, {(topic, p): o for p, o in base.items()})
-    _wait(lambda: set(_group_offsets(local, group, topic)) == {p for p in partitions if base[p] > 0},
-          "MirrorMaker 2 did not start following the new consumer group", timeout=120)
+    _wait(
+        lambda: set(_group_offsets(local, group, topic)) == {p for p in partitions if base[p] > 0},
+        "MirrorMaker 2 did not start following the new consumer group",
+        timeout=120,
+    )
 
     stream, sent = send(50 * len(partitions))
     ids_sent = {i for ids in sent.values() for i in ids}
@@ -219,13 +233,16 @@ def test_a_consumer_group_moving_from_the_hub_to_its_cluster_resumes_at_the_tran
     def synced() -> bool:
         offsets = _group_offsets(local, group, topic)
         return all(offsets.get(p, -1) > local_base[p] for p, n in on_hub["counts"].items() if n > 2 * (lag_max + 1))
+
     _wait(synced, "the group's translated offsets did not reach the local cluster", timeout=120)
 
     read_local = _read_group(local, group, topic, stream.run_id, expect=ids_sent - on_hub["ids"])
     missing = ids_sent - on_hub["ids"] - set(read_local)
     again = [i for i in read_local if i in on_hub["ids"]]
-    print(f"group switch: {len(on_hub['ids'])} read on the hub, then {len(read_local)} on {region}, "
-          f"{len(again)} of them read again; {len(missing)} missing")
+    print(
+        f"group switch: {len(on_hub['ids'])} read on the hub, then {len(read_local)} on {region}, "
+        f"{len(again)} of them read again; {len(missing)} missing"
+    )
     assert not missing
     assert len(again) < len(on_hub["ids"]) / 2
 
@@ -265,7 +282,7 @@ def _commit(bootstrap: str, group: str, offsets: dict[tuple[str, int], int]) -> 
 def _consume_on_hub(bootstrap: str, group: str, topic: str, base: dict[int, int], sent, share: float) -> dict:
     """Reads `share` of each partition's new messages with `group` from its committed offsets; commits."""
     want = {p: int(share * len(sent.get((topic, p), []))) for p in base}
-    counts = {p: 0 for p in base}
+    counts = dict.fromkeys(base, 0)
     ids: set[int] = set()
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False, **QUIET})
     try:
@@ -298,8 +315,15 @@ def _read_group(bootstrap: str, group: str, topic: str, run_id: str, expect: set
     """What `group` reads on the local cluster from its synced offsets, until it has `expect` (bounded)."""
     prefix = f"{run_id}:".encode()
     got: list[int] = []
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
-                  "auto.offset.reset": "earliest", **QUIET})
+    c = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": group,
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            **QUIET,
+        }
+    )
     try:
         c.subscribe([topic])
         deadline = time.monotonic() + SETTLE_TIMEOUT_S

@@ -14,7 +14,9 @@ MESSAGES = 1200
 SIZE = 200
 
 
-@pytest.fixture(params=["dev_up", "staging_up", "prod_up"], ids=["header-routing", "topic-per-region", "regional-clusters"])
+@pytest.fixture(
+    params=["dev_up", "staging_up", "prod_up"], ids=["header-routing", "topic-per-region", "regional-clusters"]
+)
 def running(request):
     return request.getfixturevalue(request.param)
 
@@ -80,11 +82,14 @@ def test_route_headers_win_over_caller_headers_and_other_headers_pass(dev_up):
     bootstrap = emulation.bootstrap()
     key = f"spoof-{time.time_ns()}"
     producer = RoutingProducer(plan.routing["aws/us-east-1"].to_dict(), bootstrap)
-    producer.send("update_profile", "gcp/europe-west1", b"x", key=key,
-                  headers={"route-region": "us-east-1", "trace-id": "t1"})
+    producer.send(
+        "update_profile", "gcp/europe-west1", b"x", key=key, headers={"route-region": "us-east-1", "trace-id": "t1"}
+    )
     assert producer.flush(10) == 0
-    consumers = {r: RoutingConsumer(plan.routing[r].to_dict(), bootstrap, f"spoof-{r}-{key}", events=["update_profile"])
-                 for r in plan.config.regions}
+    consumers = {
+        r: RoutingConsumer(plan.routing[r].to_dict(), bootstrap, f"spoof-{r}-{key}", events=["update_profile"])
+        for r in plan.config.regions
+    }
     try:
         found = {r: _find(c, key) for r, c in consumers.items()}
     finally:

@@ -20,18 +20,25 @@ from pathlib import Path
 import pytest
 
 from emulator import jars, ports, stack
-from tests.support.emulation import processes_under
 from emulator.traffic import MAX_SIZE, run_traffic
 from infra import stackfile
 from infra.architectures import build_plan
+from tests.support.emulation import processes_under
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_S = 120
 
 
 def _run(module: str, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
 
 
 def _one_line_error(out: subprocess.CompletedProcess[str], code: int, *fragments: str) -> None:
@@ -98,31 +105,43 @@ def _socket_states(port: int) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("module, args, code, fragments", [
-    ("emulator", ["up", "dev", "--base-port", "70000"], 1, ["--base-port 70000 is out of range", "1024 to 65534"]),
-    ("emulator", ["up", "dev", "--base-port", "80"], 1, ["--base-port 80 is out of range", "needs root"]),
-    ("emulator.demo", ["dev", "--base-port", "65535"], 2, ["--base-port 65535 is out of range"]),
-    ("emulator", ["restart", "dev", "aws/us-east-1", "--down", "nan"], 1, ["--down nan", "finite number"]),
-    ("emulator.demo", ["dev", "--size", "2000000"], 2, ["--size 2000000", f"use 1 to {MAX_SIZE}"]),
-    ("emulator.demo", ["dev", "--rate", "nan"], 2, ["--rate nan"]),
-    ("infra.cli", ["compare", "dev", "--rate", "nan"], 2, ["--rate nan", "finite number"]),
-    ("infra.cli", ["compare", "dev", "--rate", "-5"], 2, ["--rate -5.0"]),
-    ("infra.cli", ["compare", "dev", "--rate", "inf"], 2, ["--rate inf"]),
-    ("infra.cli", ["compare", "dev", "--size", "-1"], 2, ["--size -1"]),
-    ("infra.cli", ["compare", "dev", "--prices", "/nonexistent/prices.yaml"], 2,
-     ["/nonexistent/prices.yaml", "cannot be read (No such file or directory)"]),
-], ids=lambda v: " ".join(v) if isinstance(v, list) else None)
+@pytest.mark.parametrize(
+    "module, args, code, fragments",
+    [
+        ("emulator", ["up", "dev", "--base-port", "70000"], 1, ["--base-port 70000 is out of range", "1024 to 65534"]),
+        ("emulator", ["up", "dev", "--base-port", "80"], 1, ["--base-port 80 is out of range", "needs root"]),
+        ("emulator.demo", ["dev", "--base-port", "65535"], 2, ["--base-port 65535 is out of range"]),
+        ("emulator", ["restart", "dev", "aws/us-east-1", "--down", "nan"], 1, ["--down nan", "finite number"]),
+        ("emulator.demo", ["dev", "--size", "2000000"], 2, ["--size 2000000", f"use 1 to {MAX_SIZE}"]),
+        ("emulator.demo", ["dev", "--rate", "nan"], 2, ["--rate nan"]),
+        ("infra.cli", ["compare", "dev", "--rate", "nan"], 2, ["--rate nan", "finite number"]),
+        ("infra.cli", ["compare", "dev", "--rate", "-5"], 2, ["--rate -5.0"]),
+        ("infra.cli", ["compare", "dev", "--rate", "inf"], 2, ["--rate inf"]),
+        ("infra.cli", ["compare", "dev", "--size", "-1"], 2, ["--size -1"]),
+        (
+            "infra.cli",
+            ["compare", "dev", "--prices", "/nonexistent/prices.yaml"],
+            2,
+            ["/nonexistent/prices.yaml", "cannot be read (No such file or directory)"],
+        ),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else None,
+)
 def test_bad_arguments_are_one_line_errors(module, args, code, fragments):
     _one_line_error(_run(module, *args), code, *fragments)
 
 
-@pytest.mark.parametrize("text, fragments", [
-    ("aws.crossCloudPerGb: [0.09,\n", ["is not valid YAML"]),
-    ("- aws.crossCloudPerGb\n", ["must be a YAML map"]),
-    ("aws.crossCloudPerGb: .nan\n", ["aws.crossCloudPerGb = nan", "must be a number of USD"]),
-    ("aws.crossCloudPerGb: true\n", ["must be a number of USD"]),
-    ("aws.crossCloudPerGb: \xff\n", []),
-], ids=["yaml", "list", "nan", "bool", "latin-1"])
+@pytest.mark.parametrize(
+    "text, fragments",
+    [
+        ("aws.crossCloudPerGb: [0.09,\n", ["is not valid YAML"]),
+        ("- aws.crossCloudPerGb\n", ["must be a YAML map"]),
+        ("aws.crossCloudPerGb: .nan\n", ["aws.crossCloudPerGb = nan", "must be a number of USD"]),
+        ("aws.crossCloudPerGb: true\n", ["must be a number of USD"]),
+        ("aws.crossCloudPerGb: \xff\n", []),
+    ],
+    ids=["yaml", "list", "nan", "bool", "latin-1"],
+)
 def test_a_malformed_prices_file_is_a_one_line_error(tmp_path, text, fragments):
     path = tmp_path / "prices.yaml"
     path.write_bytes(text.encode("latin-1"))
@@ -189,8 +208,9 @@ def test_the_demo_leaves_a_stack_it_did_not_start_alone_and_restart_brings_a_kil
     before = set(processes_under(stack.DATA / "toolspart"))
 
     out = _run("emulator.demo", str(path), "-n", "20")
-    _one_line_error(out, 1, "only partly up", f"the broker of {spoke} not running",
-                    f"./scripts/emulator restart toolspart {spoke}")
+    _one_line_error(
+        out, 1, "only partly up", f"the broker of {spoke} not running", f"./scripts/emulator restart toolspart {spoke}"
+    )
     assert set(processes_under(stack.DATA / "toolspart")) == before
 
     out = _run("emulator", "restart", str(path), spoke)
@@ -211,9 +231,14 @@ def test_the_demo_leaves_a_stack_it_did_not_start_alone_and_restart_brings_a_kil
 
 def test_a_demo_stopped_by_sigterm_stops_what_it_started(cli_stack):
     path, base = cli_stack("toolsterm")
-    demo = subprocess.Popen([sys.executable, "-m", "emulator.demo", str(path), "-n", "100000", "--rate", "500",
-                             "--base-port", str(base)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "emulator.demo", str(path), "-n", "100000", "--rate", "500", "--base-port", str(base)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     try:
         assert demo.stderr is not None
         deadline = time.monotonic() + WAIT_S

@@ -64,19 +64,25 @@ def test_mirror_connectors_are_the_clouds_but_for_addresses_and_internal_replica
 
     plan = build_plan(stackfile.load("prod"))
     bootstrap = {key: f"127.0.0.1:{30000 + 2 * i}" for i, key in enumerate(plan.clusters)}
-    for target, flows in connect.flows_by_target(plan.mirrors).items():
+    for _target, flows in connect.flows_by_target(plan.mirrors).items():
         emulated = connect.configs_for(flows, bootstrap)
         for flow in flows:
             cloud = mirrormaker.connector_configs(
-                flow, mirrormaker.Endpoint(mirrormaker.alias(flow.source), "source:9096"),
-                mirrormaker.Endpoint(mirrormaker.alias(flow.target), "target:9092"))
+                flow,
+                mirrormaker.Endpoint(mirrormaker.alias(flow.source), "source:9096"),
+                mirrormaker.Endpoint(mirrormaker.alias(flow.target), "target:9092"),
+            )
             for name, config in cloud.items():
                 differ = {k for k in config if emulated[name].get(k) != config[k]}
                 assert set(emulated[name]) == set(config)
-                assert differ == {"source.cluster.bootstrap.servers", "target.cluster.bootstrap.servers",
-                                  *(k for k in config if k.endswith("replication.factor"))}
+                assert differ == {
+                    "source.cluster.bootstrap.servers",
+                    "target.cluster.bootstrap.servers",
+                    *(k for k in config if k.endswith("replication.factor")),
+                }
                 assert all(emulated[name][k] == "1" for k in differ if k.endswith("replication.factor"))
     props = connect.worker_properties("gcp-europe-west1", "127.0.0.1:30006", 30010)
     assert props["bootstrap.servers"] == "127.0.0.1:30006" and props["listeners"] == "http://127.0.0.1:30010"
-    assert all(connect.internal(props[k]) for k in ("config.storage.topic", "offset.storage.topic",
-                                                    "status.storage.topic"))
+    assert all(
+        connect.internal(props[k]) for k in ("config.storage.topic", "offset.storage.topic", "status.storage.topic")
+    )

@@ -51,8 +51,9 @@ def test_counters_client_lag_and_status_lag_match_what_the_consumer_lags(staging
             producer.send(event, region, f"m{i}".encode(), key=f"k{i}")
         assert producer.flush(30) == 0
         assert producer.counters() == {"produced": 50, "errors": 0, "queued": 0}
-    consumer = RoutingConsumer(contract, bootstrap, group, events=[event],
-                               config={"statistics.interval.ms": 200, **QUIET})
+    consumer = RoutingConsumer(
+        contract, bootstrap, group, events=[event], config={"statistics.interval.ms": 200, **QUIET}
+    )
     try:
         taken = []
 

@@ -64,7 +64,7 @@ def _keys_on(bootstrap: str, topic: str, prefix: str) -> list[str]:
         parts = c.list_topics(topic, timeout=10).topics[topic].partitions
         ends = {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in parts}
         c.assign([TopicPartition(topic, p, 0) for p in parts])
-        positions = {p: 0 for p in parts}
+        positions = dict.fromkeys(parts, 0)
         keys: list[str] = []
         deadline = time.monotonic() + WAIT_S
         while any(positions[p] < ends[p] for p in parts):
@@ -135,8 +135,9 @@ def test_a_with_block_raises_for_what_failed_when_the_broker_is_down(lab):
     run = uuid.uuid4().hex[:10]
     stack.stop_process(NAME, hub, worker=False, kill=True, root=root)
     try:
-        producer = RoutingProducer(_contract(plan), emulation.bootstrap(),
-                                   config={"message.timeout.ms": DELIVERY_TIMEOUT_MS, **QUIET})
+        producer = RoutingProducer(
+            _contract(plan), emulation.bootstrap(), config={"message.timeout.ms": DELIVERY_TIMEOUT_MS, **QUIET}
+        )
         with pytest.raises(DeliveryError) as raised, producer:
             keys = _send(producer, run, "down", 50)
     finally:
@@ -149,7 +150,9 @@ def test_a_missing_topic_is_a_delivery_error(lab):
     contract = _contract(plan)
     contract["produce"][EVENT][HERE]["topic"] = "NOT_PLANNED"
     contract["consume"][EVENT] = "NOT_PLANNED"
-    producer = RoutingProducer(contract, emulation.bootstrap(), config={"message.timeout.ms": DELIVERY_TIMEOUT_MS, **QUIET})
+    producer = RoutingProducer(
+        contract, emulation.bootstrap(), config={"message.timeout.ms": DELIVERY_TIMEOUT_MS, **QUIET}
+    )
     producer.send(EVENT, HERE, b"x", key="k")
     with pytest.raises(DeliveryError, match="1 message not delivered") as raised:
         producer.close()
@@ -173,8 +176,15 @@ else:
 
 
 def _python(code: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
 
 
 @pytest.mark.parametrize("style", ["with", "forgotten"])
@@ -246,7 +256,7 @@ def test_a_handler_that_raises_gets_its_message_again_here_and_in_the_next_consu
     while set(seen) != set(sent):
         assert time.monotonic() < deadline
         consumer.process(fail_on_fourth, 0.5)
-    assert seen[:5] == sent[:4] + [sent[3]]
+    assert seen[:5] == [*sent[:4], sent[3]]
     assert consumer.redelivered == 1 and seen.count(sent[3]) == 2 and consumer.confirmed == consumer.received - 1
     consumer.close()
 
@@ -326,8 +336,14 @@ def test_a_consumer_killed_mid_message_leaves_it_and_everything_unconfirmed_to_t
     group = f"kill-{run}"
     stuck = sent[25]
     args = json.dumps([_contract(plan), bootstrap, group, run, stuck])
-    proc = subprocess.Popen([sys.executable, "-c", KILLED_CONSUMER, args], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_CONSUMER, args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     first: list[str] = []
     try:
         assert proc.stdout is not None
@@ -362,8 +378,10 @@ def test_unroutable_messages_are_counted_apart_and_reach_the_hook(lab):
         "twice": [("route-cloud", b"gcp"), ("route-region", b"europe-west1"), ("route-region", b"us-east-1")],
         "not utf-8": [("route-cloud", b"gcp"), ("route-region", b"\xff\xfe")],
     }
-    good = {HERE: [("route-cloud", b"gcp"), ("route-region", b"europe-west1")],
-            OTHER: [("route-cloud", b"aws"), ("route-region", b"us-east-1")]}
+    good = {
+        HERE: [("route-cloud", b"gcp"), ("route-region", b"europe-west1")],
+        OTHER: [("route-cloud", b"aws"), ("route-region", b"us-east-1")],
+    }
     p = Producer({"bootstrap.servers": bootstrap[plan.config.hub.key], **QUIET})
     # One partition for the lot (same key), so the order is known.
     for name, headers in [*bad.items(), *good.items()]:
@@ -373,8 +391,14 @@ def test_unroutable_messages_are_counted_apart_and_reach_the_hook(lab):
     for region in (HERE, OTHER):
         hooked: list[Unroutable] = []
         kept: list[str] = []
-        with RoutingConsumer(_contract(plan, region), bootstrap, f"hook-{region}-{run}", events=[EVENT],
-                             config=QUIET, on_unroutable=hooked.append) as consumer:
+        with RoutingConsumer(
+            _contract(plan, region),
+            bootstrap,
+            f"hook-{region}-{run}",
+            events=[EVENT],
+            config=QUIET,
+            on_unroutable=hooked.append,
+        ) as consumer:
             deadline = time.monotonic() + WAIT_S
             ours: list[Unroutable] = []
             while f"{run}:{region}" not in kept or len(ours) < len(bad):
@@ -399,7 +423,9 @@ def test_a_hook_that_raises_gets_the_message_again(lab):
     run = uuid.uuid4().hex[:10]
     p = Producer({"bootstrap.servers": bootstrap[plan.config.hub.key], **QUIET})
     p.produce(TOPIC, f"{run}:dead".encode(), key=run)
-    p.produce(TOPIC, f"{run}:good".encode(), key=run, headers=[("route-cloud", b"gcp"), ("route-region", b"europe-west1")])
+    p.produce(
+        TOPIC, f"{run}:good".encode(), key=run, headers=[("route-cloud", b"gcp"), ("route-region", b"europe-west1")]
+    )
     assert p.flush(10) == 0
     calls: list[str] = []
 

@@ -6,7 +6,7 @@ stack is cached, so the tier pays for each stack's creation once.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-
 from infra.api.plan import ApiPlan
 from infra.plan import Plan
 from infra.switchguard import MIGRATIONS
@@ -28,19 +27,34 @@ pytestmark = pytest.mark.engine
 STACKS = ("dev", "staging", "prod")
 HEADER, PER_REGION, REGIONAL = "header-routing", "topic-per-region", "regional-clusters"
 # From staging's own architecture through every ordered pair once.
-SWITCHES = ((PER_REGION, HEADER), (HEADER, REGIONAL), (REGIONAL, PER_REGION),
-            (PER_REGION, REGIONAL), (REGIONAL, HEADER), (HEADER, PER_REGION))
+SWITCHES = (
+    (PER_REGION, HEADER),
+    (HEADER, REGIONAL),
+    (REGIONAL, PER_REGION),
+    (PER_REGION, REGIONAL),
+    (REGIONAL, HEADER),
+    (HEADER, PER_REGION),
+)
 REPLACING = {"replace", "create-replacement", "delete-replaced"}
 # What holds data and is retain_on_delete: the cloud must never see a Delete of it.
 RETAINED_TYPES = {
-    "aws:msk/cluster:Cluster", "aws:msk/topic:Topic", "aws:kms/key:Key", "aws:msk/configuration:Configuration",
-    "gcp:managedkafka/cluster:Cluster", "gcp:managedkafka/topic:Topic",
+    "aws:msk/cluster:Cluster",
+    "aws:msk/topic:Topic",
+    "aws:kms/key:Key",
+    "aws:msk/configuration:Configuration",
+    "gcp:managedkafka/cluster:Cluster",
+    "gcp:managedkafka/topic:Topic",
 }
 # What every architecture of a stack shares, by type: networks, links, clusters (the hub), topics.
 SHARED_TYPES = {
-    "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "gcp:compute/network:Network", "gcp:compute/subnetwork:Subnetwork",
-    "aws:ec2/vpcPeeringConnection:VpcPeeringConnection", "aws:ec2/vpnConnection:VpnConnection",
-    "gcp:compute/vPNTunnel:VPNTunnel", "gcp:compute/haVpnGateway:HaVpnGateway",
+    "aws:ec2/vpc:Vpc",
+    "aws:ec2/subnet:Subnet",
+    "gcp:compute/network:Network",
+    "gcp:compute/subnetwork:Subnetwork",
+    "aws:ec2/vpcPeeringConnection:VpcPeeringConnection",
+    "aws:ec2/vpnConnection:VpnConnection",
+    "gcp:compute/vPNTunnel:VPNTunnel",
+    "gcp:compute/haVpnGateway:HaVpnGateway",
 } | RETAINED_TYPES
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -160,8 +174,10 @@ def _switch(bed: EngineBed, stack: str, architecture: str) -> tuple[Run, dict[st
 
 
 def _counts(run: Run) -> dict[str, Counter[str]]:
-    return {op: Counter({t: n for t, n in c.items() if not t.startswith("pulumi:providers:")})
-            for op, c in run.counts().items()}
+    return {
+        op: Counter({t: n for t, n in c.items() if not t.startswith("pulumi:providers:")})
+        for op, c in run.counts().items()
+    }
 
 
 def test_architecture_switch_matrix_takes_exactly_the_planned_steps(bed: EngineBed, deployed) -> None:
@@ -183,15 +199,17 @@ def test_architecture_switch_matrix_takes_exactly_the_planned_steps(bed: EngineB
         assert not [u for u in deleted if u.split("::")[-2].rsplit("$", 1)[-1] in RETAINED_TYPES], (
             f"{frm} -> {to}: the cloud lost a retained cluster or topic"
         )
-        assert not [s for s in run.changed() if s.type in SHARED_TYPES and s.op == "delete"
-                    and s.type not in RETAINED_TYPES], f"{frm} -> {to} deletes a network or link"
+        assert not [
+            s for s in run.changed() if s.type in SHARED_TYPES and s.op == "delete" and s.type not in RETAINED_TYPES
+        ], f"{frm} -> {to} deletes a network or link"
         table.append((frm, to, got))
     assert bed.up(stack).changed() == [], "an up after the last switch changed something"
     print("\nswitch matrix (staging, unprotected): op type count")
     for frm, to, got in table:
-        print(f"{frm} -> {to}: " + "; ".join(
-            f"{op} " + ", ".join(f"{t} {n}" for t, n in sorted(c.items())) for op, c in sorted(got.items())
-        ))
+        print(
+            f"{frm} -> {to}: "
+            + "; ".join(f"{op} " + ", ".join(f"{t} {n}" for t, n in sorted(c.items())) for op, c in sorted(got.items()))
+        )
 
 
 # --- a protected stack ------------------------------------------------------------
@@ -219,13 +237,19 @@ def test_protected_switch_is_refused_before_any_step(bed: EngineBed, deployed) -
     # The engine rewrites the root stack resource on every update it starts (its `same` step), which may
     # bump its `modified` time, and may write the resources in another order; nothing else may change.
     after, before = (
-        {r["urn"]: {k: v for k, v in r.items() if not (r["type"] == "pulumi:pulumi:Stack" and k == "modified")}
-         for r in s}
+        {
+            r["urn"]: {k: v for k, v in r.items() if not (r["type"] == "pulumi:pulumi:Stack" and k == "modified")}
+            for r in s
+        }
         for s in (_without_ciphertext(bed.state(stack)), _without_ciphertext(state))
     )
     assert after.keys() == before.keys()
-    assert [(urn, k) for urn in after for k in after[urn].keys() | before[urn].keys()
-            if after[urn].get(k) != before[urn].get(k)] == []
+    assert [
+        (urn, k)
+        for urn in after
+        for k in after[urn].keys() | before[urn].keys()
+        if after[urn].get(k) != before[urn].get(k)
+    ] == []
     assert len(bed.ledger_entries()) == entries
     bed.set_config(stack, "architecture", REGIONAL)
     bed.set_config(stack, "protect", "true")

@@ -28,8 +28,13 @@ def test_check_accepts_what_the_sdk_types_allow():
 
 
 def test_check_names_an_unknown_input_at_any_depth():
-    bad = {**GOOD_MSK, "brokerNodeGroupInfo": {**GOOD_MSK["brokerNodeGroupInfo"], "storageInfo": {
-        "ebsStorageInfo": {"volumeSize": 100, "volumeSizeGib": 1}}}}
+    bad = {
+        **GOOD_MSK,
+        "brokerNodeGroupInfo": {
+            **GOOD_MSK["brokerNodeGroupInfo"],
+            "storageInfo": {"ebsStorageInfo": {"volumeSize": 100, "volumeSizeGib": 1}},
+        },
+    }
     ((path, reason),) = inputs.problems(MSK, bad)
     assert path == "brokerNodeGroupInfo.storageInfo.ebsStorageInfo.volumeSizeGib"
     assert "not a property" in reason
@@ -44,12 +49,18 @@ def test_check_names_a_missing_required_input_at_any_depth():
 
 def test_check_walks_lists_of_input_types():
     token = "gcp:managedkafka/cluster:Cluster"
-    ok = {"clusterId": "c", "location": "europe-west1", "capacityConfig": {"vcpuCount": "3", "memoryBytes": "1"},
-          "gcpConfig": {"accessConfig": {"networkConfigs": [{"subnet": "s"}]}}}
+    ok = {
+        "clusterId": "c",
+        "location": "europe-west1",
+        "capacityConfig": {"vcpuCount": "3", "memoryBytes": "1"},
+        "gcpConfig": {"accessConfig": {"networkConfigs": [{"subnet": "s"}]}},
+    }
     assert inputs.problems(token, ok) == []
     bad = {**ok, "gcpConfig": {"accessConfig": {"networkConfigs": [{"subnet": "s"}, {"subnetwork": "s"}]}}}
     assert [p for p, _ in inputs.problems(token, bad)] == [
-        "gcpConfig.accessConfig.networkConfigs[1].subnetwork", "gcpConfig.accessConfig.networkConfigs[1].subnet"]
+        "gcpConfig.accessConfig.networkConfigs[1].subnetwork",
+        "gcpConfig.accessConfig.networkConfigs[1].subnet",
+    ]
 
 
 def test_check_leaves_unknown_values_of_a_preview_alone():

@@ -51,8 +51,16 @@ def test_defaults_are_the_msk_best_practice_thresholds():
 def test_thresholds_are_overridable_in_config():
     plan = make_plan(
         "regional-clusters",
-        alerts={"thresholds": {"cpuPercent": 70, "diskPercent": 80, "replicationLatencyMs": 5000,
-                               "messageLag": 10, "periodSeconds": 300, "evaluationPeriods": 2}},
+        alerts={
+            "thresholds": {
+                "cpuPercent": 70,
+                "diskPercent": 80,
+                "replicationLatencyMs": 5000,
+                "messageLag": 10,
+                "periodSeconds": 300,
+                "evaluationPeriods": 2,
+            }
+        },
     )
     by_metric = {a.metric: a for a in plan.alarms.values()}
     assert by_metric["CpuUser + CpuSystem"].threshold == 70
@@ -63,8 +71,13 @@ def test_thresholds_are_overridable_in_config():
 
 
 def test_bad_alert_settings_name_the_key_the_value_and_the_fix():
-    problems = _problems({"emails": ["oncall.example.com", "a@b.co", "a@b.co"], "pager": 1,
-                          "thresholds": {"cpuPercent": 150, "diskPct": 80, "periodSeconds": 90}})
+    problems = _problems(
+        {
+            "emails": ["oncall.example.com", "a@b.co", "a@b.co"],
+            "pager": 1,
+            "thresholds": {"cpuPercent": 150, "diskPct": 80, "periodSeconds": 90},
+        }
+    )
     text = "\n".join(problems)
     assert "multicloud-kafka:alerts.emails[0] = 'oncall.example.com': is not an e-mail address" in text
     assert "multicloud-kafka:alerts.emails[2] = 'a@b.co': is listed twice" in text
@@ -152,8 +165,11 @@ def test_the_dashboard_has_a_widget_per_msk_cluster_and_per_cloudwatch_mirror_fl
     plan = _plan("regional-clusters", "gcp-hub")
     titles = [w["properties"]["title"] for w in monitoring.dashboard_body(plan)["widgets"]]
     clusters = [f"cluster {c.key}" for c in plan.clusters.values() if c.region.cloud == geo.AWS]
-    flows = [f"mirror {f.key}" for f in plan.mirrors.values()
-             if f.mechanism in (MirrorMechanism.MSK_REPLICATOR, MirrorMechanism.MM2_MSK_CONNECT)]
+    flows = [
+        f"mirror {f.key}"
+        for f in plan.mirrors.values()
+        if f.mechanism in (MirrorMechanism.MSK_REPLICATOR, MirrorMechanism.MM2_MSK_CONNECT)
+    ]
     assert sorted(titles) == sorted(clusters + flows)
     assert monitoring.dashboard_region(plan) == plan.config.regions["aws/us-east-1"]
 
@@ -161,7 +177,7 @@ def test_the_dashboard_has_a_widget_per_msk_cluster_and_per_cloudwatch_mirror_fl
 def test_plan_text_lists_every_alarm_with_its_threshold():
     plan = make_plan("regional-clusters", alerts={"emails": ["oncall@example.com"]})
     text = plan_text(plan)
-    section = text[text.index("Alarms (multicloud-kafka:alerts.thresholds)"):text.index("Alarm notifications")]
+    section = text[text.index("Alarms (multicloud-kafka:alerts.thresholds)") : text.index("Alarm notifications")]
     rows = section.strip().splitlines()[3:]
     assert len(rows) == len(plan.alarms)
     assert any("CpuUser + CpuSystem" in r and "Average > 60" in r for r in rows)

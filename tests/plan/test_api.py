@@ -9,8 +9,8 @@ import pytest
 from infra import geo
 from infra.architectures import build_plan
 from infra.config import validate
-from infra.validation import ConfigError, k
 from infra.stackfile import decode
+from infra.validation import ConfigError, k
 from tests.support.stacks import AWS_PAIR, CLOUD_MAP, MIXED_REGIONS, ROOT, api_key, api_raw, aws_backend, gcp_backend
 
 MIXED_BACKENDS = {
@@ -27,7 +27,7 @@ def cfg_of(regions: dict, api_value: dict | None):
 def problems_of(regions: dict, api_value: dict) -> list:
     """Every problem, from validation at the edge or from planning against the regions."""
     with pytest.raises(ConfigError) as e:
-        build_plan(cfg_of(regions, api_value)).api
+        build_plan(cfg_of(regions, api_value))
     return e.value.problems
 
 
@@ -82,7 +82,7 @@ def test_a_backend_for_an_unplanned_region_is_refused():
 
 
 def test_skipping_every_region_is_refused():
-    [p] = problems_of(AWS_PAIR, api_key({key: "skip" for key in AWS_PAIR}))
+    [p] = problems_of(AWS_PAIR, api_key(dict.fromkeys(AWS_PAIR, "skip")))
     assert "skips every region" in p.fix
 
 

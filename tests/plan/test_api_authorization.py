@@ -40,22 +40,28 @@ def test_the_api_key_without_authorization_is_refused_naming_the_choices():
     assert p.key == KEY and "is required" in p.fix and "{type: backend}" in p.fix and "jwt" in p.fix
 
 
-@pytest.mark.parametrize("authorization, key, advice", [
-    ({"type": "open"}, f"{KEY}.type", "jwt, iam, backend"),
-    ("jwt", f"{KEY}.type", "jwt, iam, backend"),
-    ({"type": "jwt", "audience": ["orders"]}, f"{KEY}.issuer", "https URL"),
-    ({"type": "jwt", "issuer": "http://login.example.com/", "audience": ["orders"]}, f"{KEY}.issuer", "https URL"),
-    ({"type": "jwt", "issuer": JWT["issuer"], "audience": []}, f"{KEY}.audience", "non-empty list"),
-    ({"type": "backend", "issuer": JWT["issuer"]}, f"{KEY}.issuer", "known: type"),
-])
+@pytest.mark.parametrize(
+    "authorization, key, advice",
+    [
+        ({"type": "open"}, f"{KEY}.type", "jwt, iam, backend"),
+        ("jwt", f"{KEY}.type", "jwt, iam, backend"),
+        ({"type": "jwt", "audience": ["orders"]}, f"{KEY}.issuer", "https URL"),
+        ({"type": "jwt", "issuer": "http://login.example.com/", "audience": ["orders"]}, f"{KEY}.issuer", "https URL"),
+        ({"type": "jwt", "issuer": JWT["issuer"], "audience": []}, f"{KEY}.audience", "non-empty list"),
+        ({"type": "backend", "issuer": JWT["issuer"]}, f"{KEY}.issuer", "known: type"),
+    ],
+)
 def test_each_bad_authorization_names_key_and_fix(authorization, key, advice):
     found = problems(AWS_PAIR, AWS_BACKENDS, authorization)
     assert any(p.key == key and advice in p.fix for p in found), [str(p) for p in found]
 
 
 def test_jwt_is_refused_where_a_gcp_load_balancer_serves_a_region():
-    backends = {"aws/us-east-1": aws_backend("us-east-1"),
-                "gcp/europe-west1": gcp_backend("europe-west1", "10.130.0.0/23"), "gcp/asia-southeast1": "skip"}
+    backends = {
+        "aws/us-east-1": aws_backend("us-east-1"),
+        "gcp/europe-west1": gcp_backend("europe-west1", "10.130.0.0/23"),
+        "gcp/asia-southeast1": "skip",
+    }
     (p,) = problems(MIXED_REGIONS, backends, JWT)
     assert p.key == f"{KEY}.type" and "gcp/europe-west1" in p.fix and "set type backend" in p.fix
 

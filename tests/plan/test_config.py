@@ -5,8 +5,8 @@ import yaml
 
 from infra import architectures, config, stackfile
 from infra.config import validate
-from infra.validation import ConfigError, k
 from infra.kinds import Architecture
+from infra.validation import ConfigError, k
 
 
 def problems_of(raw, stack="t"):
@@ -15,11 +15,14 @@ def problems_of(raw, stack="t"):
     return e.value.problems
 
 
-@pytest.mark.parametrize("stack,arch", [
-    ("dev", "header-routing"),
-    ("staging", "topic-per-region"),
-    ("prod", "regional-clusters"),
-])
+@pytest.mark.parametrize(
+    "stack,arch",
+    [
+        ("dev", "header-routing"),
+        ("staging", "topic-per-region"),
+        ("prod", "regional-clusters"),
+    ],
+)
 def test_stack_files_are_valid_and_span_both_clouds(stack, arch):
     cfg = stackfile.load(stack)
     assert cfg.architecture == arch
@@ -52,59 +55,124 @@ def test_every_architecture_has_a_planner_and_a_component():
 BAD = {
     "unknown architecture": (lambda r: r.update({k("architecture"): "mesh"}), k("architecture"), "header-routing"),
     "missing architecture": (lambda r: r.pop(k("architecture")), k("architecture"), "choose one"),
-    "unknown cloud": (lambda r: r[k("regions")].update({"azure/westeurope": {"cidr": "10.90.0.0/16"}}),
-                      f"{k('regions')}.azure/westeurope", "unknown cloud"),
-    "unreal aws region": (lambda r: r[k("regions")].update({"aws/us-east-7": {"cidr": "10.90.0.0/16"}}),
-                          f"{k('regions')}.aws/us-east-7", "not a region of aws"),
-    "gcp-style name in aws": (lambda r: r[k("regions")].update({"aws/europe-west1": {"cidr": "10.90.0.0/16"}}),
-                              f"{k('regions')}.aws/europe-west1", "not a region of aws"),
-    "key without cloud": (lambda r: r[k("regions")].update({"us-east-2": {"cidr": "10.90.0.0/16"}}),
-                          f"{k('regions')}.us-east-2", "<cloud>/<region>"),
+    "unknown cloud": (
+        lambda r: r[k("regions")].update({"azure/westeurope": {"cidr": "10.90.0.0/16"}}),
+        f"{k('regions')}.azure/westeurope",
+        "unknown cloud",
+    ),
+    "unreal aws region": (
+        lambda r: r[k("regions")].update({"aws/us-east-7": {"cidr": "10.90.0.0/16"}}),
+        f"{k('regions')}.aws/us-east-7",
+        "not a region of aws",
+    ),
+    "gcp-style name in aws": (
+        lambda r: r[k("regions")].update({"aws/europe-west1": {"cidr": "10.90.0.0/16"}}),
+        f"{k('regions')}.aws/europe-west1",
+        "not a region of aws",
+    ),
+    "key without cloud": (
+        lambda r: r[k("regions")].update({"us-east-2": {"cidr": "10.90.0.0/16"}}),
+        f"{k('regions')}.us-east-2",
+        "<cloud>/<region>",
+    ),
     "hub not a region": (lambda r: r.update({k("hub"): "aws/eu-west-1"}), k("hub"), "one of the keys"),
-    "duplicate cidr": (lambda r: r[k("regions")]["aws/us-west-2"].update({"cidr": "10.10.0.0/16"}),
-                       f"{k('regions')}.aws/us-west-2.cidr", "same range"),
-    "overlapping cidr": (lambda r: r[k("regions")]["gcp/europe-west1"].update({"cidr": "10.0.0.0/8"}),
-                         f"{k('regions')}.gcp/europe-west1.cidr", "overlaps"),
-    "public cidr": (lambda r: r[k("regions")]["aws/us-west-2"].update({"cidr": "8.8.0.0/16"}),
-                    f"{k('regions')}.aws/us-west-2.cidr", "RFC 1918"),
-    "too small cidr": (lambda r: r[k("regions")]["aws/us-west-2"].update({"cidr": "10.20.0.0/24"}),
-                       f"{k('regions')}.aws/us-west-2.cidr", "too small"),
-    "too big for a vpc": (lambda r: r[k("regions")]["aws/us-west-2"].update({"cidr": "172.16.0.0/12"}),
-                          f"{k('regions')}.aws/us-west-2.cidr", "/16"),
-    "host bits": (lambda r: r[k("regions")]["aws/us-west-2"].update({"cidr": "10.20.1.0/16"}),
-                  f"{k('regions')}.aws/us-west-2.cidr", "10.20.0.0/16"),
-    "not a cidr": (lambda r: r[k("regions")]["aws/us-west-2"].update({"cidr": "ten"}),
-                   f"{k('regions')}.aws/us-west-2.cidr", "not an IPv4 CIDR"),
-    "missing cidr": (lambda r: r[k("regions")].update({"aws/eu-west-1": {}}),
-                     f"{k('regions')}.aws/eu-west-1.cidr", "required"),
+    "duplicate cidr": (
+        lambda r: r[k("regions")]["aws/us-west-2"].update({"cidr": "10.10.0.0/16"}),
+        f"{k('regions')}.aws/us-west-2.cidr",
+        "same range",
+    ),
+    "overlapping cidr": (
+        lambda r: r[k("regions")]["gcp/europe-west1"].update({"cidr": "10.0.0.0/8"}),
+        f"{k('regions')}.gcp/europe-west1.cidr",
+        "overlaps",
+    ),
+    "public cidr": (
+        lambda r: r[k("regions")]["aws/us-west-2"].update({"cidr": "8.8.0.0/16"}),
+        f"{k('regions')}.aws/us-west-2.cidr",
+        "RFC 1918",
+    ),
+    "too small cidr": (
+        lambda r: r[k("regions")]["aws/us-west-2"].update({"cidr": "10.20.0.0/24"}),
+        f"{k('regions')}.aws/us-west-2.cidr",
+        "too small",
+    ),
+    "too big for a vpc": (
+        lambda r: r[k("regions")]["aws/us-west-2"].update({"cidr": "172.16.0.0/12"}),
+        f"{k('regions')}.aws/us-west-2.cidr",
+        "/16",
+    ),
+    "host bits": (
+        lambda r: r[k("regions")]["aws/us-west-2"].update({"cidr": "10.20.1.0/16"}),
+        f"{k('regions')}.aws/us-west-2.cidr",
+        "10.20.0.0/16",
+    ),
+    "not a cidr": (
+        lambda r: r[k("regions")]["aws/us-west-2"].update({"cidr": "ten"}),
+        f"{k('regions')}.aws/us-west-2.cidr",
+        "not an IPv4 CIDR",
+    ),
+    "missing cidr": (
+        lambda r: r[k("regions")].update({"aws/eu-west-1": {}}),
+        f"{k('regions')}.aws/eu-west-1.cidr",
+        "required",
+    ),
     "no regions": (lambda r: r.update({k("regions"): {}, k("hub"): None}), k("regions"), "at least one region"),
     "no events": (lambda r: r.update({k("events"): {}}), k("events"), "at least one event"),
-    "illegal event name": (lambda r: r[k("events")].update({"Create.Account": {}}),
-                           f"{k('events')}.Create.Account", "lower_snake_case"),
-    "too long topic": (lambda r: r[k("events")].update({"e" + "x" * 240: {}}),
-                       f"{k('events')}.e", "shorten"),
-    "colliding topics": (lambda r: r[k("events")].update({"create_account_aws_us_west_2": {}}),
-                         f"{k('events')}.create_account_aws_us_west_2", "rename"),
+    "illegal event name": (
+        lambda r: r[k("events")].update({"Create.Account": {}}),
+        f"{k('events')}.Create.Account",
+        "lower_snake_case",
+    ),
+    "too long topic": (lambda r: r[k("events")].update({"e" + "x" * 240: {}}), f"{k('events')}.e", "shorten"),
+    "colliding topics": (
+        lambda r: r[k("events")].update({"create_account_aws_us_west_2": {}}),
+        f"{k('events')}.create_account_aws_us_west_2",
+        "rename",
+    ),
     "gcp without project": (lambda r: r.pop("gcp:project"), "gcp:project", "GCP project"),
-    "zero partitions": (lambda r: r[k("events")]["create_account"].update({"partitions": 0}),
-                        f"{k('events')}.create_account.partitions", "from 1"),
-    "min isr equals rf": (lambda r: r[k("events")]["update_profile"].update({"minInsyncReplicas": 3}),
-                          f"{k('events')}.update_profile.minInsyncReplicas", "set it to 2"),
-    "unknown topic setting": (lambda r: r[k("events")]["update_profile"].update({"partition": 3}),
-                              f"{k('events')}.update_profile.partition", "known: partitions"),
+    "zero partitions": (
+        lambda r: r[k("events")]["create_account"].update({"partitions": 0}),
+        f"{k('events')}.create_account.partitions",
+        "from 1",
+    ),
+    "min isr equals rf": (
+        lambda r: r[k("events")]["update_profile"].update({"minInsyncReplicas": 3}),
+        f"{k('events')}.update_profile.minInsyncReplicas",
+        "set it to 2",
+    ),
+    "unknown topic setting": (
+        lambda r: r[k("events")]["update_profile"].update({"partition": 3}),
+        f"{k('events')}.update_profile.partition",
+        "known: partitions",
+    ),
     "unknown key": (lambda r: r.update({k("archtecture"): "x"}), k("archtecture"), "known: architecture"),
     "bad protect": (lambda r: r.update({k("protect"): "yes"}), k("protect"), "true or false"),
     "bad prefix": (lambda r: r.update({k("namePrefix"): "Prod_"}), k("namePrefix"), "lower-case"),
-    "bad msk type": (lambda r: r.update({k("msk"): {"instanceType": "m5.large"}}),
-                     f"{k('msk')}.instanceType", "kafka.m7g.large"),
-    "gmk too few vcpu": (lambda r: r.update({k("managedKafka"): {"vcpuCount": 2, "memoryGib": 4}}),
-                         f"{k('managedKafka')}.vcpuCount", "from 3"),
-    "gmk memory ratio": (lambda r: r.update({k("managedKafka"): {"vcpuCount": 3, "memoryGib": 30}}),
-                         f"{k('managedKafka')}.memoryGib", "1 to 8 GiB per vCPU"),
-    "log retention not cloudwatch's": (lambda r: r.update({k("logRetentionDays"): 45}), k("logRetentionDays"),
-                                       "30, 60"),
-    "log retention not a number": (lambda r: r.update({k("logRetentionDays"): "month"}), k("logRetentionDays"),
-                                   "whole number"),
+    "bad msk type": (
+        lambda r: r.update({k("msk"): {"instanceType": "m5.large"}}),
+        f"{k('msk')}.instanceType",
+        "kafka.m7g.large",
+    ),
+    "gmk too few vcpu": (
+        lambda r: r.update({k("managedKafka"): {"vcpuCount": 2, "memoryGib": 4}}),
+        f"{k('managedKafka')}.vcpuCount",
+        "from 3",
+    ),
+    "gmk memory ratio": (
+        lambda r: r.update({k("managedKafka"): {"vcpuCount": 3, "memoryGib": 30}}),
+        f"{k('managedKafka')}.memoryGib",
+        "1 to 8 GiB per vCPU",
+    ),
+    "log retention not cloudwatch's": (
+        lambda r: r.update({k("logRetentionDays"): 45}),
+        k("logRetentionDays"),
+        "30, 60",
+    ),
+    "log retention not a number": (
+        lambda r: r.update({k("logRetentionDays"): "month"}),
+        k("logRetentionDays"),
+        "whole number",
+    ),
     "negative scram rotation": (lambda r: r.update({k("scramRotation"): -1}), k("scramRotation"), "of at least 0"),
     "regions not a map": (lambda r: r.update({k("regions"): ["aws/us-east-1"]}), k("regions"), "must be a map"),
 }
@@ -152,7 +220,7 @@ def test_missing_stack_file_names_the_stacks_there():
 
 def test_project_file_declares_config_the_way_pulumi_accepts():
     """Pulumi.yaml's config types are limited to string/integer/boolean/array."""
-    project = yaml.safe_load(open(stackfile.ROOT / "Pulumi.yaml"))
+    project = yaml.safe_load((stackfile.ROOT / "Pulumi.yaml").read_text())
     assert project["name"] == config.NS
     assert project["stackConfigDir"] == "stacks"
     assert project["runtime"]["options"]["virtualenv"] == ".venv"

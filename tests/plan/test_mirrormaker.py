@@ -11,8 +11,7 @@ def prod_flows():
 
 def test_each_flow_carries_exactly_its_topics_with_identity_names():
     for flow in prod_flows():
-        configs = connector_configs(
-            flow, Endpoint("hub", "h:9096"), Endpoint("local", "l:9092"))
+        configs = connector_configs(flow, Endpoint("hub", "h:9096"), Endpoint("local", "l:9092"))
         assert set(configs) == set(mirrormaker.connector_names(flow).values())
         for name, c in configs.items():
             assert c["name"] == name

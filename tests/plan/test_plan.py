@@ -10,9 +10,8 @@ from hypothesis import strategies as st
 from infra import geo, naming, stackfile
 from infra.architectures import build_plan
 from infra.config import validate
+from infra.kinds import Architecture, ClusterRole, LinkKind
 from infra.validation import ConfigError, k
-from infra.kinds import Architecture
-from infra.kinds import ClusterRole, LinkKind
 
 REGION_KEYS = sorted(f"{c}/{r}" for c in geo.CLOUDS for r in geo.REGIONS[c])
 EVENT = st.from_regex(r"[a-z][a-z0-9_]{0,20}", fullmatch=True)
@@ -28,8 +27,7 @@ def raw_configs(draw, architecture=st.sampled_from(list(Architecture))):
         k("architecture"): draw(architecture),
         k("hub"): draw(st.sampled_from(regions)),
         k("regions"): {r: {"cidr": f"10.{seconds[i]}.0.0/16"} for i, r in enumerate(regions)},
-        k("events"): {e: draw(st.fixed_dictionaries({}, optional={"partitions": st.integers(1, 64)}))
-                      for e in events},
+        k("events"): {e: draw(st.fixed_dictionaries({}, optional={"partitions": st.integers(1, 64)})) for e in events},
         "gcp:project": "p",
     }
     # Generated event names may legitimately collide (a_aws_us_east_1 vs a):
@@ -126,8 +124,11 @@ def test_hub_and_spoke_links(raw):
     for link in plan.links.values():
         assert link.hub == cfg.hub.key
         a, b = cfg.regions[link.hub], cfg.regions[link.spoke]
-        expected = LinkKind.HA_VPN if a.cloud != b.cloud else (
-            LinkKind.SHARED_VPC if a.cloud == geo.GCP else LinkKind.VPC_PEERING)
+        expected = (
+            LinkKind.HA_VPN
+            if a.cloud != b.cloud
+            else (LinkKind.SHARED_VPC if a.cloud == geo.GCP else LinkKind.VPC_PEERING)
+        )
         assert link.kind == expected
 
 
@@ -139,8 +140,11 @@ def test_adding_a_region_or_event_renames_nothing(raw, new_region, new_event):
     before = build_plan(validate(raw, "t"))
     used = {r["cidr"] for r in raw[k("regions")].values()}
     free = next(f"10.{i}.0.0/16" for i in range(256) if f"10.{i}.0.0/16" not in used)
-    grown = {**raw, k("regions"): {**raw[k("regions")], new_region: {"cidr": free}},
-             k("events"): {**raw[k("events")], new_event: {}}}
+    grown = {
+        **raw,
+        k("regions"): {**raw[k("regions")], new_region: {"cidr": free}},
+        k("events"): {**raw[k("events")], new_event: {}},
+    }
     try:
         after = build_plan(validate(grown, "t"))
     except ConfigError:
@@ -165,7 +169,7 @@ JUNK = st.recursive(
 @given(st.data())
 def test_any_junk_gives_a_config_error_never_a_traceback(data):
     raw = stackfile.read(stackfile.stack_path("prod"))
-    keys = sorted(raw) + [k("topicDefaults"), k("msk"), k("managedKafka"), k("namePrefix")]
+    keys = [*sorted(raw), k("topicDefaults"), k("msk"), k("managedKafka"), k("namePrefix")]
     for key in data.draw(st.lists(st.sampled_from(keys), min_size=1, max_size=3, unique=True)):
         raw[key] = data.draw(JUNK)
     try:

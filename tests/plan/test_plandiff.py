@@ -37,6 +37,7 @@ def test_adding_an_event_or_region_risks_nothing(prod_raw):
     def grow(r):
         r[k("events")]["close_account"] = {}
         r[k("regions")]["aws/eu-west-1"] = {"cidr": "10.50.0.0/16"}
+
     cs = changes(prod_raw, grow)
     assert cs and not at_risk(cs)
     assert ("add", "cluster", "aws/eu-west-1") in {(c.action, c.what, c.key) for c in cs}
@@ -54,15 +55,18 @@ def test_switching_architecture_flags_the_topics_it_leaves(prod_raw):
     assert ("add", "topic", "aws/us-east-1 CREATE_ACCOUNT") in {(c.action, c.what, c.key) for c in cs}
 
 
-@pytest.mark.parametrize("setting,value,risky", [
-    ("partitions", 6, True),          # fewer than 12
-    ("partitions", 24, False),
-    ("retentionMs", 3600000, True),   # shorter
-    ("retentionMs", -1, False),       # longer: keep forever
-    ("replicationFactor", 4, True),
-    ("cleanupPolicy", "compact", True),
-    ("minInsyncReplicas", 1, False),
-])
+@pytest.mark.parametrize(
+    "setting,value,risky",
+    [
+        ("partitions", 6, True),  # fewer than 12
+        ("partitions", 24, False),
+        ("retentionMs", 3600000, True),  # shorter
+        ("retentionMs", -1, False),  # longer: keep forever
+        ("replicationFactor", 4, True),
+        ("cleanupPolicy", "compact", True),
+        ("minInsyncReplicas", 1, False),
+    ],
+)
 def test_topic_setting_changes(prod_raw, setting, value, risky):
     cs = changes(prod_raw, lambda r: r[k("events")]["create_account"].update({setting: value}))
     assert cs and all(c.what == "topic" for c in cs)
@@ -71,9 +75,11 @@ def test_topic_setting_changes(prod_raw, setting, value, risky):
 
 def test_renumbering_a_network_or_renaming_the_prefix_is_at_risk(prod_raw):
     assert ("change", "network", "aws/us-west-2") in at_risk(
-        changes(prod_raw, lambda r: r[k("regions")]["aws/us-west-2"].update({"cidr": "10.21.0.0/16"})))
+        changes(prod_raw, lambda r: r[k("regions")]["aws/us-west-2"].update({"cidr": "10.21.0.0/16"}))
+    )
     assert ("change", "namePrefix", "prod") in at_risk(
-        changes(prod_raw, lambda r: r.update({k("namePrefix"): "acme-prod"})))
+        changes(prod_raw, lambda r: r.update({k("namePrefix"): "acme-prod"}))
+    )
 
 
 def test_plan_against_a_git_revision(capsys):

@@ -7,8 +7,8 @@ import pytest
 
 from infra import cli, diagram, stackfile, traffic
 from infra.architectures import build_plan
-from infra.validation import ConfigError
 from infra.kinds import Architecture
+from infra.validation import ConfigError
 
 LOAD = traffic.Traffic(messages_per_second=100, payload_bytes=1000, record_overhead_bytes=0)
 
@@ -21,8 +21,10 @@ def plan_as(stack, arch):
 def test_every_byte_produced_is_delivered_once(arch):
     plan = plan_as("prod", arch)
     f = traffic.flows(plan, LOAD)
-    headers = sum(len(k) + len(v) for k, v in next(iter(
-        next(iter(plan.routing.values())).produce.values()))[plan.config.hub.key].headers.items())
+    headers = sum(
+        len(k) + len(v)
+        for k, v in next(iter(next(iter(plan.routing.values())).produce.values()))[plan.config.hub.key].headers.items()
+    )
     produced = LOAD.messages_per_second * (LOAD.payload_bytes + headers)
     assert sum(f.delivered_by_region.values()) == pytest.approx(produced, rel=0.01)
     share = {r: v / produced for r, v in f.delivered_by_region.items()}
@@ -51,8 +53,9 @@ def test_regional_clusters_add_replication_in_the_local_clusters():
     for kind in (traffic.CROSS_REGION, traffic.CROSS_CLOUD):
         assert regional.by_class[kind] == pytest.approx(per_region.by_class[kind])
     produced = LOAD.messages_per_second * LOAD.payload_bytes
-    assert regional.by_class[traffic.REPLICATION] - per_region.by_class[traffic.REPLICATION] == \
-        pytest.approx(produced * 0.75 * 2)
+    assert regional.by_class[traffic.REPLICATION] - per_region.by_class[traffic.REPLICATION] == pytest.approx(
+        produced * 0.75 * 2
+    )
 
 
 @pytest.mark.parametrize("arch", list(Architecture))
@@ -82,7 +85,9 @@ def test_costs_follow_prices_and_clusters(tmp_path):
     assert priced.transfer == pytest.approx(2 * base.transfer)
     assert priced.clusters == base.clusters
     hub_only = plan_as("prod", "topic-per-region")
-    assert traffic.monthly_cost(hub_only, traffic.flows(hub_only, LOAD), traffic.DEFAULT_PRICES).clusters < base.clusters
+    assert (
+        traffic.monthly_cost(hub_only, traffic.flows(hub_only, LOAD), traffic.DEFAULT_PRICES).clusters < base.clusters
+    )
 
 
 def test_unknown_or_bad_price_is_a_clear_error(tmp_path):

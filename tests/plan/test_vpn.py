@@ -23,7 +23,12 @@ def test_four_tunnels_two_per_gcp_interface_and_per_aws_connection():
     tunnels = link.tunnels
     assert tunnels == vpn.tunnels(link.spoke)
     assert len(tunnels) == 4
-    assert [(t.gcp_interface, t.aws_connection, t.aws_tunnel) for t in tunnels] == [(0, 0, 1), (0, 0, 2), (1, 1, 1), (1, 1, 2)]
+    assert [(t.gcp_interface, t.aws_connection, t.aws_tunnel) for t in tunnels] == [
+        (0, 0, 1),
+        (0, 0, 2),
+        (1, 1, 1),
+        (1, 1, 2),
+    ]
     assert len({t.inside_cidr for t in tunnels}) == 4
     for t in tunnels:
         assert t.inside_cidr.prefixlen == 30 and t.inside_cidr.subnet_of(vpn.inside_block(link.spoke))
@@ -50,7 +55,9 @@ def test_only_cross_cloud_links_have_tunnels():
     tunnels = {key: len(link.tunnels) for key, link in plan.links.items()}
     assert tunnels["gcp/europe-west1<->aws/us-east-1"] == 4
     assert tunnels["gcp/europe-west1<->gcp/asia-southeast1"] == 0
-    assert all(n == (4 if link.kind == "ha-vpn" else 0) for link, n in zip(plan.links.values(), tunnels.values()))
+    assert all(
+        n == (4 if link.kind == "ha-vpn" else 0) for link, n in zip(plan.links.values(), tunnels.values(), strict=True)
+    )
 
 
 def test_plans_of_known_regions_have_no_tunnel_collisions():

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from infra import stackfile
-from tests.support import mocks
 from policy import rules
+from tests.support import mocks
 from tests.support.program import plan_of, run_main
 from tests.support.stacks import stack_file_config
 

@@ -74,9 +74,15 @@ def test_stack_policies_see_dependencies_and_providers_as_the_engine_lists_them(
     for r in resources:
         provider = urns.get(r.provider_urn)
         engine[r.urn] = PolicyResource(
-            r.type, r.props, r.urn, r.name, options(r.protect),
+            r.type,
+            r.props,
+            r.urn,
+            r.name,
+            options(r.protect),
             PolicyProviderResource(provider.type, provider.props, provider.urn, provider.name) if provider else None,
-            None, [], {},
+            None,
+            [],
+            {},
         )
     for r in resources:
         engine[r.urn].dependencies = [engine[d] for d in r.dependencies if d in engine]

@@ -38,8 +38,9 @@ def _regions(regs) -> dict[str, str]:
 
 
 def _watched_names(inputs) -> set[str]:
-    dims = [inputs.get("dimensions") or {}] + [q["metric"]["dimensions"] for q in inputs.get("metricQueries", [])
-                                               if "metric" in q]
+    dims = [inputs.get("dimensions") or {}] + [
+        q["metric"]["dimensions"] for q in inputs.get("metricQueries", []) if "metric" in q
+    ]
     return {v for d in dims for k, v in d.items() if k != "Broker ID"}
 
 

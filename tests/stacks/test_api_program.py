@@ -30,7 +30,7 @@ def of_type(regs, type_):
 
 
 def test_prod_serves_the_api_in_every_region_in_its_cloud(prod):
-    plan, regs, by_urn, _ = prod
+    plan, regs, _by_urn, _ = prod
     points = {r.name: r.type for r in regs if r.type.startswith("multicloud-kafka:api:") and r.type != RegionalApi.TYPE}
     assert points == {
         "mck-prod-aws-us-east-1-api": "multicloud-kafka:api:AwsEntryPoint",
@@ -42,17 +42,25 @@ def test_prod_serves_the_api_in_every_region_in_its_cloud(prod):
 
 
 def test_entry_points_live_in_the_networks_the_realization_built(prod):
-    _, regs, by_urn, _ = prod
+    _, regs, _by_urn, _ = prod
     vpcs = {r.inputs["cidrBlock"]: r.name for r in of_type(regs, "aws:ec2/vpc:Vpc")}
     for region, cidr in (("us-east-1", "10.10.0.0/16"), ("us-west-2", "10.20.0.0/16")):
         link = next(r for r in of_type(regs, "aws:apigatewayv2/vpcLink:VpcLink") if region in r.name)
-        subnets = [r.name for r in of_type(regs, "aws:ec2/subnet:Subnet") if r.name.startswith(f"mck-prod-aws-{region}-az")]
+        subnets = [
+            r.name for r in of_type(regs, "aws:ec2/subnet:Subnet") if r.name.startswith(f"mck-prod-aws-{region}-az")
+        ]
         assert sorted(link.inputs["subnetIds"]) == sorted(f"{s}-id" for s in subnets)
-        sg = next(r for r in of_type(regs, "aws:ec2/securityGroup:SecurityGroup") if r.name == f"mck-prod-aws-{region}-api-vpc-link")
+        sg = next(
+            r
+            for r in of_type(regs, "aws:ec2/securityGroup:SecurityGroup")
+            if r.name == f"mck-prod-aws-{region}-api-vpc-link"
+        )
         assert sg.inputs["vpcId"] == f"{vpcs[cidr]}-id"
     [vpc] = of_type(regs, "gcp:compute/network:Network")
     for r in of_type(regs, "gcp:compute/forwardingRule:ForwardingRule") + [
-        s for s in of_type(regs, "gcp:compute/subnetwork:Subnetwork") if s.inputs.get("purpose") == "REGIONAL_MANAGED_PROXY"
+        s
+        for s in of_type(regs, "gcp:compute/subnetwork:Subnetwork")
+        if s.inputs.get("purpose") == "REGIONAL_MANAGED_PROXY"
     ]:
         assert r.inputs["network"] == f"{vpc.name}-id", r.name
 
@@ -73,14 +81,21 @@ def test_every_api_resource_is_under_the_api_component_with_an_explicit_provider
             if r.custom and not r.type.startswith("pulumi:providers:"):
                 assert r.provider in providers, f"{r.type} {r.name} would use a default provider"
     kinds = {r.type for r in under}
-    assert {"aws:apigatewayv2/api:Api", "gcp:compute/forwardingRule:ForwardingRule", "aws:route53/healthCheck:HealthCheck"} <= kinds
+    assert {
+        "aws:apigatewayv2/api:Api",
+        "gcp:compute/forwardingRule:ForwardingRule",
+        "aws:route53/healthCheck:HealthCheck",
+    } <= kinds
 
 
 def test_four_health_checked_latency_records_make_the_global_name(prod):
     _, regs, _, _ = prod
     latency = [r for r in of_type(regs, "aws:route53/record:Record") if r.inputs.get("latencyRoutingPolicies")]
     assert sorted(r.inputs["latencyRoutingPolicies"][0]["region"] for r in latency) == [
-        "ap-southeast-1", "eu-west-3", "us-east-1", "us-west-2",
+        "ap-southeast-1",
+        "eu-west-3",
+        "us-east-1",
+        "us-west-2",
     ]
     assert {r.inputs["name"] for r in latency} == {"api.example.com"}
     assert all(r.inputs["healthCheckId"] for r in latency)
@@ -91,7 +106,9 @@ def test_outputs_carry_the_global_name_and_each_regions_endpoint(prod):
     plan, _, _, outputs = prod
     assert outputs["api"]["hostname"] == "api.example.com"
     assert set(outputs["api"]["regions"]) == set(plan.endpoints)
-    assert outputs["api"]["regions"]["aws/us-west-2"]["vpcLinkSecurityGroupId"] == "mck-prod-aws-us-west-2-api-vpc-link-id"
+    assert (
+        outputs["api"]["regions"]["aws/us-west-2"]["vpcLinkSecurityGroupId"] == "mck-prod-aws-us-west-2-api-vpc-link-id"
+    )
     europe = outputs["api"]["regions"]["gcp/europe-west1"]
     assert europe["proxyCidr"] == "10.130.0.0/23" and europe["address"].startswith("203.0.113.")
     assert europe["latencyRegion"] == "eu-west-3"

@@ -25,10 +25,10 @@ from infra.components.aws.msk import (
 )
 from infra.components.base import RealizationError
 from infra.components.gcp import provider as gcp_provider
-from tests.support.outputs import ACCOUNT
 from infra.config import validate
 from infra.validation import ConfigError
 from tests.support import mocks
+from tests.support.outputs import ACCOUNT
 from tests.support.program import of_type, plan_of, run_main
 from tests.support.stacks import raw_config as aws_stack
 from tests.support.stacks import stack_file_config
@@ -56,7 +56,7 @@ def cluster_named(regs, name):
 
 
 def test_a_cross_region_replicator_source_has_multi_vpc_iam_connectivity(prod):
-    """"Prepare the Amazon MSK source cluster" (MSK Replicator) and "Supported cluster types and
+    """ "Prepare the Amazon MSK source cluster" (MSK Replicator) and "Supported cluster types and
     versions for MSK Replicator": for a cross-region replicator, a provisioned source needs multi-VPC
     private connectivity turned on for IAM access control. The AWS provider's resourceClusterCreate
     (terraform-provider-aws internal/service/kafka/cluster.go) strips vpc_connectivity from
@@ -74,7 +74,7 @@ def test_a_cross_region_replicator_source_has_multi_vpc_iam_connectivity(prod):
 
 
 def test_the_source_cluster_policy_lets_msk_replicator_in_and_the_replicator_waits_for_it(prod):
-    """"Prepare the Amazon MSK source cluster": attach to the source a resource-based policy letting
+    """ "Prepare the Amazon MSK source cluster": attach to the source a resource-based policy letting
     the kafka.amazonaws.com service principal kafka:CreateVpcConnection, kafka:GetBootstrapBrokers
     and kafka:DescribeClusterV2 on the source cluster's ARN."""
     plan, regs = prod
@@ -92,7 +92,7 @@ def test_the_source_cluster_policy_lets_msk_replicator_in_and_the_replicator_wai
 
 
 def test_replicator_security_groups_keep_only_the_kafka_ports():
-    """"Network requirements" (MSK Replicator): cross-region, no security group is needed for the
+    """ "Network requirements" (MSK Replicator): cross-region, no security group is needed for the
     source (the replicator reaches it through MSK's own multi-VPC connection); the target's groups
     must allow 9098 in and out. The brokers' group already admits 9098 from every planned range,
     so no multi-VPC port range (14001-14100, the client-side endpoint's) is opened on our groups."""
@@ -108,7 +108,7 @@ def test_replicator_security_groups_keep_only_the_kafka_ports():
 
 
 def test_the_replicator_role_may_use_its_internal_topics_on_both_clusters():
-    """"Topic replication permissions" (MSK Replicator service execution role): the replicator
+    """ "Topic replication permissions" (MSK Replicator service execution role): the replicator
     manages its internal topics `*__amazon_msk_replicator_*`, `mskr-offset-syncs.*` and
     `*.checkpoints.internal` on both the source and the target cluster."""
     src = "arn:aws:kafka:us-east-1:1:cluster/hub/u1"
@@ -128,7 +128,7 @@ def test_the_replicator_role_may_use_its_internal_topics_on_both_clusters():
 
 
 def test_serverless_msk_is_refused_naming_key_value_and_fix():
-    """"Topic Operations" (Amazon MSK Developer Guide): the topic APIs are not available for MSK
+    """ "Topic Operations" (Amazon MSK Developer Guide): the topic APIs are not available for MSK
     Serverless clusters; every topic here is an aws.msk.Topic."""
     with pytest.raises(ConfigError) as e:
         plan_of(aws_stack("header-routing", msk=json.dumps({"serverless": True})))
@@ -137,9 +137,11 @@ def test_serverless_msk_is_refused_naming_key_value_and_fix():
     assert "set it to false" in problem.fix
 
 
-@pytest.mark.parametrize("version, ok", [("3.5.1", False), ("2.8.1", False), ("3.6.0", True), ("3.9.x", True), ("3.8.x.kraft", True)])
+@pytest.mark.parametrize(
+    "version, ok", [("3.5.1", False), ("2.8.1", False), ("3.6.0", True), ("3.9.x", True), ("3.8.x.kraft", True)]
+)
 def test_kafka_below_3_6_0_is_refused(version, ok):
-    """"Topic Operations" (Amazon MSK Developer Guide): "Your cluster must be running Apache Kafka
+    """ "Topic Operations" (Amazon MSK Developer Guide): "Your cluster must be running Apache Kafka
     version 3.6.0 or later" to use the topic APIs."""
     config = aws_stack("header-routing", msk=json.dumps({"kafkaVersion": version}))
     if ok:
@@ -163,26 +165,45 @@ def test_zones_are_chosen_by_id_skipping_use1_az3_and_local_zones():
     regs, _, _ = run_main(aws_stack("header-routing"))
     urns = by_urn(regs)
     east = [s for s in of_type(regs, "aws:ec2/subnet:Subnet") if urns[s.provider].inputs["region"] == "us-east-1"]
-    assert [s.inputs["availabilityZoneId"] for s in sorted(east, key=lambda s: s.name)] == ["use1-az1", "use1-az2", "use1-az4"]
+    assert [s.inputs["availabilityZoneId"] for s in sorted(east, key=lambda s: s.name)] == [
+        "use1-az1",
+        "use1-az2",
+        "use1-az4",
+    ]
     assert all("availabilityZone" not in s.inputs for s in east)
 
 
 def test_http_api_vpc_links_zones_in_us_east_1():
-    """"Set up VPC links for HTTP APIs in API Gateway", Availability by Region: in us-east-1 VPC links
+    """ "Set up VPC links for HTTP APIs in API Gateway", Availability by Region: in us-east-1 VPC links
     support use1-az1, use1-az2, use1-az4, use1-az5 and use1-az6 only; the API's VPC link uses the
     brokers' subnets, so zones are chosen to suit both."""
     assert aws_rules.usable_zone_ids("us-east-1", [f"use1-az{i}" for i in range(1, 7)]) == [
-        "use1-az1", "use1-az2", "use1-az4", "use1-az5", "use1-az6"]
+        "use1-az1",
+        "use1-az2",
+        "use1-az4",
+        "use1-az5",
+        "use1-az6",
+    ]
     assert aws_rules.choose_zones("us-east-1", ["use1-az6", "use1-az3", "use1-az5", "use1-az4"]) == [
-        "use1-az4", "use1-az5", "use1-az6"]
+        "use1-az4",
+        "use1-az5",
+        "use1-az6",
+    ]
 
 
 def test_where_vpc_links_accept_too_few_zones_the_brokers_keep_three_and_the_link_takes_its_own():
     """Same document: in ap-east-1 VPC links support ape1-az2 and ape1-az3 only. The brokers still get
     three AZs (the link's zones first); the regional API's VPC link is given only its two."""
-    assert aws_rules.choose_zones("ap-east-1", ["ape1-az1", "ape1-az2", "ape1-az3"]) == ["ape1-az2", "ape1-az3", "ape1-az1"]
+    assert aws_rules.choose_zones("ap-east-1", ["ape1-az1", "ape1-az2", "ape1-az3"]) == [
+        "ape1-az2",
+        "ape1-az3",
+        "ape1-az1",
+    ]
     regions = {"aws/ap-east-1": {"cidr": "10.10.0.0/16"}}
-    config = aws_stack("header-routing") | {"multicloud-kafka:regions": json.dumps(regions), "multicloud-kafka:hub": "aws/ap-east-1"}
+    config = aws_stack("header-routing") | {
+        "multicloud-kafka:regions": json.dumps(regions),
+        "multicloud-kafka:hub": "aws/ap-east-1",
+    }
 
     def program():
         from infra.architectures import build_plan
@@ -205,7 +226,9 @@ def test_us_west_1_gets_two_subnets_and_msk_two_azs():
     California) Region, specify exactly two subnets"; brokers are a multiple of the AZ count."""
     regions = {"aws/us-west-1": {"cidr": "10.10.0.0/16"}}
     config = aws_stack("header-routing", msk=json.dumps({"brokersPerAz": 2})) | {
-        "multicloud-kafka:regions": json.dumps(regions), "multicloud-kafka:hub": "aws/us-west-1"}
+        "multicloud-kafka:regions": json.dumps(regions),
+        "multicloud-kafka:hub": "aws/us-west-1",
+    }
     regs, _, refused = run_main(config)
     assert refused is None
     subnets = of_type(regs, "aws:ec2/subnet:Subnet")
@@ -219,7 +242,10 @@ def test_a_two_az_region_refuses_three_replicas_on_two_brokers_clearly():
     """Same document: two AZs in us-west-1. With one broker per AZ a cluster there has two brokers,
     too few for the default three replicas: refused before anything is registered, naming the fix."""
     regions = {"aws/us-west-1": {"cidr": "10.10.0.0/16"}}
-    config = aws_stack("header-routing") | {"multicloud-kafka:regions": json.dumps(regions), "multicloud-kafka:hub": "aws/us-west-1"}
+    config = aws_stack("header-routing") | {
+        "multicloud-kafka:regions": json.dumps(regions),
+        "multicloud-kafka:hub": "aws/us-west-1",
+    }
     regs, _, refused = run_main(config)
     assert isinstance(refused, RealizationError) and not [r for r in regs if r.custom]
     assert "exceeds the cluster's 2 brokers: raise multicloud-kafka:msk.brokersPerAz" in str(refused)
@@ -256,14 +282,16 @@ def test_every_gcp_resource_waits_for_the_google_apis_it_calls(prod):
 
 
 def test_t3_small_is_refused_where_the_plan_runs_msk_replicator():
-    """"Supported cluster types and versions for MSK Replicator": t3.small clusters aren't supported;
+    """ "Supported cluster types and versions for MSK Replicator": t3.small clusters aren't supported;
     "Amazon MSK multi-VPC private connectivity in a single Region": multi-VPC private connectivity
     does not support the t3.small instance type."""
     plan = plan_of(aws_stack("regional-clusters", msk=json.dumps({"instanceType": "kafka.t3.small"})))
     found = problems(plan)
     assert any(
-        p.startswith(f"cluster {plan.hub.key}: multicloud-kafka:msk.instanceType = 'kafka.t3.small': "
-                     "MSK Replicator and multi-VPC private connectivity do not support t3.small")
+        p.startswith(
+            f"cluster {plan.hub.key}: multicloud-kafka:msk.instanceType = 'kafka.t3.small': "
+            "MSK Replicator and multi-VPC private connectivity do not support t3.small"
+        )
         for p in found
     )
     assert all("use kafka.m7g.large or larger" in p for p in found if "t3.small" in p)
@@ -276,7 +304,7 @@ def test_t3_small_stays_allowed_where_nothing_needs_the_replicator():
 
 
 def test_a_replicator_in_a_two_az_region_needs_four_brokers():
-    """"Supported cluster types and versions for MSK Replicator": at least three brokers on source
+    """ "Supported cluster types and versions for MSK Replicator": at least three brokers on source
     and target; clusters in two Availability Zones need at least four."""
     regions = {"aws/us-east-1": {"cidr": "10.10.0.0/16"}, "aws/us-west-1": {"cidr": "10.20.0.0/16"}}
     config = aws_stack("regional-clusters", topicDefaults=json.dumps({"replicationFactor": 2, "minInsyncReplicas": 1}))
@@ -366,4 +394,6 @@ def test_the_pinned_jars_are_maven_centrals_mirrormaker_and_msk_iam_auth():
     """The plugin runs the Kafka release MSK Connect runs (3.7.x) and MSK's IAM login module."""
     names = {j.file_name for j in plugin_jars.MM2_JARS}
     assert names == {"connect-mirror-3.7.2.jar", "connect-mirror-client-3.7.2.jar", "aws-msk-iam-auth-2.2.0-all.jar"}
-    assert all(j.url.startswith("https://repo1.maven.org/maven2/") and len(j.sha256) == 64 for j in plugin_jars.MM2_JARS)
+    assert all(
+        j.url.startswith("https://repo1.maven.org/maven2/") and len(j.sha256) == 64 for j in plugin_jars.MM2_JARS
+    )

@@ -71,8 +71,13 @@ def test_clusters_in_the_right_cloud_and_region(realized):
     regions = regions_of_providers(regs)
     msk = {c.inputs["clusterName"]: regions[c.provider] for c in of_type(regs, "aws:msk/cluster:Cluster")}
     gmk = {c.inputs["clusterId"]: c.inputs["location"] for c in of_type(regs, "gcp:managedkafka/cluster:Cluster")}
-    assert {c.inputs["clusterId"]: regions[c.provider] for c in of_type(regs, "gcp:managedkafka/cluster:Cluster")} == gmk
-    planned = {cloud: {c.name: c.region.name for c in plan.clusters.values() if c.region.cloud == cloud} for cloud in geo.CLOUDS}
+    assert {
+        c.inputs["clusterId"]: regions[c.provider] for c in of_type(regs, "gcp:managedkafka/cluster:Cluster")
+    } == gmk
+    planned = {
+        cloud: {c.name: c.region.name for c in plan.clusters.values() if c.region.cloud == cloud}
+        for cloud in geo.CLOUDS
+    }
     assert msk == planned[geo.AWS] and gmk == planned[geo.GCP]
 
 
@@ -88,7 +93,10 @@ def test_each_flow_is_mirrored_by_its_mechanism_with_exactly_its_topics(realized
     plan, regs, _ = realized
     by_mechanism = Counter(f.mechanism for f in plan.mirrors.values())
     assert len(of_type(regs, "aws:msk/replicator:Replicator")) == by_mechanism[MirrorMechanism.MSK_REPLICATOR]
-    assert len(of_type(regs, "gcp:managedkafka/connectCluster:ConnectCluster")) == by_mechanism[MirrorMechanism.MM2_GCP_CONNECT]
+    assert (
+        len(of_type(regs, "gcp:managedkafka/connectCluster:ConnectCluster"))
+        == by_mechanism[MirrorMechanism.MM2_GCP_CONNECT]
+    )
     assert len(of_type(regs, "multicloud-kafka:aws:MskConnectMirror")) == by_mechanism[MirrorMechanism.MM2_MSK_CONNECT]
     connectors = {
         c.inputs["connectorId"]: mocks.unsecret(c.inputs["configs"])[0]
@@ -99,7 +107,8 @@ def test_each_flow_is_mirrored_by_its_mechanism_with_exactly_its_topics(realized
             continue
         target = plan.clusters[flow.target]
         (connect,) = [
-            c for c in of_type(regs, "gcp:managedkafka/connectCluster:ConnectCluster")
+            c
+            for c in of_type(regs, "gcp:managedkafka/connectCluster:ConnectCluster")
             if c.inputs["kafkaCluster"].endswith(f"/clusters/{target.name}")
         ]
         assert connect.inputs["location"] == target.region.name
@@ -118,19 +127,25 @@ def test_one_cross_cloud_link_per_planned_ha_vpn_link_four_tunnels_each(realized
     # One VPN gateway per AWS VPC that has a cross-cloud link, shared by its links.
     aws_ends = {
         plan.config.regions[k].key
-        for link in plan.links.values() if link.kind == LinkKind.HA_VPN
-        for k in (link.hub, link.spoke) if plan.config.regions[k].cloud == geo.AWS
+        for link in plan.links.values()
+        if link.kind == LinkKind.HA_VPN
+        for k in (link.hub, link.spoke)
+        if plan.config.regions[k].cloud == geo.AWS
     }
     assert len(of_type(regs, "aws:ec2/vpnGateway:VpnGateway")) == len(aws_ends)
     (gateway,) = of_type(regs, "aws:ec2/vpnGateway:VpnGateway")
-    assert {c.inputs["vpnGatewayId"] for c in of_type(regs, "aws:ec2/vpnConnection:VpnConnection")} == {f"{gateway.name}-id"}
+    assert {c.inputs["vpnGatewayId"] for c in of_type(regs, "aws:ec2/vpnConnection:VpnConnection")} == {
+        f"{gateway.name}-id"
+    }
 
 
 def test_one_gcp_vpc_with_a_subnet_per_gcp_region(realized):
     plan, regs, _ = realized
     regs = realization(regs)
     assert len(of_type(regs, "gcp:compute/network:Network")) == 1
-    subnets = {(s.inputs["region"], s.inputs["ipCidrRange"]) for s in of_type(regs, "gcp:compute/subnetwork:Subnetwork")}
+    subnets = {
+        (s.inputs["region"], s.inputs["ipCidrRange"]) for s in of_type(regs, "gcp:compute/subnetwork:Subnetwork")
+    }
     assert subnets == {(r.name, str(r.cidr)) for r in plan.config.regions.values() if r.cloud == geo.GCP}
     (rule,) = of_type(regs, "gcp:compute/firewall:Firewall")
     assert rule.inputs["sourceRanges"] == sorted(str(r.cidr) for r in plan.config.regions.values())
@@ -174,7 +189,10 @@ def test_cross_cloud_mirror_connectors_wait_for_their_link():
     Nothing but the dependency orders them; this test holds it for every cross-cloud flow, under an
     AWS hub and a GCP hub (issue 12, finding 6).
     """
-    for plan in (make_plan("regional-clusters", AWS_HUB), make_plan("regional-clusters", GCP_HUB, hub="gcp/europe-west1")):
+    for plan in (
+        make_plan("regional-clusters", AWS_HUB),
+        make_plan("regional-clusters", GCP_HUB, hub="gcp/europe-west1"),
+    ):
         monitor, _, _ = mocks.run(lambda plan=plan: component_for(plan)(plan.config.name_prefix, plan).hub_bootstrap)
         regs = monitor.registrations
         by_urn = {r.urn: r for r in regs}

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-import runpy
 
 import pytest
 
 from infra import geo, stackfile
-from infra.architectures import build_plan
 from infra.components.architecture import COMPONENTS
-from infra.components.base import RealizationError
-from infra.config import validate
 from infra.validation import ConfigError
 from tests.support.program import of_type, plan_of, run_main
-from tests.support.stacks import AWS_REGIONS, EVENTS, MAIN, ROOT, raw_config, stack_file_config
+from tests.support.stacks import AWS_REGIONS, EVENTS, ROOT, raw_config, stack_file_config
 
 PROVIDER = "pulumi:providers:aws"
 
@@ -45,7 +41,11 @@ def test_one_topic_per_planned_topic_on_its_cluster(realized):
 
 def test_one_replicator_per_planned_aws_to_aws_flow_with_its_topics(realized):
     plan, regs, _ = realized
-    flows = [f for f in plan.mirrors.values() if plan.clusters[f.source].region.cloud == plan.clusters[f.target].region.cloud == geo.AWS]
+    flows = [
+        f
+        for f in plan.mirrors.values()
+        if plan.clusters[f.source].region.cloud == plan.clusters[f.target].region.cloud == geo.AWS
+    ]
     replicators = of_type(regs, "aws:msk/replicator:Replicator")
     assert len(replicators) == len(flows) == len(plan.mirrors)
     got = {
@@ -60,7 +60,9 @@ def test_one_replicator_per_planned_aws_to_aws_flow_with_its_topics(realized):
 def test_one_network_per_region_and_one_peering_per_link(realized):
     plan, regs, _ = realized
     assert len(of_type(regs, "aws:ec2/vpc:Vpc")) == len(plan.config.regions)
-    assert sorted(v.inputs["cidrBlock"] for v in of_type(regs, "aws:ec2/vpc:Vpc")) == sorted(str(r.cidr) for r in plan.config.regions.values())
+    assert sorted(v.inputs["cidrBlock"] for v in of_type(regs, "aws:ec2/vpc:Vpc")) == sorted(
+        str(r.cidr) for r in plan.config.regions.values()
+    )
     assert len(of_type(regs, "aws:ec2/vpcPeeringConnection:VpcPeeringConnection")) == len(plan.links)
     assert len(of_type(regs, "aws:ec2/route:Route")) == 2 * len(plan.links)
 
@@ -134,7 +136,7 @@ def test_serverless_stacks_are_refused_before_anything_is_registered():
 def test_every_stack_file_runs(stack):
     config = stack_file_config(stack)
     plan = plan_of(config, stack)
-    regs, outputs, refused = run_main(config, stack)
+    _regs, outputs, refused = run_main(config, stack)
     assert refused is None
     assert set(outputs["regions"]) == set(plan.config.regions)
 

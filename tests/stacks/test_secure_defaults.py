@@ -12,8 +12,8 @@ import pytest
 
 from infra import stackfile
 from policy import rules
-from tests.support import mocks
 from tests.policy.policy_support import resources_of
+from tests.support import mocks
 from tests.support.program import plan_of, run_main
 from tests.support.stacks import AWS_HUB, GCP_HUB, raw_config, stack_file_config
 
@@ -103,8 +103,10 @@ def test_the_msk_connect_plugin_bucket_is_versioned_encrypted_with_a_customer_ke
         assert plugin in buckets and target in buckets and plugin != target
         versioning = [v for v in of_type(case, rules.BUCKET_VERSIONING) if v.props["bucket"] == plugin]
         assert [v.props["versioningConfiguration"]["status"] for v in versioning] == ["Enabled"]
-        sse = {c.props["bucket"]: c.props["rules"][0]["applyServerSideEncryptionByDefault"]
-               for c in of_type(case, rules.BUCKET_ENCRYPTION)}
+        sse = {
+            c.props["bucket"]: c.props["rules"][0]["applyServerSideEncryptionByDefault"]
+            for c in of_type(case, rules.BUCKET_ENCRYPTION)
+        }
         assert sse[plugin]["sseAlgorithm"] == "aws:kms" and sse[plugin]["kmsMasterKeyId"]
         assert sse[target] == {"sseAlgorithm": "AES256"}
     blocked = {d for r in resources(case) if r.type == rules.PUBLIC_ACCESS_BLOCK for d in r.dependencies}
@@ -149,8 +151,9 @@ def scram_logins(rotation: int | None) -> tuple[dict[str, str], list, list]:
         secret = next(by_urn[d] for d in v.dependencies if by_urn[d].type == rules.SECRET)
         versions[secret.inputs["name"]] = json.loads(mocks.secret(v.inputs["secretString"]))["password"]
     associations = [r for r in registrations if r.type == "aws:msk/scramSecretAssociation:ScramSecretAssociation"]
-    connectors = [json.dumps(mocks.unsecret(r.inputs["configs"])[0])
-                  for r in registrations if r.type == rules.GK_CONNECTOR]
+    connectors = [
+        json.dumps(mocks.unsecret(r.inputs["configs"])[0]) for r in registrations if r.type == rules.GK_CONNECTOR
+    ]
     return versions, associations, connectors
 
 

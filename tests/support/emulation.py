@@ -58,6 +58,7 @@ def running(stack_name: str, root: Path) -> Iterator[tuple[Plan, stack.Emulation
             # Nothing listens any more. (A port may still sit in TIME_WAIT after
             # a broker restart or the workers' HTTP calls.)
             for port in [p for c in emulation.clusters.values() for p in (c.broker_port, c.controller_port)] + [
-                    w.rest_port for w in emulation.workers.values()]:
+                w.rest_port for w in emulation.workers.values()
+            ]:
                 with socket.socket() as s:
                     assert s.connect_ex((ports.HOST, port)) != 0, port

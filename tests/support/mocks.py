@@ -10,8 +10,9 @@ retain_on_delete, aliases); `Registry` looks them up.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 import pulumi
 from pulumi.runtime import rpc
@@ -38,7 +39,7 @@ def secret(value: Any) -> Any:
     return plain
 
 
-def urn_of(ref: Optional[str]) -> str:
+def urn_of(ref: str | None) -> str:
     """The URN in a provider reference ('<urn>::<id>')."""
     return ref.rsplit("::", 1)[0] if ref else ""
 
@@ -51,11 +52,11 @@ class CloudMocks(Mocks):
         self.provider_regions: dict[str, str] = {}
         self.calls: list[tuple[str, str]] = []
 
-    def region_of(self, provider_ref: Optional[str]) -> str:
+    def region_of(self, provider_ref: str | None) -> str:
         """The region of the AWS provider a resource or invoke names ('<urn>::<id>'); '' for any other."""
         return self.provider_regions.get(provider_ref.rsplit("::", 1)[-1], "") if provider_ref else ""
 
-    def new_resource(self, args: MockResourceArgs) -> tuple[Optional[str], dict]:
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:
         if args.typ == AWS_PROVIDER:
             with self._lock:
                 self.provider_regions[f"{args.name}-id"] = args.inputs.get("region", "")

@@ -19,9 +19,9 @@ import base64
 import hashlib
 import ipaddress
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 ACCOUNT = "123456789012"
 MOCK_ZONE_ID = "Z0MOCKZONE0000000000"
@@ -251,7 +251,15 @@ ZONES = {
     ],
     "us-west-1": [("us-west-1b", "usw1-az3", "availability-zone"), ("us-west-1c", "usw1-az1", "availability-zone")],
 }
-_DIRECTIONS = {"northeast": "ne", "southeast": "se", "central": "c", "east": "e", "west": "w", "north": "n", "south": "s"}
+_DIRECTIONS = {
+    "northeast": "ne",
+    "southeast": "se",
+    "central": "c",
+    "east": "e",
+    "west": "w",
+    "north": "n",
+    "south": "s",
+}
 
 
 def zone_id_prefix(region: str) -> str:

@@ -14,7 +14,9 @@ from tests.support import mocks
 from tests.support.stacks import MAIN
 
 
-def run_main(config: dict[str, str], stack: str = "test") -> tuple[list[mocks.Registration], Any, RealizationError | None]:
+def run_main(
+    config: dict[str, str], stack: str = "test"
+) -> tuple[list[mocks.Registration], Any, RealizationError | None]:
     """(registrations, outputs, RealizationError or None) of __main__.py under mocks."""
     refused: list[RealizationError] = []
 

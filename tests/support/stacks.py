@@ -128,12 +128,18 @@ def gcp_backend(region: str, proxy: str, **extra: Any) -> dict[str, Any]:
 
 def api_key(backends: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
     """The value of the `api` key: api.example.com over `backends`."""
-    return {"zone": "example.com", "hostname": "api", "backends": dict(backends), "authorization": {"type": "backend"},
-            **extra}
+    return {
+        "zone": "example.com",
+        "hostname": "api",
+        "backends": dict(backends),
+        "authorization": {"type": "backend"},
+        **extra,
+    }
 
 
-def api_raw(regions: Mapping[str, Any], api_value: Mapping[str, Any] | None,
-            architecture: str = "topic-per-region") -> dict[str, str]:
+def api_raw(
+    regions: Mapping[str, Any], api_value: Mapping[str, Any] | None, architecture: str = "topic-per-region"
+) -> dict[str, str]:
     """An unprotected stack with one event and, unless None, the `api` key."""
     keys: dict[str, Any] = {"protect": "false"}
     if api_value is not None:
@@ -141,8 +147,9 @@ def api_raw(regions: Mapping[str, Any], api_value: Mapping[str, Any] | None,
     return raw_config(architecture, regions, events={"create_account": {}}, **keys)
 
 
-def api_plans(regions: Mapping[str, Any], api_value: Mapping[str, Any] | None,
-              architecture: str = "topic-per-region") -> tuple[Plan, ApiPlan | None]:
+def api_plans(
+    regions: Mapping[str, Any], api_value: Mapping[str, Any] | None, architecture: str = "topic-per-region"
+) -> tuple[Plan, ApiPlan | None]:
     """(Plan, API plan) of `api_raw(...)`, validated the way the program does it."""
     plan = build_plan(config_of(api_raw(regions, api_value, architecture)))
     return plan, plan.api

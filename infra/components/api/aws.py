@@ -80,7 +80,9 @@ class AwsEntryPoint(pulumi.ComponentResource):
         )
         records = []
         for domain in domains:
-            option = self.certificate.domain_validation_options.apply(functools.partial(_validation_option, domain=domain))
+            option = self.certificate.domain_validation_options.apply(
+                functools.partial(_validation_option, domain=domain)
+            )
             records.append(
                 zone.validation_record(
                     "aws",
@@ -196,7 +198,7 @@ class AwsEntryPoint(pulumi.ComponentResource):
         )
 
         self.domains: dict[str, aws.apigatewayv2.DomainName] = {}
-        for role, domain in zip(("regional", "global"), domains):
+        for role, domain in zip(("regional", "global"), domains, strict=True):
             self.domains[role] = aws.apigatewayv2.DomainName(
                 f"{name}-{role}",
                 domain_name=domain,

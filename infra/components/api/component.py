@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -33,7 +34,9 @@ def _gcp_entry_point(
     name: str, plan: ApiPlan, endpoint: Endpoint, network: Any, zone: dns.Zone, parent: pulumi.Resource
 ) -> GcpEntryPoint:
     return GcpEntryPoint(
-        name, GcpEntryPointArgs(plan, endpoint, network, zone), pulumi.ResourceOptions(parent=parent, provider=network.provider)
+        name,
+        GcpEntryPointArgs(plan, endpoint, network, zone),
+        pulumi.ResourceOptions(parent=parent, provider=network.provider),
     )
 
 

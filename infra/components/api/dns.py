@@ -8,7 +8,7 @@ endpoints in two clouds by probing them over HTTPS from the internet.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -28,9 +28,9 @@ HEALTH_CHECK_FAILURES = 3
 class Target:
     """What a name answers: an alias of an AWS endpoint, or an IPv4 address."""
 
-    alias_name: Optional[pulumi.Input[str]] = None
-    alias_zone_id: Optional[pulumi.Input[str]] = None
-    address: Optional[pulumi.Input[str]] = None
+    alias_name: pulumi.Input[str] | None = None
+    alias_zone_id: pulumi.Input[str] | None = None
+    address: pulumi.Input[str] | None = None
 
     def record_args(self, ttl: int) -> dict[str, Any]:
         if self.address is not None:

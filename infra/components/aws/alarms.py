@@ -42,15 +42,20 @@ def _queries(alarm: Alarm) -> list[aws.cloudwatch.MetricAlarmMetricQueryArgs]:
             id=i,
             return_data=False,
             metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
-                namespace=alarm.namespace, metric_name=metric, dimensions=dict(alarm.dimensions),
-                period=alarm.period, stat=alarm.statistic,
+                namespace=alarm.namespace,
+                metric_name=metric,
+                dimensions=dict(alarm.dimensions),
+                period=alarm.period,
+                stat=alarm.statistic,
             ),
         )
         for i, metric in zip(ids, alarm.metrics, strict=True)
     ]
     label = alarm.metric if alarm.comparison != Comparison.NOT_EQUAL else f"|{alarm.metric} - {alarm.threshold:g}|"
-    return [*queries, aws.cloudwatch.MetricAlarmMetricQueryArgs(id="e1", expression=expression, label=label,
-                                                                 return_data=True)]
+    return [
+        *queries,
+        aws.cloudwatch.MetricAlarmMetricQueryArgs(id="e1", expression=expression, label=label, return_data=True),
+    ]
 
 
 def metric_alarm_args(alarm: Alarm, topic_arn: pulumi.Input[str]) -> dict[str, Any]:
@@ -58,7 +63,7 @@ def metric_alarm_args(alarm: Alarm, topic_arn: pulumi.Input[str]) -> dict[str, A
     common: dict[str, Any] = {
         "name": alarm.name,
         "alarm_description": f"{alarm.subject} {alarm.owner}: {alarm.metric} {alarm.comparison} {alarm.threshold:g} "
-                             f"({alarm.source})",
+        f"({alarm.source})",
         "comparison_operator": OPERATORS[alarm.comparison],
         "evaluation_periods": alarm.evaluation_periods,
         "datapoints_to_alarm": alarm.evaluation_periods,
@@ -94,7 +99,10 @@ class AwsAlarms(pulumi.ComponentResource):
             self.topics[key] = topic
             for i, address in enumerate(n.emails):
                 aws.sns.TopicSubscription(
-                    f"{n.name}-{i}", topic=topic.arn, protocol="email", endpoint=address,
+                    f"{n.name}-{i}",
+                    topic=topic.arn,
+                    protocol="email",
+                    endpoint=address,
                     opts=pulumi.ResourceOptions(parent=topic, provider=ctx.provider(n.region)),
                 )
         self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {
@@ -111,7 +119,9 @@ class AwsAlarms(pulumi.ComponentResource):
         if region is not None:
             name = monitoring.dashboard_name(plan)
             self.dashboard = aws.cloudwatch.Dashboard(
-                name, dashboard_name=name, dashboard_body=json.dumps(monitoring.dashboard_body(plan), sort_keys=True),
+                name,
+                dashboard_name=name,
+                dashboard_body=json.dumps(monitoring.dashboard_body(plan), sort_keys=True),
                 opts=pulumi.ResourceOptions(parent=self, provider=ctx.provider(region)),
             )
             outputs["dashboard"] = {"name": self.dashboard.dashboard_name, "region": region.name}

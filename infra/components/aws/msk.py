@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -15,8 +16,8 @@ from infra.components.aws.network import AwsNetwork, log_group
 from infra.components.base import Context, Network, expect
 from infra.config import MskSettings
 from infra.kinds import MirrorMechanism
-from infra.validation import k
 from infra.plan import Cluster, Plan
+from infra.validation import k
 
 # One replica per AZ (three AZs, or a fourth broker in a two-AZ region); a
 # write needs all but one, so a broker or an AZ can be down. These are the
@@ -297,7 +298,8 @@ def replicator_sources(plan: Plan) -> set[str]:
     return {
         f.source
         for f in plan.mirrors.values()
-        if f.mechanism == MirrorMechanism.MSK_REPLICATOR and plan.clusters[f.source].region != plan.clusters[f.target].region
+        if f.mechanism == MirrorMechanism.MSK_REPLICATOR
+        and plan.clusters[f.source].region != plan.clusters[f.target].region
     }
 
 
@@ -327,7 +329,12 @@ def problems(plan: Plan) -> list[str]:
     out = []
     msk = plan.config.msk
     instance = f"{k('msk')}.instanceType"
-    replicated = {key for f in plan.mirrors.values() if f.mechanism == MirrorMechanism.MSK_REPLICATOR for key in (f.source, f.target)}
+    replicated = {
+        key
+        for f in plan.mirrors.values()
+        if f.mechanism == MirrorMechanism.MSK_REPLICATOR
+        for key in (f.source, f.target)
+    }
     for key, cluster in plan.clusters.items():
         if cluster.region.cloud != geo.AWS:
             continue
@@ -345,12 +352,14 @@ def problems(plan: Plan) -> list[str]:
 
 
 def _replicator_problems(plan: Plan, key: str, brokers: int, instance: str) -> list[str]:
-    """"Supported cluster types and versions for MSK Replicator" and the multi-VPC limits."""
+    """ "Supported cluster types and versions for MSK Replicator" and the multi-VPC limits."""
     msk = plan.config.msk
     region = plan.clusters[key].region
     out = []
     if msk.instance_type == aws_rules.T3_SMALL:
-        needs = "MSK Replicator and multi-VPC private connectivity" if key in replicator_sources(plan) else "MSK Replicator"
+        needs = (
+            "MSK Replicator and multi-VPC private connectivity" if key in replicator_sources(plan) else "MSK Replicator"
+        )
         out.append(
             f"cluster {key}: {instance} = {msk.instance_type!r}: {needs} do not support t3.small brokers, "
             "and this plan mirrors between MSK clusters: use kafka.m7g.large or larger"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -86,7 +87,11 @@ def execution_policy(target_arn: str, topics: Sequence[str]) -> dict[str, Any]:
             {
                 "Sid": "Cluster",
                 "Effect": "Allow",
-                "Action": ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster", "kafka-cluster:WriteDataIdempotently"],
+                "Action": [
+                    "kafka-cluster:Connect",
+                    "kafka-cluster:DescribeCluster",
+                    "kafka-cluster:WriteDataIdempotently",
+                ],
                 "Resource": [target_arn],
             },
             {
@@ -232,7 +237,11 @@ class MskConnectMirror(pulumi.ComponentResource):
             egress=[
                 *(
                     aws.ec2.SecurityGroupEgressArgs(
-                        protocol="tcp", from_port=p, to_port=p, cidr_blocks=[args.source_cidr], description=f"source Kafka {p}"
+                        protocol="tcp",
+                        from_port=p,
+                        to_port=p,
+                        cidr_blocks=[args.source_cidr],
+                        description=f"source Kafka {p}",
                     )
                     for p in args.source_ports
                 ),
@@ -296,9 +305,7 @@ class MskConnectMirror(pulumi.ComponentResource):
                 service_execution_role_arn=self.role.arn,
                 opts=after,
             )
-        self.register_outputs(
-            {"connectors": {k: c.arn for k, c in self.connectors.items()}, "roleArn": self.role.arn}
-        )
+        self.register_outputs({"connectors": {k: c.arn for k, c in self.connectors.items()}, "roleArn": self.role.arn})
 
     def _plugin_bucket_hardened(
         self,
@@ -413,7 +420,11 @@ def realize_mirror(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -
             log_key_arn=net.log_key.arn,
             log_retention_days=net.log_retention_days,
             # The source is across a VPN: the connectors wait for its link.
-            depends_on=[expect(source.cluster, pulumi.Resource, flow.key), *target.topics.topics.values(), *ctx.path(source.plan.key, region.key)],
+            depends_on=[
+                expect(source.cluster, pulumi.Resource, flow.key),
+                *target.topics.topics.values(),
+                *ctx.path(source.plan.key, region.key),
+            ],
             plugin_zip=ctx.once("msk-connect-plugin", lambda: str(plugin_jars.plugin_zip())),
         ),
         pulumi.ResourceOptions(parent=ctx.parent, provider=ctx.provider(region)),

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from collections.abc import Callable, Sequence
-
 import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -91,7 +90,11 @@ class AwsNetwork(pulumi.ComponentResource):
         # No `state` filter: a zone that is impaired for a while must not move
         # the subnets (and with them the brokers) to another zone.
         zones = aws.get_availability_zones_output(
-            filters=[aws.GetAvailabilityZonesFilterArgs(name=aws_rules.ZONE_TYPE_FILTER_NAME, values=aws_rules.ZONE_TYPE_VALUES)],
+            filters=[
+                aws.GetAvailabilityZonesFilterArgs(
+                    name=aws_rules.ZONE_TYPE_FILTER_NAME, values=aws_rules.ZONE_TYPE_VALUES
+                )
+            ],
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
         region = args.region.name

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -21,7 +22,11 @@ IAM_ROLE_NAME_MAX = 64
 INTERNAL_TOPICS = ["*__amazon_msk_replicator_*", "mskr-offset-syncs.*", "*.checkpoints.internal"]
 # Topic-level actions, split by side: the replicator only reads the source
 # and only writes the target.
-READ_TOPIC = ["kafka-cluster:DescribeTopic", "kafka-cluster:DescribeTopicDynamicConfiguration", "kafka-cluster:ReadData"]
+READ_TOPIC = [
+    "kafka-cluster:DescribeTopic",
+    "kafka-cluster:DescribeTopicDynamicConfiguration",
+    "kafka-cluster:ReadData",
+]
 WRITE_TOPIC = [
     "kafka-cluster:AlterTopic",
     "kafka-cluster:AlterTopicDynamicConfiguration",
@@ -84,8 +89,18 @@ def execution_policy(source_arn: str, target_arn: str, topics: Sequence[str]) ->
                 ],
                 "Resource": clusters,
             },
-            {"Sid": "ReadSourceTopics", "Effect": "Allow", "Action": READ_TOPIC, "Resource": _arns(source_arn, "topic", topics)},
-            {"Sid": "WriteTargetTopics", "Effect": "Allow", "Action": WRITE_TOPIC, "Resource": _arns(target_arn, "topic", topics)},
+            {
+                "Sid": "ReadSourceTopics",
+                "Effect": "Allow",
+                "Action": READ_TOPIC,
+                "Resource": _arns(source_arn, "topic", topics),
+            },
+            {
+                "Sid": "WriteTargetTopics",
+                "Effect": "Allow",
+                "Action": WRITE_TOPIC,
+                "Resource": _arns(target_arn, "topic", topics),
+            },
             {
                 "Sid": "InternalTopics",
                 "Effect": "Allow",
@@ -204,7 +219,9 @@ def realize_replication(ctx: Context, flow: MirrorFlow, source: Site, target: Si
             target=_endpoint(target, f"mirror flow {flow.key}"),
             topics=flow.topics,
             target_topics=list(target.topics.topics.values()),
-            source_access=[policy] if (policy := expect(source.cluster, MskCluster, flow.key).replicator_policy) else [],
+            source_access=[policy]
+            if (policy := expect(source.cluster, MskCluster, flow.key).replicator_policy)
+            else [],
         ),
         pulumi.ResourceOptions(parent=ctx.parent, provider=ctx.provider(target.plan.region)),
     )

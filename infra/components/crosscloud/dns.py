@@ -13,8 +13,9 @@ resolve to the brokers' private addresses, which GCP reaches over the VPN.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws

@@ -16,8 +16,7 @@ from typing import Any
 
 import pulumi
 
-from infra import geo, mirrormaker
-from infra import access
+from infra import access, geo, mirrormaker
 from infra.components.aws.msk import MskCluster
 from infra.components.base import Site, expect
 from infra.components.gcp.managed_kafka import ManagedKafkaCluster

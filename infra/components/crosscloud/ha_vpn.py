@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -64,7 +64,11 @@ class AwsVpnGateway(pulumi.ComponentResource):
     def __init__(self, name: str, args: AwsVpnGatewayArgs, opts: pulumi.ResourceOptions):
         super().__init__(self.TYPE, name, None, opts)
         self.gateway = aws.ec2.VpnGateway(
-            name, vpc_id=args.vpc_id, amazon_side_asn=str(args.asn), tags={"Name": name}, opts=pulumi.ResourceOptions(parent=self)
+            name,
+            vpc_id=args.vpc_id,
+            amazon_side_asn=str(args.asn),
+            tags={"Name": name},
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.asn = args.asn
         for i, table in enumerate(args.route_table_ids):
@@ -150,7 +154,11 @@ class HaVpnLink(pulumi.ComponentResource):
         ]
         self.keys = {
             t.index: random.RandomPassword(
-                f"{name}-t{t.index}-psk", length=PSK_LENGTH, special=False, numeric=False, opts=pulumi.ResourceOptions(parent=self)
+                f"{name}-t{t.index}-psk",
+                length=PSK_LENGTH,
+                special=False,
+                numeric=False,
+                opts=pulumi.ResourceOptions(parent=self),
             )
             for t in args.tunnels
         }
@@ -185,7 +193,10 @@ class HaVpnLink(pulumi.ComponentResource):
             project=args.project,
             redundancy_type="FOUR_IPS_REDUNDANCY",
             description=f"The four tunnel endpoints of {args.aws_region.key}",
-            interfaces=[gcp.compute.ExternalVpnGatewayInterfaceArgs(id=t.index, ip_address=outside[t.index]) for t in args.tunnels],
+            interfaces=[
+                gcp.compute.ExternalVpnGatewayInterfaceArgs(id=t.index, ip_address=outside[t.index])
+                for t in args.tunnels
+            ],
             opts=on_gcp,
         )
         self.tunnels = []

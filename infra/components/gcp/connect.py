@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import pulumi
 import pulumi_gcp as gcp
@@ -124,7 +124,11 @@ def realize_mirror(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -
             dns_domains=domains,
             # A source in the other cloud is across a VPN: the connectors wait
             # for its link (tunnels, BGP, DNS forwarding).
-            depends_on=[expect(source.cluster, pulumi.Resource, flow.key), *target.topics.topics.values(), *ctx.path(source.plan.key, region.key)],
+            depends_on=[
+                expect(source.cluster, pulumi.Resource, flow.key),
+                *target.topics.topics.values(),
+                *ctx.path(source.plan.key, region.key),
+            ],
         ),
         pulumi.ResourceOptions(parent=ctx.parent, provider=net.provider),
     )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 import pulumi
 import pulumi_gcp as gcp
@@ -212,4 +212,3 @@ def realize_cluster(ctx: Context, planned: Cluster, network: Network) -> Managed
         ),
         pulumi.ResourceOptions(parent=ctx.parent, provider=net.provider),
     )
-

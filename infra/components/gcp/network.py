@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import pulumi
 import pulumi_gcp as gcp
@@ -131,9 +131,7 @@ class GcpRegionNetwork:
 
     def subnet_path(self) -> pulumi.Output[str]:
         """projects/P/regions/R/subnetworks/S: the form Managed Kafka asks for."""
-        return self.subnet.name.apply(
-            lambda n: f"projects/{self.project}/regions/{self.region.name}/subnetworks/{n}"
-        )
+        return self.subnet.name.apply(lambda n: f"projects/{self.project}/regions/{self.region.name}/subnetworks/{n}")
 
 
 def realize_networks(ctx: Context, regions: Sequence[Region]) -> dict[str, GcpRegionNetwork]:
@@ -153,8 +151,7 @@ def realize_networks(ctx: Context, regions: Sequence[Region]) -> dict[str, GcpRe
         pulumi.ResourceOptions(parent=ctx.parent, provider=glob),
     )
     return {
-        r.key: GcpRegionNetwork(r, ctx.gcp_project, net, net.subnets[r.key], providers[r.key], glob)
-        for r in regions
+        r.key: GcpRegionNetwork(r, ctx.gcp_project, net, net.subnets[r.key], providers[r.key], glob) for r in regions
     }
 
 

@@ -66,7 +66,9 @@ def enabled_apis(ctx: Context) -> GcpApis:
     cfg = ctx.plan.config
     return ctx.once(
         "gcp-apis",
-        lambda: GcpApis(f"{ctx.prefix}-gcp-apis", ctx.gcp_project, apis(cfg), pulumi.ResourceOptions(parent=ctx.parent)),
+        lambda: GcpApis(
+            f"{ctx.prefix}-gcp-apis", ctx.gcp_project, apis(cfg), pulumi.ResourceOptions(parent=ctx.parent)
+        ),
     )
 
 

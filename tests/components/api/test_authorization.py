@@ -29,7 +29,9 @@ def test_jwt_puts_an_authorizer_on_every_default_route_and_opens_only_the_health
         assert a.inputs["authorizerType"] == "JWT"
         assert a.inputs["identitySources"] == ["$request.header.Authorization"]
         assert a.inputs["jwtConfiguration"] == {
-            "issuer": "https://login.example.com/", "audiences": ["orders", "admin"]}
+            "issuer": "https://login.example.com/",
+            "audiences": ["orders", "admin"],
+        }
     routes = of_type(regs, rules.API_ROUTE)
     default = [r for r in routes if r.inputs["routeKey"] == "$default"]
     assert len(default) == 2 and all(r.inputs["authorizationType"] == "JWT" for r in default)
@@ -56,9 +58,15 @@ def test_backend_leaves_the_gateway_open_and_says_so_on_the_api():
 def test_the_policy_flags_an_open_route_on_an_api_that_does_not_say_the_backend_authenticates():
     resources = resources_of(registered(JWT))
     route = next(r for r in resources if r.type == rules.API_ROUTE and r.props["routeKey"] == "$default")
-    opened = [r if r is not route else type(r)(**{**r.__dict__, "props": {**r.props, "authorizationType": "NONE"}})
-              for r in resources]
+    opened = [
+        r if r is not route else type(r)(**{**r.__dict__, "props": {**r.props, "authorizationType": "NONE"}})
+        for r in resources
+    ]
     assert rules.api_routes_authorized(opened) == [
-        (route.urn, f"API route {route.name} ($default): no authorization at the gateway; set "
-                    "multicloud-kafka:api.authorization (jwt or iam), or type backend if the backend authenticates "
-                    "every request")]
+        (
+            route.urn,
+            f"API route {route.name} ($default): no authorization at the gateway; set "
+            "multicloud-kafka:api.authorization (jwt or iam), or type backend if the backend authenticates "
+            "every request",
+        )
+    ]

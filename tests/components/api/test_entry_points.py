@@ -103,14 +103,19 @@ def test_https_only_with_tls_1_2_on_both_names_and_no_default_endpoint(aws_run):
         assert api.inputs["disableExecuteApiEndpoint"] is True
     domains = reg.of_type("aws:apigatewayv2/domainName:DomainName")
     assert sorted(d.inputs["domainName"] for d in domains) == [
-        "api-aws-eu-west-1.example.com", "api-aws-us-east-1.example.com", "api.example.com", "api.example.com",
+        "api-aws-eu-west-1.example.com",
+        "api-aws-us-east-1.example.com",
+        "api.example.com",
+        "api.example.com",
     ]
     for d in domains:
         conf = d.inputs["domainNameConfiguration"]
         assert conf["securityPolicy"] == "TLS_1_2"
         assert conf["endpointType"] == "REGIONAL"
         # The validated certificate of the domain's own region.
-        validation = reg.named(f"mck-test-aws-{reg.provider_region(d)}-api", "aws:acm/certificateValidation:CertificateValidation")
+        validation = reg.named(
+            f"mck-test-aws-{reg.provider_region(d)}-api", "aws:acm/certificateValidation:CertificateValidation"
+        )
         assert conf["certificateArn"] == validation.inputs["certificateArn"]
         assert conf["certificateArn"].startswith("arn:aws:acm:")
     for mapping in reg.of_type("aws:apigatewayv2/apiMapping:ApiMapping"):
@@ -135,7 +140,9 @@ def test_certificates_are_dns_validated_in_the_zone_with_one_record_per_name(aws
     for v in reg.of_type("aws:acm/certificateValidation:CertificateValidation"):
         region = reg.provider_region(v)
         assert sorted(v.inputs["validationRecordFqdns"]) == sorted(
-            n.rstrip(".") for n in names if n.endswith(f"api-aws-{region}.example.com.") or n.endswith(".api.example.com.")
+            n.rstrip(".")
+            for n in names
+            if n.endswith(f"api-aws-{region}.example.com.") or n.endswith(".api.example.com.")
         )
 
 
@@ -209,10 +216,13 @@ def gcp_program():
 
     def program():
         glob = gcp.Provider("gcp-global", project="acme-streaming")
-        vpc = gcp.compute.Network("vpc", project="acme-streaming", auto_create_subnetworks=False,
-                                  opts=pulumi.ResourceOptions(provider=glob))
+        vpc = gcp.compute.Network(
+            "vpc", project="acme-streaming", auto_create_subnetworks=False, opts=pulumi.ResourceOptions(provider=glob)
+        )
         networks = {
-            key: StandInGcpNetwork("acme-streaming", vpc, gcp.Provider(key, project="acme-streaming", region=e.region.name), glob)
+            key: StandInGcpNetwork(
+                "acme-streaming", vpc, gcp.Provider(key, project="acme-streaming", region=e.region.name), glob
+            )
             for key, e in api_plan.endpoints.items()
             if e.region.cloud == "gcp"
         }
@@ -226,8 +236,9 @@ def gcp_program():
 def aws_stand_in():
     region = Region("aws", "us-east-1", ipaddress.ip_network("10.10.0.0/16"))
     provider = aws.Provider("aws-us-east-1", region="us-east-1")
-    return AwsNetwork("mck-test-aws-us-east-1", AwsNetworkArgs(region, ["10.10.0.0/16"]),
-                      pulumi.ResourceOptions(provider=provider))
+    return AwsNetwork(
+        "mck-test-aws-us-east-1", AwsNetworkArgs(region, ["10.10.0.0/16"]), pulumi.ResourceOptions(provider=provider)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -299,7 +310,9 @@ def test_gcp_backend_is_reached_from_the_proxies_only(gcp_run):
 def test_gcp_regions_join_the_global_name_under_their_nearest_aws_region(gcp_run):
     reg, _, _ = gcp_run
     latency = {
-        r.inputs["setIdentifier"]: r for r in reg.of_type(R53) if r.inputs.get("name") == "api.example.com" and "-validation-" not in r.name
+        r.inputs["setIdentifier"]: r
+        for r in reg.of_type(R53)
+        if r.inputs.get("name") == "api.example.com" and "-validation-" not in r.name
     }
     assert set(latency) == {"aws-us-east-1", "gcp-europe-west1", "gcp-asia-southeast1"}
     europe = latency["gcp-europe-west1"]

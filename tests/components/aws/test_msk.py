@@ -8,7 +8,6 @@ import pytest
 
 from infra.components.aws.msk import MskCluster, MskClusterArgs, server_properties
 from infra.config import MskSettings
-from tests.support import mocks
 from tests.support.mocks import unsecret
 from tests.support.outputs import mock_arn
 
@@ -21,8 +20,13 @@ def build(settings=MskSettings(brokers_per_az=2), scram_users=(), protect=True):
         cluster = MskCluster(
             "c-aws-us-east-1",
             MskClusterArgs(
-                "us-east-1", ["s1", "s2", "s3"], "sg", "arn:aws:kms:us-east-1:123456789012:key/logs",
-                settings, scram_users, protect,
+                "us-east-1",
+                ["s1", "s2", "s3"],
+                "sg",
+                "arn:aws:kms:us-east-1:123456789012:key/logs",
+                settings,
+                scram_users,
+                protect,
             ),
             pulumi.ResourceOptions(provider=provider),
         )
@@ -120,7 +124,10 @@ def test_scram_users_get_a_kms_encrypted_secret_each_and_one_association(run):
     association = reg.one("aws:msk/scramSecretAssociation:ScramSecretAssociation")
     assert len(association.inputs["secretArnLists"]) == 2
     policies = reg.of_type("aws:secretsmanager/secretPolicy:SecretPolicy")
-    assert all(json.loads(p.inputs["policy"])["Statement"][0]["Principal"] == {"Service": "kafka.amazonaws.com"} for p in policies)
+    assert all(
+        json.loads(p.inputs["policy"])["Statement"][0]["Principal"] == {"Service": "kafka.amazonaws.com"}
+        for p in policies
+    )
     assert value["gcp"].endswith(":9096") and value["aws"].endswith(":9098")
 
 

@@ -40,8 +40,14 @@ def test_each_side_routes_the_other_sides_cidr_through_the_peering(run):
     routes = {reg.provider_region(r): r for r in reg.of_type("aws:ec2/route:Route")}
     assert set(routes) == {"us-east-1", "eu-west-1"}
     hub_route, spoke_route = routes["us-east-1"], routes["eu-west-1"]
-    assert (hub_route.inputs["routeTableId"], hub_route.inputs["destinationCidrBlock"]) == ("hub-private-id", "10.30.0.0/16")
-    assert (spoke_route.inputs["routeTableId"], spoke_route.inputs["destinationCidrBlock"]) == ("spoke-private-id", "10.10.0.0/16")
+    assert (hub_route.inputs["routeTableId"], hub_route.inputs["destinationCidrBlock"]) == (
+        "hub-private-id",
+        "10.30.0.0/16",
+    )
+    assert (spoke_route.inputs["routeTableId"], spoke_route.inputs["destinationCidrBlock"]) == (
+        "spoke-private-id",
+        "10.10.0.0/16",
+    )
     accept = reg.one("aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter")
     for r in (hub_route, spoke_route):
         assert r.inputs["vpcPeeringConnectionId"] == "p-request-id"
@@ -52,5 +58,10 @@ def test_peering_resources_are_children_of_the_component(run):
     reg, _, _ = run(program)
     component = reg.one(VpcPeering.TYPE)
     mine = [r for r in reg.all if r.parent == component.urn]
-    assert sorted(r.type.split(":")[-1] for r in mine) == ["Route", "Route", "VpcPeeringConnection", "VpcPeeringConnectionAccepter"]
+    assert sorted(r.type.split(":")[-1] for r in mine) == [
+        "Route",
+        "Route",
+        "VpcPeeringConnection",
+        "VpcPeeringConnectionAccepter",
+    ]
     assert all(r.name.startswith("p-") for r in mine)

@@ -51,9 +51,14 @@ def test_runs_in_the_target_region_with_its_own_role(run):
     replicator = reg.one("aws:msk/replicator:Replicator")
     role = reg.one("aws:iam/role:Role")
     assert reg.provider_region(replicator) == "us-west-2"
-    assert replicator.inputs["serviceExecutionRoleArn"] == f"arn:aws:mock:us-west-2:123456789012:aws:iam/role:Role/{role.name}"
+    assert (
+        replicator.inputs["serviceExecutionRoleArn"]
+        == f"arn:aws:mock:us-west-2:123456789012:aws:iam/role:Role/{role.name}"
+    )
     trust = json.loads(role.inputs["assumeRolePolicy"])
-    assert trust["Statement"] == [{"Effect": "Allow", "Principal": {"Service": "kafka.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+    assert trust["Statement"] == [
+        {"Effect": "Allow", "Principal": {"Service": "kafka.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ]
     policy = reg.one("aws:iam/rolePolicy:RolePolicy")
     assert json.loads(policy.inputs["policy"]) == execution_policy(SOURCE, TARGET, sorted(TOPICS))
     assert policy.urn in replicator.dependencies
@@ -68,7 +73,10 @@ def test_policy_reads_only_the_source_topics_and_writes_only_the_target_topics()
     assert statements["Clusters"]["Resource"] == [SOURCE, TARGET]
     for s in statements.values():
         assert all("*" not in a for a in s["Action"])
-        assert all(res.startswith(("arn:aws:kafka:us-east-1:123456789012:", "arn:aws:kafka:us-west-2:123456789012:")) for res in s["Resource"])
+        assert all(
+            res.startswith(("arn:aws:kafka:us-east-1:123456789012:", "arn:aws:kafka:us-west-2:123456789012:"))
+            for res in s["Resource"]
+        )
 
 
 def test_role_names_fit_iam_and_stay_deterministic():

@@ -15,7 +15,9 @@ TOPICS = {
         "CREATE_ACCOUNT_AWS_US_WEST_2", "create_account", "aws/us-west-2", TopicSettings(partitions=12)
     ),
     "DELETE_ACCOUNT": Topic(
-        "DELETE_ACCOUNT", "delete_account", None,
+        "DELETE_ACCOUNT",
+        "delete_account",
+        None,
         TopicSettings(replication_factor=3, min_insync_replicas=2, retention_ms=-1, cleanup_policy="compact"),
     ),
 }

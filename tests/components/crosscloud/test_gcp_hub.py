@@ -36,7 +36,10 @@ def connectors_of(reg, flow):
 
 
 def test_the_plan_has_flows_of_both_mechanisms():
-    assert {f.mechanism for f in PLAN.mirrors.values()} == {MirrorMechanism.MM2_MSK_CONNECT, MirrorMechanism.MM2_GCP_CONNECT}
+    assert {f.mechanism for f in PLAN.mirrors.values()} == {
+        MirrorMechanism.MM2_MSK_CONNECT,
+        MirrorMechanism.MM2_GCP_CONNECT,
+    }
     assert len(INTO_AWS) == 2
 
 
@@ -68,7 +71,9 @@ def test_mirrormaker_reads_the_gcp_hub_with_the_target_regions_own_service_accou
         email = f"{account_id(HUB.name, region)}@{PROJECT}.iam.gserviceaccount.com"
         for c in connectors_of(reg, flow):
             config = secret(c.inputs["connectorConfiguration"])
-            assert config["source.cluster.bootstrap.servers"].startswith(f"bootstrap.{HUB.name}.{HUB.region.name}.managedkafka.")
+            assert config["source.cluster.bootstrap.servers"].startswith(
+                f"bootstrap.{HUB.name}.{HUB.region.name}.managedkafka."
+            )
             assert config["source.cluster.sasl.mechanism"] == "PLAIN"
             jaas = config["source.cluster.sasl.jaas.config"]
             assert f'username="{email}"' in jaas
@@ -79,7 +84,9 @@ def test_mirrormaker_reads_the_gcp_hub_with_the_target_regions_own_service_accou
 
 
 def test_the_execution_role_is_trusted_by_msk_connect_and_scoped_to_the_target(reg):
-    roles = [r for r in reg.of_type("aws:iam/role:Role") if "MirrorMaker 2 on MSK Connect" in r.inputs.get("description", "")]
+    roles = [
+        r for r in reg.of_type("aws:iam/role:Role") if "MirrorMaker 2 on MSK Connect" in r.inputs.get("description", "")
+    ]
     assert len(roles) == len(INTO_AWS)
     for role in roles:
         trust = json.loads(role.inputs["assumeRolePolicy"])
@@ -106,14 +113,20 @@ def test_the_plugin_is_kafkas_mirrormaker_in_a_private_bucket(reg):
         assert {"mm2/connect-mirror-3.7.2.jar", "mm2/connect-mirror-client-3.7.2.jar"} <= set(z.namelist())
     buckets = [b for b in reg.of_type("aws:s3/bucket:Bucket") if b.name.endswith("-plugin")]
     assert len(buckets) == len(INTO_AWS)
-    assert sorted(b.inputs["bucket"] for b in buckets) == sorted(bucket_name(b.name.removesuffix("-plugin"), ACCOUNT) for b in buckets)
+    assert sorted(b.inputs["bucket"] for b in buckets) == sorted(
+        bucket_name(b.name.removesuffix("-plugin"), ACCOUNT) for b in buckets
+    )
     logs = [b for b in reg.of_type("aws:s3/bucket:Bucket") if b.name.endswith("-plugin-logs")]
     assert sorted(b.inputs["bucket"] for b in logs) == sorted(
-        log_bucket_name(b.name.removesuffix("-plugin-logs"), ACCOUNT) for b in logs)
+        log_bucket_name(b.name.removesuffix("-plugin-logs"), ACCOUNT) for b in logs
+    )
     buckets += logs
     assert all(b.inputs["bucket"].endswith(f"-{ACCOUNT}") and len(b.inputs["bucket"]) <= 63 for b in buckets)
     for block in reg.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"):
-        assert all(block.inputs[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
+        assert all(
+            block.inputs[k] is True
+            for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+        )
 
 
 def test_workers_may_reach_only_the_source_kafka_port_and_the_targets_iam_listener(reg):
@@ -121,7 +134,9 @@ def test_workers_may_reach_only_the_source_kafka_port_and_the_targets_iam_listen
     assert len(groups) == len(INTO_AWS)
     for g in groups:
         rules = {(e["fromPort"], tuple(e["cidrBlocks"])) for e in g.inputs["egress"]}
-        target_cidr = next(str(r.cidr) for r in PLAN.config.regions.values() if g.name.endswith(f"{r.cloud}-{r.name}-workers"))
+        target_cidr = next(
+            str(r.cidr) for r in PLAN.config.regions.values() if g.name.endswith(f"{r.cloud}-{r.name}-workers")
+        )
         assert rules == {(9092, (str(HUB.region.cidr),)), (9098, (target_cidr,))}
         assert "ingress" not in g.inputs or g.inputs["ingress"] == []
 

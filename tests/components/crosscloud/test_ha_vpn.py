@@ -38,7 +38,9 @@ def link_program(gcp_asn: int = GCP_ASN):
         )
         HaVpnLink(
             NAME,
-            HaVpnLinkArgs(ENDS.aws, ENDS.gcp, "p", "projects/p/global/networks/mck-gcp", gateway, gcp_asn, TUNNELS, on_aws, on_gcp),
+            HaVpnLinkArgs(
+                ENDS.aws, ENDS.gcp, "p", "projects/p/global/networks/mck-gcp", gateway, gcp_asn, TUNNELS, on_aws, on_gcp
+            ),
         )
 
     return program
@@ -130,7 +132,11 @@ def test_each_side_in_its_own_region(reg):
     for r in reg.all:
         if r.custom and r.type.startswith("aws:"):
             assert reg.provider_region(r) == "us-east-1", r.name
-        if r.custom and r.type.startswith("gcp:compute/") and r.type != "gcp:compute/externalVpnGateway:ExternalVpnGateway":
+        if (
+            r.custom
+            and r.type.startswith("gcp:compute/")
+            and r.type != "gcp:compute/externalVpnGateway:ExternalVpnGateway"
+        ):
             assert r.inputs["region"] == reg.provider_region(r) == "europe-west1", r.name
 
 

@@ -12,7 +12,6 @@ from infra.components.gcp.connect import ManagedKafkaMirror, ManagedKafkaMirrorA
 from infra.components.gcp.managed_kafka import GCP_CLIENT
 from infra.kinds import MirrorMechanism
 from infra.plan import MirrorFlow
-
 from tests.support.mocks import secret, unsecret
 from tests.support.stacks import AWS_HUB, make_plan
 
@@ -125,7 +124,9 @@ def test_in_a_plan_each_flow_into_gcp_reads_the_hub_with_its_regions_scram_login
         (connect,) = [c for c in connects if c.inputs["kafkaCluster"].endswith(f"/clusters/{target.name}")]
         assert connect.inputs["location"] == target.region.name
         user = target.region.key.replace("/", "-")
-        mine = [c for c in reg.of_type(CONNECTOR) if c.inputs["connectorId"] in mirrormaker.connector_names(flow).values()]
+        mine = [
+            c for c in reg.of_type(CONNECTOR) if c.inputs["connectorId"] in mirrormaker.connector_names(flow).values()
+        ]
         assert len(mine) == 2
         for c in mine:
             config = secret(c.inputs["configs"])

@@ -11,7 +11,6 @@ from infra.components.gcp.managed_kafka import GCP_CLIENT, GIB, ManagedKafkaClus
 from infra.components.gcp.topics import ManagedKafkaTopics, ManagedKafkaTopicsArgs
 from infra.config import ManagedKafkaSettings
 from infra.geo import Region
-
 from tests.support.stacks import AWS_HUB, make_plan
 
 CLUSTER = "gcp:managedkafka/cluster:Cluster"
@@ -68,7 +67,7 @@ def test_cluster_is_retained_on_delete_and_protected_as_asked(run, protect):
 
 
 def test_data_at_rest_under_a_customer_key_of_its_region_that_only_the_service_agent_uses(run):
-    """"Configure message encryption" (Managed Service for Apache Kafka): a CMEK is set when the cluster
+    """ "Configure message encryption" (Managed Service for Apache Kafka): a CMEK is set when the cluster
     is created, in the cluster's region, and the service agent
     service-PROJECT_NUMBER@gcp-sa-managedkafka.iam.gserviceaccount.com needs
     roles/cloudkms.cryptoKeyEncrypterDecrypter on it before."""
@@ -82,7 +81,9 @@ def test_data_at_rest_under_a_customer_key_of_its_region_that_only_the_service_a
     assert cluster.inputs["gcpConfig"]["kmsKey"] == f"{key.name}-id"
     assert grant.inputs["cryptoKeyId"] == f"{key.name}-id"
     assert grant.inputs["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
-    assert re.fullmatch(r"serviceAccount:service-\d+@gcp-sa-managedkafka\.iam\.gserviceaccount\.com", grant.inputs["member"])
+    assert re.fullmatch(
+        r"serviceAccount:service-\d+@gcp-sa-managedkafka\.iam\.gserviceaccount\.com", grant.inputs["member"]
+    )
     assert grant.urn in cluster.dependencies
     assert [token for token, _ in m.calls] == ["gcp:organizations/getProject:getProject"]
 
@@ -101,7 +102,9 @@ def test_each_foreign_region_gets_a_service_account_with_the_client_role_and_a_k
     )
     members = reg.of_type("gcp:projects/iAMMember:IAMMember")
     assert {m.inputs["role"] for m in members} == {"roles/managedkafka.client"}
-    assert sorted(m.inputs["member"] for m in members) == sorted(f"serviceAccount:{e}" for e in value["usernames"].values())
+    assert sorted(m.inputs["member"] for m in members) == sorted(
+        f"serviceAccount:{e}" for e in value["usernames"].values()
+    )
     assert len(reg.of_type("gcp:serviceaccount/key:Key")) == 2
 
 

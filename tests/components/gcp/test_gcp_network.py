@@ -8,7 +8,6 @@ import pytest
 
 from infra.components.gcp.network import GcpNetwork, GcpNetworkArgs
 from infra.geo import Region
-
 from tests.support.stacks import AWS_HUB, GCP_HUB, make_plan
 
 EUROPE = Region("gcp", "europe-west1", ipaddress.ip_network("10.30.0.0/16"))
@@ -41,7 +40,10 @@ def test_a_subnet_per_region_of_exactly_its_cidr_with_its_regional_provider(run)
     reg, _, _ = run(build())
     subnets = reg.of_type("gcp:compute/subnetwork:Subnetwork")
     got = {(s.inputs["region"], s.inputs["ipCidrRange"], reg.provider_region(s)) for s in subnets}
-    assert got == {("europe-west1", "10.30.0.0/16", "europe-west1"), ("asia-southeast1", "10.40.0.0/16", "asia-southeast1")}
+    assert got == {
+        ("europe-west1", "10.30.0.0/16", "europe-west1"),
+        ("asia-southeast1", "10.40.0.0/16", "asia-southeast1"),
+    }
     assert all(s.inputs["privateIpGoogleAccess"] is True for s in subnets)
 
 
@@ -84,5 +86,8 @@ def test_aws_clients_of_a_gcp_cluster_turn_inbound_dns_on():
     plan = make_plan("header-routing", GCP_HUB, hub="gcp/europe-west1")
     assert plan.gcp_inbound_dns
     forwarding = plan.links["gcp/europe-west1<->aws/us-east-1"].name_forwarding
-    assert forwarding is not None and (forwarding.aws_region, forwarding.gcp_region) == ("aws/us-east-1", "gcp/europe-west1")
+    assert forwarding is not None and (forwarding.aws_region, forwarding.gcp_region) == (
+        "aws/us-east-1",
+        "gcp/europe-west1",
+    )
     assert forwarding.domain == f"europe-west1.managedkafka.{plan.config.gcp_project}.cloud.goog"

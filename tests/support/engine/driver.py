@@ -118,7 +118,11 @@ class EngineBed:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         self._standin = subprocess.Popen(
             [sys.executable, "-m", "tests.support.engine.standin", str(self.ledger)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=ROOT,
         )
         lines: queue.Queue[str] = queue.Queue()
         assert self._standin.stdout is not None
@@ -202,7 +206,11 @@ class EngineBed:
         """`pulumi <args> --stack <stack>` run by the CLI itself, its stdout parsed as JSON."""
         out = subprocess.run(
             [str(self.cli), *args, "--stack", stack],
-            cwd=self.work, env={**os.environ, **self.env}, capture_output=True, text=True, timeout=300,
+            cwd=self.work,
+            env={**os.environ, **self.env},
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         if out.returncode != 0:
             raise RuntimeError(f"pulumi {' '.join(args)} failed: {out.stderr}")
@@ -225,4 +233,3 @@ class EngineBed:
     def state(self, stack: str) -> list[dict[str, Any]]:
         """The resources of the stack's state, as `pulumi stack export` has them."""
         return list(self.cli_json(stack, "stack", "export")["deployment"].get("resources") or [])
-

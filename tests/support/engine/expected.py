@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from infra import stackfile
-from tests.support import mocks
 from infra.components.architecture import TYPE_PREFIX
 from infra.components.program import main
+from tests.support import mocks
 
 _ARCHITECTURE_TYPE = re.compile(re.escape(TYPE_PREFIX) + r":\w+")
 

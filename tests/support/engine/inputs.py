@@ -32,7 +32,7 @@ def _module_name(package: str, module: str) -> str:
     return base if module == "index" else f"{base}.{module.replace('/', '.')}"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def args_class(token: str) -> type:
     """The SDK's input type of a resource token (or of `pulumi:providers:<pkg>`).
 
@@ -51,7 +51,7 @@ def args_class(token: str) -> type:
     return getattr(home, args)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _shape(cls: type) -> tuple[dict[str, Any], frozenset[str]]:
     """(wire name -> type, wire names of the required properties) of an input type."""
     types = _types.input_type_types(cls)

@@ -36,8 +36,8 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 
-from tests.support.mocks import CloudMocks
 from tests.support.engine import forcenew, inputs
+from tests.support.mocks import CloudMocks
 
 PACKAGES = ("aws", "gcp", "random")
 PropertyDiff = provider_pb2.PropertyDiff
@@ -145,9 +145,8 @@ class StandIn(provider_pb2_grpc.ResourceProviderServicer):
         replaces = forcenew.replaces(type_, set(found))
         detailed = {}
         for path, kind in found.items():
-            if path.split(".", 1)[0] in replaces:
-                kind = REPLACING_KIND[kind]
-            detailed[path] = PropertyDiff(kind=kind, inputDiff=True)
+            replacing = path.split(".", 1)[0] in replaces
+            detailed[path] = PropertyDiff(kind=REPLACING_KIND[kind] if replacing else kind, inputDiff=True)
         return provider_pb2.DiffResponse(
             changes=provider_pb2.DiffResponse.DIFF_SOME,
             replaces=replaces,

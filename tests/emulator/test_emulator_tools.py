@@ -23,22 +23,14 @@ from emulator import jars, ports, stack
 from emulator.traffic import MAX_SIZE, run_traffic
 from infra import stackfile
 from infra.architectures import build_plan
-from tests.support.emulation import processes_under
+from tests.support.emulation import processes_under, run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_S = 120
 
 
 def _run(module: str, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", module, *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        check=False,
-    )
+    return run_python("-m", module, *args, timeout=timeout)
 
 
 def _one_line_error(out: subprocess.CompletedProcess[str], code: int, *fragments: str) -> None:

@@ -26,6 +26,7 @@ from infra import stackfile
 from infra.architectures import build_plan
 from infra.plan import Plan
 from routing_client import DeliveryError, Received, RoutingConsumer, RoutingProducer, Unroutable
+from tests.support.emulation import run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "clientlab"
@@ -176,15 +177,7 @@ else:
 
 
 def _python(code: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code), *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        check=False,
-    )
+    return run_python("-c", textwrap.dedent(code), *args, timeout=timeout)
 
 
 @pytest.mark.parametrize("style", ["with", "forgotten"])

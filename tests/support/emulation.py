@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,3 +64,16 @@ def running(stack_name: str, root: Path) -> Iterator[tuple[Plan, stack.Emulation
             ]:
                 with socket.socket() as s:
                     assert s.connect_ex((ports.HOST, port)) != 0, port
+
+
+def run_python(*argv: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """`python <argv>` with this interpreter from the repository root, the repository on the path."""
+    return subprocess.run(
+        [sys.executable, *argv],
+        cwd=stackfile.ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(stackfile.ROOT)},
+        check=False,
+    )

@@ -51,8 +51,8 @@ def scram_username(region: geo.Region) -> str:
 class _Grants:
     """Accumulates one principal's topics per cluster."""
 
-    def __init__(self, cfg: Config, cluster_regions: Mapping[str, geo.Region], home: geo.Region):
-        self.cfg, self.clusters, self.home = cfg, cluster_regions, home
+    def __init__(self, cluster_regions: Mapping[str, geo.Region], home: geo.Region):
+        self.clusters, self.home = cluster_regions, home
         self.produce: dict[str, set[str]] = {}
         self.consume: dict[str, set[str]] = {}
         self.groups: dict[str, set[str]] = {}
@@ -89,7 +89,7 @@ def principals(
     out: dict[str, Principal] = {}
     for region_key, contract in routing.items():
         home = cfg.regions[region_key]
-        g = _Grants(cfg, cluster_regions, home)
+        g = _Grants(cluster_regions, home)
         topics = tuple(route.topic for dests in contract.produce.values() for route in dests.values())
         g.add(contract.produce_cluster, produce=topics)
         g.add(contract.consume_cluster, consume=tuple(contract.consume.values()), groups=(group_prefix(home),))
@@ -99,17 +99,12 @@ def principals(
         # Every mechanism runs in its target's region: MSK Replicator and MSK
         # Connect in the target's AWS region, Managed Kafka Connect in its GCP one.
         home = cluster_regions[flow.target]
-        g = _Grants(cfg, cluster_regions, home)
+        g = _Grants(cluster_regions, home)
         g.add(flow.source, consume=flow.topics)
         g.add(flow.target, produce=flow.topics)
         key = mirror_key(flow.key)
         out[key] = Principal(key, PrincipalKind.MIRROR, home.key, g.grants())
     return out
-
-
-def readers(principals: Mapping[str, Principal], topic: str) -> tuple[str, ...]:
-    """Sorted keys of the principals that may consume `topic` on some cluster."""
-    return tuple(sorted(p.key for p in principals.values() if any(topic in g.consume for g in p.grants.values())))
 
 
 def readers_by_region(plan: Plan) -> dict[str, tuple[str, ...]]:

@@ -31,7 +31,6 @@ from infra.plan import Cluster, MirrorFlow, Plan
 KAFKA = "AWS/Kafka"
 KAFKA_CONNECT = "AWS/KafkaConnect"
 MSK_BEST_PRACTICES = "https://docs.aws.amazon.com/msk/latest/developerguide/bestpractices.html"
-MSK_METRICS = "https://docs.aws.amazon.com/msk/latest/developerguide/metrics-details.html"
 REPLICATOR_METRICS = "https://docs.aws.amazon.com/msk/latest/developerguide/msk-replicator-metrics-ref.html"
 CONNECT_METRICS = "https://docs.aws.amazon.com/msk/latest/developerguide/mkc-monitoring-overview.html"
 # CloudWatch alarm names may be up to 255 characters.

@@ -9,7 +9,7 @@ from the VPN connection.
 
 The four /30s of a link are one /28 chosen from the link's spoke region key
 alone, so adding a region never moves the tunnels of another link. The
-choice is a hash: `tests/components/crosscloud` checks that no two known
+choice is a hash: `tests/plan/test_vpn.py` checks that no two known
 regions of `infra.geo` share a block, and `problems` re-checks a plan.
 """
 

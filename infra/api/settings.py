@@ -84,7 +84,7 @@ class ApiAuthorization:
 
 @dataclass(frozen=True)
 class ApiSettings:
-    """The validated `multicloud-kafka:api` key; see README "Regional API"."""
+    """The validated `multicloud-kafka:api` key; see docs/regional-api.md."""
 
     zone: str
     # None: the public hosted zone named `zone` is looked up at deploy time.

@@ -5,14 +5,15 @@ Each principal holds one grant per cluster it reaches: the topics it may
 produce to and consume from, the consumer groups it may use, and how it
 authenticates there. In-cloud principals use the cloud's own identity (IAM
 on AWS, the workload's service account on GCP). A principal from the other
-cloud has no such identity, so the cluster gets a login for the region it
-runs in (a SCRAM user on MSK, a service account with a key on Managed
-Kafka). A mirror flow runs in its target's region and logs in as that
-region, so a cluster has one login per foreign region that reaches it.
+cloud has no such identity, so the cluster gets a login for it (a SCRAM user
+on MSK, a service account on Managed Kafka): one per foreign region's
+services, and one per mirror flow, which runs in its target's region but
+never shares the services' login, so each holds only its own grants.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from infra import geo, naming
@@ -44,15 +45,25 @@ def group_prefix(region: geo.Region) -> str:
 
 
 def scram_username(region: geo.Region) -> str:
-    """gcp-europe-west1: the SCRAM user of one foreign region's principals."""
+    """gcp-europe-west1: the login of one foreign region's services."""
     return naming.region_slug(region)
+
+
+def mirror_login(flow: MirrorFlow) -> str:
+    """mirror-aws-us-east-1-to-gcp-europe-west1: the login of one mirror flow, where it needs one."""
+    return f"mirror-{_login_part(flow.source)}-to-{_login_part(flow.target)}"
+
+
+def _login_part(cluster_key: str) -> str:
+    return re.sub(r"[^a-z0-9-]+", "-", cluster_key.lower()).strip("-")
 
 
 class _Grants:
     """Accumulates one principal's topics per cluster."""
 
-    def __init__(self, cluster_regions: Mapping[str, geo.Region], home: geo.Region):
-        self.clusters, self.home = cluster_regions, home
+    def __init__(self, cluster_regions: Mapping[str, geo.Region], home: geo.Region, login: str):
+        # `login`: the name the principal logs in with where its cloud's identity does not reach.
+        self.clusters, self.home, self.login = cluster_regions, home, login
         self.produce: dict[str, set[str]] = {}
         self.consume: dict[str, set[str]] = {}
         self.groups: dict[str, set[str]] = {}
@@ -71,7 +82,7 @@ class _Grants:
             out[cluster] = Grant(
                 cluster,
                 auth,
-                self.home.key if auth in FOREIGN else None,
+                self.login if auth in FOREIGN else None,
                 tuple(sorted(self.produce[cluster])),
                 tuple(sorted(self.consume[cluster])),
                 tuple(sorted(self.groups[cluster])),
@@ -89,7 +100,7 @@ def principals(
     out: dict[str, Principal] = {}
     for region_key, contract in routing.items():
         home = cfg.regions[region_key]
-        g = _Grants(cluster_regions, home)
+        g = _Grants(cluster_regions, home, scram_username(home))
         topics = tuple(route.topic for dests in contract.produce.values() for route in dests.values())
         g.add(contract.produce_cluster, produce=topics)
         g.add(contract.consume_cluster, consume=tuple(contract.consume.values()), groups=(group_prefix(home),))
@@ -99,7 +110,7 @@ def principals(
         # Every mechanism runs in its target's region: MSK Replicator and MSK
         # Connect in the target's AWS region, Managed Kafka Connect in its GCP one.
         home = cluster_regions[flow.target]
-        g = _Grants(cluster_regions, home)
+        g = _Grants(cluster_regions, home, mirror_login(flow))
         g.add(flow.source, consume=flow.topics)
         g.add(flow.target, produce=flow.topics)
         key = mirror_key(flow.key)

@@ -63,8 +63,9 @@ def _name_forwarding(
     """Forwarding of the GCP end's Managed Kafka names, when the AWS end's principals need them."""
     e = vpn.ends(a, b)
     needed = any(
-        g.login == e.aws.key
+        g.login is not None
         for p in principals.values()
+        if p.home == e.aws.key
         for cluster, g in p.grants.items()
         if clusters[cluster].region.key == e.gcp.key
     )

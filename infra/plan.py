@@ -117,8 +117,8 @@ class Grant:
 
     cluster: str
     auth: Auth
-    # The region whose login (SCRAM user, or service account with key) the
-    # principal uses; None when it uses its own cloud's identity.
+    # The login (SCRAM user, or service account with key) the principal uses
+    # on this cluster; None when it uses its own cloud's identity.
     login: str | None
     produce: tuple[str, ...] = ()
     consume: tuple[str, ...] = ()
@@ -177,7 +177,7 @@ class Plan:
         return tuple(key for x in dict.fromkeys((a, b)) if x != hub and (key := f"{hub}<->{x}") in self.links)
 
     def logins(self, cluster: str) -> tuple[str, ...]:
-        """Sorted keys of the foreign regions that need a login on `cluster`."""
+        """Sorted names of the logins `cluster` must have: one per principal from the other cloud."""
         return tuple(
             sorted({g.login for p in self.principals.values() for k, g in p.grants.items() if k == cluster and g.login})
         )

@@ -139,10 +139,13 @@ def test_a_second_cloud_plugs_in_through_the_registries_alone(run):
     # AWS items were realized by the AWS entries: the hub now serves SCRAM to both GCP regions.
     assert len(reg.of_type("aws:msk/cluster:Cluster")) == 2
     assert len(reg.of_type("aws:msk/replicator:Replicator")) == 1
+    # One login per GCP region's services and one per mirror flow into GCP.
     users = plan.logins("aws/us-east-1")
-    assert users == gcp
+    assert users == tuple(
+        sorted((*(k.replace("/", "-") for k in gcp), *(f"mirror-aws-us-east-1-to-{k.replace('/', '-')}" for k in gcp)))
+    )
     secrets = sorted(s.inputs["name"] for s in reg.of_type("aws:secretsmanager/secret:Secret"))
-    assert secrets == [f"AmazonMSK_mck-test-aws-us-east-1_{k.replace('/', '-')}" for k in gcp]
+    assert secrets == [f"AmazonMSK_mck-test-aws-us-east-1_{u}" for u in users]
     # Clients in GCP get the hub's SCRAM address, clients in AWS its IAM address.
     assert regions["gcp/europe-west1"]["bootstrap"]["aws/us-east-1"].endswith(":9096")
     assert regions["aws/us-west-2"]["bootstrap"]["aws/us-east-1"].endswith(":9098")

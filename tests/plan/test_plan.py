@@ -7,10 +7,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from infra import geo, naming, stackfile
+from infra import access, geo, naming, stackfile
 from infra.architectures import build_plan
 from infra.config import validate
-from infra.kinds import Architecture, ClusterRole, LinkKind
+from infra.kinds import Architecture, ClusterRole, LinkKind, PrincipalKind
 from infra.validation import ConfigError, k
 
 REGION_KEYS = sorted(f"{c}/{r}" for c in geo.CLOUDS for r in geo.REGIONS[c])
@@ -209,8 +209,25 @@ def test_a_login_exactly_where_a_principal_crosses_clouds(stack):
         home = plan.config.regions[p.home]
         for cluster, grant in p.grants.items():
             crosses = plan.clusters[cluster].region.cloud != home.cloud
-            assert (grant.login == home.key) if crosses else grant.login is None
-            assert (grant.login is not None) == (home.key in plan.logins(cluster))
+            own = access.scram_username(home) if p.kind == PrincipalKind.SERVICES else mirror_login_of(plan, p.key)
+            assert (grant.login == own) if crosses else grant.login is None
+            assert (grant.login is not None) == (own in plan.logins(cluster))
+
+
+def mirror_login_of(plan, principal_key):
+    return next(access.mirror_login(f) for f in plan.mirrors.values() if access.mirror_key(f.key) == principal_key)
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_no_two_principals_share_a_login(stack):
+    """A mirror flow never logs in as the region's services: each login holds one principal's grants."""
+    plan = build_plan(stackfile.load(stack))
+    owners: dict[tuple[str, str], set[str]] = {}
+    for p in plan.principals.values():
+        for cluster, grant in p.grants.items():
+            if grant.login:
+                owners.setdefault((cluster, grant.login), set()).add(p.key)
+    assert owners and all(len(keys) == 1 for keys in owners.values()), owners
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])

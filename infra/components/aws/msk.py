@@ -305,7 +305,7 @@ def replicator_sources(plan: Plan) -> set[str]:
 
 def realize_cluster(ctx: Context, planned: Cluster, network: Network) -> MskCluster:
     net = expect(network, AwsNetwork, f"cluster {planned.key}")
-    users = tuple(access.scram_username(ctx.plan.config.regions[r]) for r in ctx.plan.logins(planned.key))
+    users = ctx.plan.logins(planned.key)
     return MskCluster(
         planned.name,
         MskClusterArgs(

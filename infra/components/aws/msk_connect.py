@@ -10,7 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra import key_policies, mirrormaker, naming, network, plugin_jars
+from infra import access, key_policies, mirrormaker, naming, network, plugin_jars
 from infra.components.aws.msk import MskCluster
 from infra.components.aws.network import AwsNetwork, log_group
 from infra.components.base import Context, Site, expect
@@ -408,8 +408,8 @@ def realize_mirror(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -
         f"{ctx.prefix}-{naming.region_slug(source.plan.region)}-to-{naming.region_slug(region)}",
         MskConnectMirrorArgs(
             flow=flow,
-            source=endpoints.endpoint(ctx.plan, source, region.key),
-            target=endpoints.endpoint(ctx.plan, target, region.key),
+            source=endpoints.endpoint(ctx.plan, source, access.mirror_key(flow.key)),
+            target=endpoints.endpoint(ctx.plan, target, access.mirror_key(flow.key)),
             target_cluster_arn=cluster.arn,
             vpc_id=net.vpc.id,
             subnet_ids=net.subnet_ids,

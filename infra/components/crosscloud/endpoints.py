@@ -6,7 +6,7 @@ and keys stay Pulumi secrets; the endpoint's client properties place them.
 
 | cluster | client in AWS | client in GCP |
 |---|---|---|
-| MSK | IAM (port 9098) | SASL/SCRAM-SHA-512 (port 9096), one user per GCP region |
+| MSK | IAM (port 9098) | SASL/SCRAM-SHA-512 (port 9096), one user per GCP region's services and per mirror flow |
 | Managed Kafka | SASL/PLAIN: service account + key (port 9092) | OAUTHBEARER as its own service account (port 9092) |
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 import pulumi
 
-from infra import access, geo, mirrormaker
+from infra import geo, mirrormaker
 from infra.components.aws.msk import MskCluster
 from infra.components.base import Site, expect
 from infra.components.gcp.managed_kafka import ManagedKafkaCluster
@@ -41,17 +41,18 @@ def msk_scram(username: str, password: pulumi.Input[str]) -> dict[str, Any]:
     return {"security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512", "sasl.jaas.config": jaas}
 
 
-def endpoint(plan: Plan, site: Site, client_region: str) -> mirrormaker.Endpoint:
-    """The cluster of `site` as a client in region `client_region` reaches it."""
-    client_cloud = plan.config.regions[client_region].cloud
+def endpoint(plan: Plan, site: Site, principal: str) -> mirrormaker.Endpoint:
+    """The cluster of `site` as principal `principal` reaches it, with its own login where it needs one."""
+    who = plan.principals[principal]
+    grant = who.grants[site.plan.key]
+    client_cloud = plan.config.regions[who.home].cloud
     bootstrap = site.cluster.bootstrap(client_cloud)
     what = f"cluster {site.plan.key}"
     if site.plan.region.cloud == geo.AWS:
-        if client_cloud == geo.AWS:
+        if grant.login is None:
             client: dict[str, Any] = dict(MSK_IAM)
         else:
-            user = access.scram_username(plan.config.regions[client_region])
-            client = msk_scram(user, expect(site.cluster, MskCluster, what).scram_passwords[user])
+            client = msk_scram(grant.login, expect(site.cluster, MskCluster, what).scram_passwords[grant.login])
     else:
-        client = dict(expect(site.cluster, ManagedKafkaCluster, what).client_properties(client_region))
+        client = dict(expect(site.cluster, ManagedKafkaCluster, what).client_properties(grant.login))
     return mirrormaker.Endpoint(mirrormaker.alias(site.plan.key), bootstrap, client)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
-from infra import geo, mirrormaker, naming
+from infra import access, geo, mirrormaker, naming
 from infra.components.base import Context, Site, expect
 from infra.components.crosscloud import endpoints
 from infra.components.crosscloud.ha_vpn import gcp_name
@@ -108,8 +108,8 @@ def realize_mirror(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -
     region = target.plan.region
     cluster = expect(target.cluster, ManagedKafkaCluster, f"mirror flow {flow.key}")
     net = expect(target.network, GcpRegionNetwork, f"mirror flow {flow.key}")
-    src = endpoints.endpoint(ctx.plan, source, region.key)
-    dst = endpoints.endpoint(ctx.plan, target, region.key)
+    src = endpoints.endpoint(ctx.plan, source, access.mirror_key(flow.key))
+    dst = endpoints.endpoint(ctx.plan, target, access.mirror_key(flow.key))
     domains = [dns_domain(src.bootstrap)] if source.plan.region.cloud == geo.GCP else []
     return ManagedKafkaMirror(
         f"{ctx.prefix}-{naming.region_slug(source.plan.region)}-to-{naming.region_slug(region)}",

@@ -33,13 +33,13 @@ GCP_CLIENT = {
 }
 
 
-def account_id(cluster_name: str, client_region: str) -> str:
-    """A service account ID for one cluster's clients in one foreign region.
+def account_id(cluster_name: str, login: str) -> str:
+    """A service account ID for one login on one cluster.
 
     IDs allow 30 characters, too few for both names: a readable head and a
-    hash of the pair, stable for as long as the cluster and region exist.
+    hash of the pair, stable for as long as the cluster and login exist.
     """
-    return naming.hashed(cluster_name, f"{cluster_name}|{client_region}", ACCOUNT_ID_MAX)
+    return naming.hashed(cluster_name, f"{cluster_name}|{login}", ACCOUNT_ID_MAX)
 
 
 def service_agent(project_number: str) -> str:
@@ -78,7 +78,7 @@ class ManagedKafkaClusterArgs:
     # brokers' addresses and DNS names are made.
     subnet: pulumi.Input[str]
     settings: ManagedKafkaSettings = field(default_factory=ManagedKafkaSettings)
-    # Region keys of the other cloud whose clients connect. Each gets a
+    # Logins of the other cloud's principals (Plan.logins). Each gets a
     # service account with a key, for SASL/PLAIN. Default: none, no keys.
     foreign_clients: Sequence[str] = ()
     # Pulumi `protect` on the cluster.
@@ -155,8 +155,8 @@ class ManagedKafkaCluster(pulumi.ComponentResource):
             lambda c: f"projects/{args.project}/locations/{args.region.name}/clusters/{c}"
         )
         self.logins: dict[str, SaslLogin] = {}
-        for region_key in args.foreign_clients:
-            self.logins[region_key] = self._login(name, args, region_key, child)
+        for login in args.foreign_clients:
+            self.logins[login] = self._login(name, args, login, child)
         self.register_outputs(
             {
                 "clusterId": self.cluster.cluster_id,
@@ -166,15 +166,15 @@ class ManagedKafkaCluster(pulumi.ComponentResource):
         )
 
     def _login(
-        self, name: str, args: ManagedKafkaClusterArgs, region_key: str, child: pulumi.ResourceOptions
+        self, name: str, args: ManagedKafkaClusterArgs, login: str, child: pulumi.ResourceOptions
     ) -> SaslLogin:
-        slug = region_key.replace("/", "-")
+        slug = login
         account = gcp.serviceaccount.Account(
             f"{name}-{slug}",
-            account_id=account_id(name, region_key),
+            account_id=account_id(name, login),
             project=args.project,
-            display_name=f"Kafka clients in {region_key} of {name}"[:100],
-            description=f"SASL/PLAIN login of clients in {region_key} on Managed Kafka cluster {name}",
+            display_name=f"Kafka login {login} of {name}"[:100],
+            description=f"SASL/PLAIN login {login} of the other cloud's clients on Managed Kafka cluster {name}",
             opts=child,
         )
         gcp.projects.IAMMember(
@@ -191,11 +191,11 @@ class ManagedKafkaCluster(pulumi.ComponentResource):
         """One listener (SASL over TLS, port 9092) serves clients of both clouds."""
         return self.cluster.bootstrap_address
 
-    def client_properties(self, client_region: str) -> Mapping[str, pulumi.Input[str]]:
-        """How a client in `client_region` authenticates to this cluster."""
-        if client_region in self.logins:
-            return self.logins[client_region].client_properties()
-        return dict(GCP_CLIENT)
+    def client_properties(self, login: str | None) -> Mapping[str, pulumi.Input[str]]:
+        """How a client authenticates here: with its `login` (Plan.logins), or None for its own identity."""
+        if login is None:
+            return dict(GCP_CLIENT)
+        return self.logins[login].client_properties()
 
 
 def realize_cluster(ctx: Context, planned: Cluster, network: Network) -> ManagedKafkaCluster:

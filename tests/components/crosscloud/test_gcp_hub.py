@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from infra import mirrormaker
+from infra import access, mirrormaker
 from infra.components.architecture import component_for
 from infra.components.aws.msk_connect import bucket_name, log_bucket_name
 from infra.components.gcp.managed_kafka import account_id
@@ -64,11 +64,10 @@ def test_each_flow_into_aws_runs_source_and_checkpoint_on_msk_connect_in_the_tar
             assert c.inputs["workerConfiguration"]["revision"] == 1
 
 
-def test_mirrormaker_reads_the_gcp_hub_with_the_target_regions_own_service_account_key(reg):
+def test_mirrormaker_reads_the_gcp_hub_with_the_flows_own_service_account_key(reg):
     keys = {k.name: k for k in reg.of_type("gcp:serviceaccount/key:Key")}
     for flow in INTO_AWS:
-        region = PLAN.clusters[flow.target].region.key
-        email = f"{account_id(HUB.name, region)}@{PROJECT}.iam.gserviceaccount.com"
+        email = f"{account_id(HUB.name, access.mirror_login(flow))}@{PROJECT}.iam.gserviceaccount.com"
         for c in connectors_of(reg, flow):
             config = secret(c.inputs["connectorConfiguration"])
             assert config["source.cluster.bootstrap.servers"].startswith(
@@ -79,7 +78,7 @@ def test_mirrormaker_reads_the_gcp_hub_with_the_target_regions_own_service_accou
             assert f'username="{email}"' in jaas
             password = jaas.split('password="')[1].split('"')[0]
             key_id = json.loads(base64.b64decode(password))["private_key_id"]
-            assert key_id == f"{HUB.name}-{region.replace('/', '-')}" and key_id in keys
+            assert key_id == f"{HUB.name}-{access.mirror_login(flow)}" and key_id in keys
             assert config["target.cluster.sasl.mechanism"] == "AWS_MSK_IAM"
 
 

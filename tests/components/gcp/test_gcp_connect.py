@@ -5,7 +5,7 @@ import json
 import pulumi
 import pulumi_gcp as gcp
 
-from infra import mirrormaker
+from infra import access, mirrormaker
 from infra.components.architecture import component_for
 from infra.components.crosscloud.endpoints import msk_scram
 from infra.components.gcp.connect import ManagedKafkaMirror, ManagedKafkaMirrorArgs, dns_domain
@@ -108,7 +108,7 @@ def test_dns_domain_of_a_managed_kafka_bootstrap(run):
     assert value == "mck-gcp-europe-west1.europe-west1.managedkafka.p.cloud.goog"
 
 
-def test_in_a_plan_each_flow_into_gcp_reads_the_hub_with_its_regions_scram_login(run):
+def test_in_a_plan_each_flow_into_gcp_reads_the_hub_with_its_own_scram_login(run):
     plan = make_plan("regional-clusters", AWS_HUB)
     reg, _, _ = run(lambda: component_for(plan)("mck-test", plan))
     flows = [f for f in plan.mirrors.values() if f.mechanism == MirrorMechanism.MM2_GCP_CONNECT]
@@ -123,7 +123,8 @@ def test_in_a_plan_each_flow_into_gcp_reads_the_hub_with_its_regions_scram_login
         target = plan.clusters[flow.target]
         (connect,) = [c for c in connects if c.inputs["kafkaCluster"].endswith(f"/clusters/{target.name}")]
         assert connect.inputs["location"] == target.region.name
-        user = target.region.key.replace("/", "-")
+        user = access.mirror_login(flow)
+        assert user not in {access.scram_username(r) for r in plan.config.regions.values()}
         mine = [
             c for c in reg.of_type(CONNECTOR) if c.inputs["connectorId"] in mirrormaker.connector_names(flow).values()
         ]

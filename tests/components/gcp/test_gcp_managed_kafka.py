@@ -30,7 +30,7 @@ def build(settings=ManagedKafkaSettings(vcpu_count=6, memory_gib=24), foreign=()
             "aws": cluster.bootstrap("aws"),
             "gcp": cluster.bootstrap("gcp"),
             "path": cluster.path,
-            "gcpClient": cluster.client_properties("gcp/europe-west1"),
+            "gcpClient": cluster.client_properties(None),
             "usernames": {k: v.username for k, v in cluster.logins.items()},
         }
 

@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from infra import access, aws_rules, geo, key_policies
+from infra import aws_rules, geo, key_policies
 from infra.components.aws.network import AwsNetwork, log_group
 from infra.components.base import Context, Network, expect
 from infra.config import MskSettings

@@ -165,9 +165,7 @@ class ManagedKafkaCluster(pulumi.ComponentResource):
             }
         )
 
-    def _login(
-        self, name: str, args: ManagedKafkaClusterArgs, login: str, child: pulumi.ResourceOptions
-    ) -> SaslLogin:
+    def _login(self, name: str, args: ManagedKafkaClusterArgs, login: str, child: pulumi.ResourceOptions) -> SaslLogin:
         slug = login
         account = gcp.serviceaccount.Account(
             f"{name}-{slug}",

@@ -90,6 +90,10 @@ def test_every_managed_kafka_cluster_the_program_built_is_watched(realized):
             if m in _filters(p)
         }
         assert metrics == {"cpu/core_usage_time", "offline_partitions", '/partitions"'}
+        (cpu,) = [p for p in watching if "cpu/core_usage_time" in _filters(p)]
+        threshold = cpu.inputs["conditions"][0]["conditionThreshold"]
+        assert "managedkafka.googleapis.com/cpu/limit" in threshold["denominatorFilter"]
+        assert threshold["aggregations"][0]["perSeriesAligner"] == "ALIGN_RATE"
 
 
 def test_every_connector_the_program_built_is_watched_for_killed_tasks(realized):

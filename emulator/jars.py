@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +26,11 @@ POM = Path(__file__).with_name("pom.xml")
 CACHE = ROOT / ".cache"
 STAMP = ".complete"
 FETCH_TIMEOUT_S = 600
+# How often a fetch in progress says so: often enough to show it works, rare enough not to flood.
+PROGRESS_EVERY_S = 15
+# What Maven prints, in batch mode, for each file it has downloaded (maven-embedder's
+# AbstractMavenTransferListener): "Downloaded from central: <url> (1.2 MB at 3.4 MB/s)".
+DOWNLOADED = re.compile(r"^Downloaded from \S+: \S+ \(([\d.]+) (B|kB|MB|GB)", re.MULTILINE)
 
 
 def kafka_version(pom: Path = POM) -> str:
@@ -105,6 +111,45 @@ def _unreadable_jars(directory: Path) -> list[str]:
     return broken
 
 
+def downloaded(output: str) -> tuple[int, float]:
+    """The files Maven's batch-mode output says it downloaded, and their megabytes."""
+    scale = {"B": 1e-6, "kB": 1e-3, "MB": 1.0, "GB": 1e3}
+    found = DOWNLOADED.findall(output)
+    return len(found), sum(float(size) * scale[unit] for size, unit in found)
+
+
+def _run_with_progress(cmd: list[str], log_file: Path, log: Callable[[str], None]) -> tuple[int | None, str]:
+    """Runs `cmd` into `log_file`, saying every PROGRESS_EVERY_S how far it got; (exit code or None on timeout, output).
+
+    The first fetch downloads Kafka's dependency tree one file at a time and
+    can take minutes: each line names the files and megabytes so far and the
+    elapsed time, so a slow network looks slow, not hung (files already in
+    ~/.m2 are copied, not downloaded: a quiet run may count none).
+    """
+    started = time.monotonic()
+    try:
+        with log_file.open("w") as out:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True)
+            last = started
+            while proc.poll() is None:
+                now = time.monotonic()
+                if now - started > FETCH_TIMEOUT_S:
+                    proc.kill()
+                    proc.wait()
+                    return None, log_file.read_text(errors="replace")
+                if now - last >= PROGRESS_EVERY_S:
+                    last = now
+                    files, mb = downloaded(log_file.read_text(errors="replace"))
+                    log(f"  ... mvn working, {now - started:.0f} s: {files} files ({mb:.1f} MB) downloaded so far")
+                time.sleep(0.5)
+        output = log_file.read_text(errors="replace")
+        files, mb = downloaded(output)
+        log(f"  {files} files ({mb:.1f} MB) downloaded in {time.monotonic() - started:.0f} s")
+        return proc.returncode, output
+    finally:
+        log_file.unlink(missing_ok=True)
+
+
 def ensure(log: Callable[[str], None] = print, pom: Path = POM) -> Path:
     """The directory of the jars, fetching them first if needed."""
     target = jar_dir(pom)
@@ -126,7 +171,6 @@ def ensure(log: Callable[[str], None] = print, pom: Path = POM) -> Path:
     shutil.rmtree(partial, ignore_errors=True)
     cmd = [
         mvn,
-        "-q",
         "-B",
         "-f",
         str(pom),
@@ -134,17 +178,16 @@ def ensure(log: Callable[[str], None] = print, pom: Path = POM) -> Path:
         f"-DoutputDirectory={partial}",
         "-DincludeScope=runtime",
     ]
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=FETCH_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
+    code, output = _run_with_progress(cmd, partial.with_name(f"{partial.name}.log"), log)
+    if code is None:
         shutil.rmtree(partial, ignore_errors=True)
         raise EmulatorError(
             f"fetching the Kafka jars took over {FETCH_TIMEOUT_S} s; check access to Maven Central"
         ) from None
-    if done.returncode != 0:
+    if code != 0:
         shutil.rmtree(partial, ignore_errors=True)
-        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
-        raise EmulatorError(f"mvn could not fetch the Kafka jars (exit {done.returncode}):\n{tail}")
+        tail = "\n".join(output.strip().splitlines()[-15:])
+        raise EmulatorError(f"mvn could not fetch the Kafka jars (exit {code}):\n{tail}")
     broken = _unreadable_jars(partial)
     if broken:
         shutil.rmtree(partial, ignore_errors=True)

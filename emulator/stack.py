@@ -36,6 +36,8 @@ DATA = ROOT / ".emulator"
 STATE = "emulator.json"
 READY_TIMEOUT_S = 60
 TOPICS_TIMEOUT_S = 30
+# While brokers start, how often bring-up names the ones it still waits for.
+PROGRESS_EVERY_S = 10
 
 Log = Callable[[str], None]
 # The emulator's own clients retry while brokers start; only errors are news.
@@ -204,7 +206,7 @@ def up(plan: Plan, *, base_port: int = ports.DEFAULT_BASE, root: Path = DATA, lo
             f"storage formatted, {len(brokers)} broker{'s' if len(brokers) > 1 else ''} started for stack "
             f"'{stack}' ({lap()}), waiting for them ..."
         )
-        _wait_ready([b for b, _ in brokers], READY_TIMEOUT_S)
+        _wait_ready([b for b, _ in brokers], READY_TIMEOUT_S, log, lap)
         log(f"brokers ready ({lap()}), creating topics ...")
         topics = emulated_topics(plan)
         # Each cluster independently; in parallel, as the brokers are.
@@ -250,6 +252,7 @@ def _start_mirroring(plan: Plan, brokers, workers, by_target, root: Path, log: L
         workers[key] = (worker, tuple(configs))
     for worker, names in workers.values():
         connect.wait_running(worker, list(names), worker_alive(worker))
+        log(f"  MirrorMaker 2 into {worker.target}: {len(names)} connectors running ({lap()})")
     log(f"mirroring running ({lap()})")
 
 
@@ -289,16 +292,26 @@ def _format(brokers) -> None:
         raise EmulatorError("formatting the brokers' storage failed:\n" + "\n".join(failed))
 
 
-def _wait_ready(brokers: list[Broker], timeout: float) -> None:
-    """Until every broker accepts connections and lists itself in its metadata."""
+def _wait_ready(
+    brokers: list[Broker], timeout: float, log: Log = lambda _: None, lap: Callable[[], str] = lambda: ""
+) -> None:
+    """Until every broker accepts connections and lists itself in its metadata.
+
+    Says when each broker is ready, and every PROGRESS_EVERY_S which ones it still waits for.
+    """
     deadline = time.monotonic() + timeout
     pending = list(brokers)
+    said = time.monotonic()
     while pending:
         for b in list(pending):
             if not b.alive():
                 raise EmulatorError(f"the broker for {b.key} stopped while starting:\n{b.failure()}")
             if b.accepting() and _registered(b.bootstrap):
                 pending.remove(b)
+                log(f"  broker for {b.key} ready on {b.bootstrap} ({lap()})")
+        if pending and time.monotonic() - said >= PROGRESS_EVERY_S:
+            said = time.monotonic()
+            log(f"  ... still waiting for the brokers of {', '.join(b.key for b in pending)} ({lap()})")
         if pending and time.monotonic() > deadline:
             keys = ", ".join(b.key for b in pending)
             raise EmulatorError(f"brokers for {keys} not ready after {timeout:.0f} s; logs under {pending[0].node_dir}")

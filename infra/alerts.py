@@ -3,7 +3,7 @@
 ```yaml
 multicloud-kafka:alerts:
   emails: [oncall@example.com]
-  thresholds: {cpuPercent: 60, diskPercent: 85, replicationLatencyMs: 60000}
+  thresholds: {cpuPercent: 60, diskPercent: 85, replicationLatencyMs: 60000, gcpCpuPercent: 80}
 ```
 
 Each threshold default comes from the document cited in `docs/operations.md`
@@ -38,8 +38,14 @@ class Thresholds:
     disk_percent: int = 85
     # MSK Replicator: the newest record copied longer ago than this.
     replication_latency_ms: int = 60_000
-    # MSK Replicator: records on the source the replicator has not read yet.
+    # MSK Replicator, and MirrorMaker 2 between two Managed Kafka clusters:
+    # records on the source not yet on the target.
     message_lag: int = 100_000
+    # Managed Service for Apache Kafka, "Monitor Kafka clusters for reliability":
+    # keep CPU utilization under 80% ...
+    gcp_cpu_percent: int = 80
+    # ... and fewer than 4000 partitions per broker.
+    gcp_partitions_per_broker: int = 4000
     # The period every alarm's statistic is taken over, and how many in a row breach.
     period_seconds: int = 60
     evaluation_periods: int = 5
@@ -65,12 +71,28 @@ class Comparison(StrEnum):
     NOT_EQUAL = "!="
 
 
+class Formula(StrEnum):
+    """How an alarm's `metrics` (or `query`) make the value compared to its threshold."""
+
+    # CloudWatch: the metrics added (metric math when there are several).
+    SUM = "sum"
+    # Cloud Monitoring: the first metric over the second (a threshold with a denominator).
+    RATIO = "ratio"
+    # Cloud Monitoring: log entries matching the Logging query `query`; any one fires.
+    LOG_MATCH = "log"
+    # Cloud Monitoring: the PromQL expression `query`, compared to the threshold.
+    PROMQL = "promql"
+
+
 @dataclass(frozen=True)
 class Notification:
-    """Where the alarms of one region go: one SNS topic per AWS region with alarms.
+    """Where alarms go: on AWS one SNS topic per region with alarms, on GCP the project's e-mail channels.
 
     CloudWatch evaluates an alarm in its metric's region; the topic sits in
     that region too, and every address of `alerts.emails` subscribes to it.
+    Cloud Monitoring's notification channels are global to the project: one
+    e-mail channel per address serves every alert policy; `region` is where
+    the program's GCP provider for them is.
     """
 
     key: str
@@ -81,10 +103,16 @@ class Notification:
 
 @dataclass(frozen=True)
 class Alarm:
-    """One alarm: `statistic` of the sum of `metrics` over `period` seconds, compared to `threshold`.
+    """One alarm: `statistic` of `metrics` (combined as `formula` says) over `period` seconds vs `threshold`.
 
-    Several metrics (CpuUser + CpuSystem) are added before the comparison;
-    the alarm fires after `evaluation_periods` breaching periods in a row.
+    CloudWatch (formula SUM): several metrics (CpuUser + CpuSystem) are added
+    before the comparison; `namespace` and `dimensions` select the metrics.
+    Cloud Monitoring: `namespace` is the metric domain, `metrics` are metric
+    types, `dimensions` the labels of the monitored resource `resource_type`
+    that pick the watched resource, and `statistic` the per-series aligner;
+    LOG_MATCH and PROMQL alarms hold their whole condition in `query`, and in
+    `metrics` what it watches, in words, for the plan's tables.
+    The alarm fires after `evaluation_periods` breaching periods in a row.
     """
 
     key: str
@@ -105,10 +133,22 @@ class Alarm:
     notify: str
     # Why the threshold is what it is: the document it comes from.
     source: str
+    formula: Formula = Formula.SUM
+    # Cloud Monitoring's monitored resource type; empty for CloudWatch.
+    resource_type: str = ""
+    # The Logging query (LOG_MATCH) or the PromQL expression (PROMQL).
+    query: str = ""
+
+    @property
+    def cloud(self) -> str:
+        return self.region.cloud
 
     @property
     def metric(self) -> str:
-        return " + ".join(self.metrics)
+        short = [m.removeprefix(f"{self.namespace}/") for m in self.metrics]
+        if self.formula == Formula.RATIO:
+            return f"{short[0]} / {short[1]}"
+        return " + ".join(short)
 
 
 _THRESHOLD_SPEC: dict[str, tuple[str, int, int | None]] = {
@@ -116,6 +156,8 @@ _THRESHOLD_SPEC: dict[str, tuple[str, int, int | None]] = {
     "diskPercent": ("disk_percent", 1, 100),
     "replicationLatencyMs": ("replication_latency_ms", 1, None),
     "messageLag": ("message_lag", 1, None),
+    "gcpCpuPercent": ("gcp_cpu_percent", 1, 100),
+    "gcpPartitionsPerBroker": ("gcp_partitions_per_broker", 1, None),
     "periodSeconds": ("period_seconds", 10, 86_400),
     "evaluationPeriods": ("evaluation_periods", 1, 100),
 }

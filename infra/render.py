@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from infra import access
+from infra.alerts import Formula
 from infra.api.settings import AwsBackend, GcpBackend
 from infra.plan import Plan, RoutingContract
 
@@ -153,7 +154,7 @@ def plan_text(plan: Plan) -> str:
                     a.region.key,
                     a.metric,
                     f"{a.statistic} {a.comparison} {a.threshold:g}",
-                    f"{a.evaluation_periods}x{a.period}s",
+                    "each entry" if a.formula == Formula.LOG_MATCH else f"{a.evaluation_periods}x{a.period}s",
                     a.notify,
                 )
                 for a in plan.alarms.values()

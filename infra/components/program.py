@@ -8,7 +8,7 @@ Outputs (all map-shaped; see docs/aws.md "Outputs"):
   hubBootstrap  bootstrap address of the hub cluster (in-cloud clients)
   regions       region key -> {bootstrap: {cluster key: address}, routing: contract,
                 and with the api key, api: the region's entry point}
-  monitoring    cloud -> {dashboard: {name, region}, notifications: {target: SNS topic ARN}}
+  monitoring    cloud -> {dashboard: {name, region}, notifications: {target: SNS topic ARN | {email: channel}}}
   api           with the api key: the global hostname and each region's entry point
 """
 

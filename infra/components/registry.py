@@ -16,6 +16,7 @@ from infra.components.base import Realizers
 from infra.components.crosscloud import link as crosscloud_link
 from infra.components.gcp import connect as gcp_connect
 from infra.components.gcp import managed_kafka
+from infra.components.gcp import monitoring as gcp_monitoring
 from infra.components.gcp import network as gcp_network
 from infra.components.gcp import provider as gcp_provider
 from infra.components.gcp import topics as gcp_topics
@@ -45,5 +46,5 @@ REALIZERS = Realizers(
     # cloud -> plan -> problems, checked before anything is registered
     checks={geo.AWS: msk.problems, geo.GCP: vpn.problems},
     # cloud -> (ctx, sites, realized flows) -> the alarms of plan.alarms there
-    monitoring={geo.AWS: alarms.realize_alarms},
+    monitoring={geo.AWS: alarms.realize_alarms, geo.GCP: gcp_monitoring.realize_monitoring},
 )

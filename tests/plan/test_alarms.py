@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from infra import aws_rules, geo, mirrormaker, monitoring
-from infra.alerts import Comparison, Subject, Thresholds
+from infra.alerts import Comparison, Formula, Subject, Thresholds
 from infra.kinds import Architecture, MirrorMechanism
 from infra.render import plan_text
 from infra.validation import ConfigError
@@ -103,7 +103,7 @@ def test_every_msk_cluster_has_its_alarms_per_broker(arch, stack):
     for cluster in plan.clusters.values():
         mine = [a for a in plan.alarms.values() if a.owner == cluster.key]
         if cluster.region.cloud != geo.AWS:
-            assert mine == []
+            assert {a.key.split(":", 1)[1] for a in mine} == {"cpu", "offline-partitions", "partitions-per-broker"}
             continue
         brokers = aws_rules.az_count(cluster.region.name) * plan.config.msk.brokers_per_az
         assert len(mine) == 2 + 3 * brokers
@@ -137,7 +137,8 @@ def test_every_replicator_and_connector_has_its_alarms_in_the_target_region(stac
             assert {a.dimensions["ConnectorName"] for a in mine.values()} == set(connectors.values())
             seen += 1
         else:
-            assert mine == {}
+            assert flow.mechanism == MirrorMechanism.MM2_GCP_CONNECT
+            assert {f"{role}-failed-tasks" for role in mirrormaker.connector_names(flow)} <= set(mine)
     assert seen or stack == "aws-hub-gcp-spokes"
 
 
@@ -149,9 +150,10 @@ def test_every_alarm_notifies_a_topic_in_its_own_region_with_the_configured_subs
     assert plan.alarms
     for a in plan.alarms.values():
         n = plan.notifications[a.notify]
-        assert n.region == a.region
+        assert n.region == a.region or a.cloud == geo.GCP
         assert n.emails == ("oncall@example.com", "kafka@example.com")
-    assert {n.region.key for n in plan.notifications.values()} == {a.region.key for a in plan.alarms.values()}
+    aws = {a.region.key for a in plan.alarms.values() if a.cloud == geo.AWS}
+    assert {n.region.key for n in plan.notifications.values() if n.region.cloud == geo.AWS} == aws
 
 
 def test_alarm_names_are_unique_and_within_cloudwatch_limits():
@@ -182,3 +184,150 @@ def test_plan_text_lists_every_alarm_with_its_threshold():
     assert len(rows) == len(plan.alarms)
     assert any("CpuUser + CpuSystem" in r and "Average > 60" in r for r in rows)
     assert "oncall@example.com" in text
+
+
+# --- GCP: Cloud Monitoring ------------------------------------------------------------
+
+
+def test_gcp_defaults_are_the_managed_kafka_reliability_ranges():
+    """Managed Service for Apache Kafka, "Monitor Kafka clusters for reliability"
+    (https://cloud.google.com/managed-service-for-apache-kafka/docs/monitor-reliability):
+    keep CPU utilization under 80% on all brokers, and fewer than 4000
+    partitions per broker. The metric types are those of "Monitor a cluster"
+    (https://cloud.google.com/managed-service-for-apache-kafka/docs/monitor-cluster):
+    cpu/core_usage_time (cumulative vCPU) over cpu/limit, offline_partitions,
+    partitions (broken down by broker), on the monitored resource
+    managedkafka.googleapis.com/Cluster, label cluster_id
+    (https://cloud.google.com/logging/docs/api/v2/resource-list).
+    """
+    t = Thresholds()
+    assert (t.gcp_cpu_percent, t.gcp_partitions_per_broker) == (80, 4000)
+    plan = _plan("regional-clusters", "gcp-hub")
+    hub = plan.clusters["gcp/europe-west1"]
+    alarms = {a.key.split(":", 1)[1]: a for a in plan.alarms.values() if a.owner == hub.key}
+    cpu = alarms["cpu"]
+    assert cpu.formula == Formula.RATIO and cpu.statistic == "ALIGN_RATE"
+    assert cpu.metrics == ("managedkafka.googleapis.com/cpu/core_usage_time", "managedkafka.googleapis.com/cpu/limit")
+    assert cpu.metric == "cpu/core_usage_time / cpu/limit" and cpu.threshold == 0.8
+    assert alarms["offline-partitions"].metrics == ("managedkafka.googleapis.com/offline_partitions",)
+    assert alarms["offline-partitions"].threshold == 0
+    assert alarms["partitions-per-broker"].metrics == ("managedkafka.googleapis.com/partitions",)
+    assert alarms["partitions-per-broker"].threshold == 4000
+    for a in alarms.values():
+        assert a.resource_type == "managedkafka.googleapis.com/Cluster"
+        assert a.dimensions == {"cluster_id": hub.name}
+        assert a.region == hub.region and a.notify == monitoring.GCP_CHANNELS
+
+
+def test_gcp_thresholds_are_overridable_in_config():
+    plan = _plan(
+        "regional-clusters",
+        "gcp-hub",
+        alerts={"thresholds": {"gcpCpuPercent": 70, "gcpPartitionsPerBroker": 2000, "messageLag": 50}},
+    )
+    by_what = {a.key.split(":", 1)[1]: a for a in plan.alarms.values() if a.cloud == geo.GCP}
+    assert by_what["cpu"].threshold == 0.7
+    assert by_what["partitions-per-broker"].threshold == 2000
+    assert by_what["mirror-lag"].threshold == 50 and by_what["mirror-lag"].query.endswith("> 50")
+    assert "multicloud-kafka:alerts.thresholds.gcpCpuPercent = 0: must be from 1 to 100" in "\n".join(
+        _problems({"thresholds": {"gcpCpuPercent": 0}})
+    )
+
+
+@pytest.mark.parametrize("stack", ["aws-hub-gcp-spokes", "gcp-hub"])
+def test_every_mirrormaker_connector_on_gcp_alarms_when_a_task_is_killed(stack):
+    """Kafka Connect's WorkerTask logs "<task> Task threw an uncaught and unrecoverable exception.
+    Task is being killed and will not recover until manually restarted" at ERROR
+    (connect-runtime, WorkerTask), the task named <connector>-<n>. Managed Kafka
+    Connect's logs are on the monitored resource managedkafka.googleapis.com/ConnectCluster,
+    label cluster_id (https://cloud.google.com/logging/docs/api/v2/resource-list); quoted
+    terms are global restrictions of the Logging query language
+    (https://cloud.google.com/logging/docs/view/logging-query-language).
+    """
+    plan = _plan("regional-clusters", stack)
+    flows = [f for f in plan.mirrors.values() if f.mechanism == MirrorMechanism.MM2_GCP_CONNECT]
+    assert flows
+    for flow in flows:
+        connect = monitoring.connect_cluster_id(plan.config.name_prefix, flow, plan.config.regions)
+        assert len(connect) <= 63
+        for role, connector in mirrormaker.connector_names(flow).items():
+            a = plan.alarms[f"{flow.key}:{role}-failed-tasks"]
+            assert a.formula == Formula.LOG_MATCH and a.subject == Subject.CONNECTOR
+            assert a.region == plan.config.regions[flow.target] and a.notify == monitoring.GCP_CHANNELS
+            assert a.query == (
+                'resource.type="managedkafka.googleapis.com/ConnectCluster" '
+                f'AND resource.labels.cluster_id="{connect}" '
+                f'AND "Task threw an uncaught and unrecoverable exception" AND "{connector}-"'
+            )
+
+
+def test_mirror_lag_between_two_managed_kafka_clusters_compares_their_end_offsets():
+    """last_offset ("the last offset in the partition", labels cluster_id, topic_id,
+    partition_index: https://cloud.google.com/managed-service-for-apache-kafka/docs/monitor-cluster)
+    in PromQL is managedkafka_googleapis_com:last_offset: the first '/' becomes ':', other
+    special characters '_' (https://cloud.google.com/monitoring/promql/promql-mapping).
+    A flow from MSK into GCP gets no lag alarm: no one metric store sees both ends.
+    """
+    plan = _plan("regional-clusters", "gcp-hub")
+    lagged = {a.owner: a for a in plan.alarms.values() if a.key.endswith(":mirror-lag")}
+    for flow in plan.mirrors.values():
+        source = plan.config.regions[flow.source]
+        if flow.mechanism != MirrorMechanism.MM2_GCP_CONNECT or source.cloud != geo.GCP:
+            assert flow.key not in lagged
+            continue
+        a = lagged[flow.key]
+        src, dst = plan.clusters[flow.source].name, plan.clusters[flow.target].name
+        topics = "|".join(flow.topics)
+        side = 'sum(max by (topic_id, partition_index) (managedkafka_googleapis_com:last_offset{{cluster_id="{}",topic_id=~"{}"}}))'
+        assert a.query == f"{side.format(src, topics)} - {side.format(dst, topics)} > 100000"
+        assert a.formula == Formula.PROMQL and a.threshold == 100_000
+    assert lagged
+    aws_hub = _plan("regional-clusters", "aws-hub-gcp-spokes")
+    assert not [a for a in aws_hub.alarms.values() if a.key.endswith(":mirror-lag")]
+
+
+def test_a_dotted_topic_name_is_matched_literally_in_promql():
+    query = monitoring.mirror_lag_query("a", "b", ("orders.v1", "ORDERS"), 10)
+    assert 'topic_id=~"orders\\\\.v1|ORDERS"' in query
+
+
+def test_gcp_alarms_notify_the_projects_email_channels():
+    """Cloud Monitoring's notification channels belong to the project: one set serves every policy."""
+    plan = _plan("regional-clusters", "gcp-hub", alerts={"emails": ["oncall@example.com"]})
+    n = plan.notifications[monitoring.GCP_CHANNELS]
+    assert n.emails == ("oncall@example.com",) and n.region == plan.hub.region
+    assert {a.notify for a in plan.alarms.values() if a.cloud == geo.GCP} == {monitoring.GCP_CHANNELS}
+    aws_only = _plan("regional-clusters", "aws")
+    assert monitoring.GCP_CHANNELS not in aws_only.notifications
+
+
+def test_the_gcp_dashboard_has_a_chart_per_managed_kafka_cluster_and_per_flow_into_gcp():
+    plan = _plan("regional-clusters", "gcp-hub")
+    body = monitoring.gcp_dashboard_body(plan)
+    titles = [w["title"] for w in body["gridLayout"]["widgets"]]
+    clusters = [f"cluster {c.key}" for c in plan.clusters.values() if c.region.cloud == geo.GCP]
+    flows = [f"mirror {f.key}" for f in plan.mirrors.values() if f.mechanism == MirrorMechanism.MM2_GCP_CONNECT]
+    assert sorted(titles) == sorted(clusters + flows)
+    assert body["displayName"] == monitoring.dashboard_name(plan)
+
+
+def test_msk_connect_widgets_show_the_record_rates_a_stalled_flow_drops_to_zero():
+    """MSK Connect sends no MirrorMaker 2 lag metric to CloudWatch; its table
+    (https://docs.aws.amazon.com/msk/latest/developerguide/mkc-monitoring-overview.html)
+    lists SourceRecordPollRate and SourceRecordWriteRate under ConnectorName."""
+    plan = _plan("regional-clusters", "gcp-hub")
+    widgets = {w["properties"]["title"]: w for w in monitoring.dashboard_body(plan)["widgets"]}
+    connect = [f for f in plan.mirrors.values() if f.mechanism == MirrorMechanism.MM2_MSK_CONNECT]
+    assert connect
+    for flow in connect:
+        metrics = {m[1] for m in widgets[f"mirror {flow.key}"]["properties"]["metrics"]}
+        assert {"SourceRecordPollRate", "SourceRecordWriteRate", "ErroredTaskCount", "RunningTaskCount"} == metrics
+    assert not any("Lag" in a.metric for a in plan.alarms.values() if a.namespace == "AWS/KafkaConnect")
+
+
+def test_plan_text_lists_the_gcp_alarms_with_their_thresholds():
+    plan = _plan("regional-clusters", "gcp-hub", alerts={"emails": ["oncall@example.com"]})
+    text = plan_text(plan)
+    section = text[text.index("Alarms (multicloud-kafka:alerts.thresholds)") : text.index("Alarm notifications")]
+    assert any("cpu/core_usage_time / cpu/limit" in r and "ALIGN_RATE > 0.8" in r for r in section.splitlines())
+    assert "channels:gcp" in text[text.index("Alarm notifications") :]

@@ -118,6 +118,12 @@ def _connector(r: Resource) -> dict[str, Any]:
     return {"name": f"connectors/{r.inputs['connectorId']}"}
 
 
+def _notification_channel(r: Resource) -> dict[str, Any]:
+    """Cloud Monitoring names a channel by a number it assigns: projects/P/notificationChannels/N."""
+    number = int.from_bytes(hashlib.sha256(r.name.encode()).digest()[:6], "big")
+    return {"name": f"projects/{_project(r)}/notificationChannels/{number}"}
+
+
 def _topic(r: Resource) -> dict[str, Any]:
     return {"name": f"clusters/{r.inputs['cluster']}/topics/{r.inputs['topicId']}"}
 
@@ -225,6 +231,7 @@ OUTPUTS: dict[str, Callable[[Resource], dict[str, Any]]] = {
     "gcp:managedkafka/connectCluster:ConnectCluster": _connect_cluster,
     "gcp:managedkafka/connector:Connector": _connector,
     "gcp:managedkafka/topic:Topic": _topic,
+    "gcp:monitoring/notificationChannel:NotificationChannel": _notification_channel,
     "gcp:compute/network:Network": _self_link,
     "gcp:compute/subnetwork:Subnetwork": _self_link,
     "gcp:compute/haVpnGateway:HaVpnGateway": _ha_vpn_gateway,

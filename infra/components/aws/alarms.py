@@ -1,4 +1,4 @@
-"""CloudWatch alarms, their SNS topics and the stack's CloudWatch dashboard, as the plan lists them.
+"""CloudWatch alarms, their SNS topics and the stack's CloudWatch dashboard, as the plan lists them for AWS.
 
 `infra.monitoring` decides every alarm, threshold and notification target;
 this module only registers them: per `Plan.notifications` entry an SNS topic
@@ -94,6 +94,8 @@ class AwsAlarms(pulumi.ComponentResource):
         plan = ctx.plan
         self.topics: dict[str, aws.sns.Topic] = {}
         for key, n in plan.notifications.items():
+            if n.region.cloud != geo.AWS:
+                continue
             on = pulumi.ResourceOptions(parent=self, provider=ctx.provider(n.region))
             topic = aws.sns.Topic(n.name, name=n.name, kms_master_key_id=SNS_KMS_KEY, opts=on)
             self.topics[key] = topic
@@ -112,6 +114,7 @@ class AwsAlarms(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, provider=ctx.provider(alarm.region)),
             )
             for key, alarm in plan.alarms.items()
+            if alarm.cloud == geo.AWS
         }
         self.dashboard: aws.cloudwatch.Dashboard | None = None
         region = monitoring.dashboard_region(plan)

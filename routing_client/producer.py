@@ -16,6 +16,9 @@ from confluent_kafka import KafkaError, Message, Producer
 from routing_client.contract import Contract, RoutingError
 
 QUEUE_FULL_WAIT_S = 30
+# Delivery reports are served every this many sends (and by poll, flush and close): serving them after
+# every send cost as much as the rest of send.
+SERVE_EVERY = 64
 CLOSE_TIMEOUT_S = 30
 # What a forgotten producer gets at exit or garbage collection to deliver what it still holds.
 ABANDONED_FLUSH_S = 30
@@ -196,7 +199,8 @@ class RoutingProducer:
 
         The route's headers win over caller headers of the same name, so a
         caller cannot misaddress a message by accident. With `on_delivery`,
-        the caller is told of this message's outcome and owns its failure;
+        the caller is told of this message's outcome (served every
+        SERVE_EVERY sends, and by `poll`, `flush` and `close`) and owns its failure;
         without, a failure is raised by the next `flush()` or `close()`.
         Waits (bounded) while the local queue is full; raises BufferError if
         it stays full.
@@ -219,7 +223,8 @@ class RoutingProducer:
         except BufferError:
             self._produce_when_room(topic, value, key, on_delivery, route_headers)
         self.sent += 1
-        self._poll(0)
+        if not self.sent % SERVE_EVERY:
+            self._poll(0)
 
     def _produce_when_room(
         self,

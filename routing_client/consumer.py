@@ -74,11 +74,12 @@ _set_redelivered = vars(Received)["redelivered"].__set__
 class _Partition:
     """This consumer's bookkeeping for one partition it was assigned."""
 
-    __slots__ = ("gone", "handed", "partition", "pending", "stored", "topic", "unconfirmed")
+    __slots__ = ("event", "gone", "handed", "partition", "pending", "stored", "topic", "unconfirmed")
 
-    def __init__(self, topic: str, partition: int):
+    def __init__(self, topic: str, partition: int, event: str):
         self.topic = topic
         self.partition = partition
+        self.event = event
         # Highest offset ever handed out: one at or below it is a redelivery.
         self.handed = -1
         # Highest offset handed out and not confirmed; -1: none.
@@ -91,6 +92,8 @@ class _Partition:
         self.gone = False
 
 
+# What poll compares the first message with: no partition.
+_NO_PARTITION = _Partition("", -1, "")
 Handler = Callable[[Received], object]
 _Consumer = TypeVar("_Consumer", bound="RoutingConsumer")
 UnroutableHook = Callable[[Unroutable], object]
@@ -192,7 +195,7 @@ class RoutingConsumer:
         self._buffer: deque[Message] = deque()
         # The message poll returned last, so confirming it looks nothing up.
         self._last: Received | None = None
-        self._last_part = _Partition("", -1)
+        self._last_part = _NO_PARTITION
         self._last_offset = -1
         self._consumer = Consumer(
             {
@@ -250,6 +253,10 @@ class RoutingConsumer:
             part = self._parts.pop((p.topic, p.partition), None)
             if part is not None:
                 part.gone = True
+        if self._last_part.gone:
+            # A confirm of the last message handed out finds it gone: its next reader gets it again.
+            self._last_part = _NO_PARTITION
+            self._last = None
 
     def _drop(self, which: Callable[[Message], bool]) -> None:
         """Drops buffered messages, in place: a poll in progress (revocations come during polls) holds the buffer."""
@@ -349,13 +356,14 @@ class RoutingConsumer:
             break
         # Handed to the service, pending until confirmed.
         topic = msg.topic() or ""
+        partition = msg.partition() or 0
         offset = msg.offset() or 0
-        tp = (topic, msg.partition() or 0)
-        part = self._parts.get(tp)
-        if part is None:
-            part = self._parts[tp] = _Partition(*tp)
+        part = self._last_part
+        # Messages come in runs from one partition: most need no lookup.
+        if partition != part.partition or topic != part.topic:
+            part = self._part(topic, partition)
         got = _new(Received)
-        _set_event(got, self._topic_event[topic])
+        _set_event(got, part.event)
         _set_message(got, msg)
         if part.handed >= offset:
             self.redelivered += 1
@@ -391,12 +399,15 @@ class RoutingConsumer:
             self.errors += 1
             raise KafkaException(err)
 
+    def _part(self, topic: str, partition: int) -> _Partition:
+        part = self._parts.get((topic, partition))
+        if part is None:
+            part = self._parts[(topic, partition)] = _Partition(topic, partition, self._topic_event[topic])
+        return part
+
     def _skip(self, msg: Message) -> None:
         """Moves the group's position past a message that is not the service's, unless one before it is pending."""
-        tp = (msg.topic() or "", msg.partition() or 0)
-        part = self._parts.get(tp)
-        if part is None:
-            part = self._parts[tp] = _Partition(*tp)
+        part = self._part(msg.topic() or "", msg.partition() or 0)
         if part.unconfirmed < 0:
             part.pending = (msg.offset() or 0) + 1
             self._pending = True
@@ -485,11 +496,11 @@ class RoutingConsumer:
         A message whose partition has meanwhile moved to another consumer is
         not confirmed: that consumer gets it again.
         """
-        msg = received.message
         if received is self._last:
             part = self._last_part
             offset = self._last_offset
         else:
+            msg = received.message
             found = self._parts.get((msg.topic() or "", msg.partition() or 0))
             if found is None:
                 return

@@ -184,7 +184,7 @@ class RoutingProducer:
 
     def counters(self) -> dict[str, int]:
         """The counters as one flat map for a metrics exporter: produced, errors, and queued (not yet acknowledged)."""
-        return {"produced": self.sent, "errors": self.failed, "queued": len(self._producer)}
+        return {"produced": self.sent, "errors": self.failed, "queued": len(self)}
 
     def send(
         self,
@@ -249,7 +249,9 @@ class RoutingProducer:
         return self._producer.poll(timeout)
 
     def __len__(self) -> int:
-        """Messages queued and not yet acknowledged or failed."""
+        """Messages queued and not yet acknowledged or failed (delivery reports waiting are served first)."""
+        # librdkafka counts reports and events not yet served as queued too.
+        self._poll(0)
         return len(self._producer)
 
     def flush(self, timeout: float = 30) -> int:

@@ -380,7 +380,7 @@ class RoutingConsumer:
 
     def _fill(self, timeout: float) -> bool:
         """Buffers what librdkafka has ready, else waits up to `timeout` for one message; False if none came."""
-        # Checked once per batch, not per message.
+        # What was confirmed or skipped since the last batch, in one call.
         if self._pending:
             self._store_pending()
         ready = self._consume(BATCH, 0)

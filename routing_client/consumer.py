@@ -7,6 +7,7 @@ import json
 import logging
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -18,10 +19,15 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 from routing_client.contract import Contract, RoutingError
 
 STATS_INTERVAL_MS = 1000
-# Positions past skipped messages (another region's, with header routing) are
-# handed to librdkafka in one call at most this often, and always before a
-# commit, a rebalance and close; a confirmed position is stored at once.
+# Positions to store (past confirmed messages, and past skipped ones: another
+# region's, with header routing) are handed to librdkafka in one call per batch
+# of messages: at once when no fetched message waits, when the buffer is
+# refilled, and by a background thread at most this long after they were
+# reached, even while the service blocks in a handler; always before a commit,
+# a rebalance and close. One call per message costs as much as the routing itself.
 STORE_INTERVAL_S = 0.05
+# How long close() waits for the background store thread to stop.
+STOP_STORING_S = 5.0
 # Messages taken from librdkafka per call when some are ready: one call per
 # message costs more than the routing itself at a few hundred thousand a second.
 BATCH = 500
@@ -58,6 +64,36 @@ class Unroutable:
     reason: str
 
 
+# Received without its dataclass __init__ (three object.__setattr__ calls): poll's largest per-message cost.
+_new = object.__new__
+_set_event = vars(Received)["event"].__set__
+_set_message = vars(Received)["message"].__set__
+_set_redelivered = vars(Received)["redelivered"].__set__
+
+
+class _Partition:
+    """This consumer's bookkeeping for one partition it was assigned."""
+
+    __slots__ = ("event", "gone", "handed", "partition", "pending", "stored", "topic", "unconfirmed")
+
+    def __init__(self, topic: str, partition: int, event: str):
+        self.topic = topic
+        self.partition = partition
+        self.event = event
+        # Highest offset ever handed out: one at or below it is a redelivery.
+        self.handed = -1
+        # Highest offset handed out and not confirmed; -1: none.
+        self.unconfirmed = -1
+        # The position after the last confirmed or skipped message, and the last one given to librdkafka.
+        # Written by the service's thread without a lock: a store takes what differs and never clears it.
+        self.pending = -1
+        self.stored = -1
+        # Revoked: its next reader starts at the committed position.
+        self.gone = False
+
+
+# What poll compares the first message with: no partition.
+_NO_PARTITION = _Partition("", -1, "")
 Handler = Callable[[Received], object]
 _Consumer = TypeVar("_Consumer", bound="RoutingConsumer")
 UnroutableHook = Callable[[Unroutable], object]
@@ -123,6 +159,7 @@ class RoutingConsumer:
             )
         self._topic_event = {self.contract.consume[e]: e for e in events}
         self._filter_keys = tuple(self.contract.header_filter)
+        self._filtering = bool(self._filter_keys)
         self._filter_index = {k: i for i, k in enumerate(self._filter_keys)}
         self._mine: RouteValues = tuple(v.encode() for v in self.contract.header_filter.values())
         # The route header values of every region of the stack; what else comes is unroutable.
@@ -143,15 +180,23 @@ class RoutingConsumer:
         self.lag: dict[tuple[str, int], int] = {}
         self._fetching = False
         self._assigned = threading.Event()
-        # (topic, partition) -> highest offset handed out and not confirmed; and highest ever handed out.
-        self._unconfirmed: dict[tuple[str, int], int] = {}
-        self._handed: dict[tuple[str, int], int] = {}
+        # The route headers exactly as the client's producers write them (no other headers, filter order):
+        # a tuple compare settles most messages without looking at each header.
+        self._mine_pairs = tuple(zip(self._filter_keys, self._mine, strict=True))
+        self._known_pairs = frozenset(tuple(zip(self._filter_keys, k, strict=True)) for k in self._known)
+        self._parts: dict[tuple[str, int], _Partition] = {}
+        # Some _Partition holds a position to store: set after the position is written, cleared before
+        # positions are read, so a store never misses one.
+        self._pending = False
+        # One store at a time: the service's thread and the background one.
+        self._storing = threading.Lock()
         self._closed = False
-        # (topic, partition) -> position to store (the offset after the last confirmed or skipped message).
-        self._to_store: dict[tuple[str, int], int] = {}
         # Fetched, not yet looked at; dropped for partitions revoked or rewound.
         self._buffer: deque[Message] = deque()
-        self._stored_at = 0.0
+        # The message poll returned last, so confirming it looks nothing up.
+        self._last: Received | None = None
+        self._last_part = _NO_PARTITION
+        self._last_offset = -1
         self._consumer = Consumer(
             {
                 "bootstrap.servers": self.contract.bootstrap_of(self.contract.consume_cluster, bootstrap),
@@ -170,6 +215,15 @@ class RoutingConsumer:
         self._consumer.subscribe(
             list(self._topic_event), on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_revoke
         )
+        self._stop = threading.Event()
+        # Holds the consumer weakly: a consumer nobody closed can still be collected.
+        self._background = threading.Thread(
+            target=_store_in_background,
+            args=(weakref.ref(self), self._stop),
+            name="routing-consumer-store",
+            daemon=True,
+        )
+        self._background.start()
 
     @property
     def assigned(self) -> bool:
@@ -193,11 +247,22 @@ class RoutingConsumer:
         self._store_pending()
         gone = {(p.topic, p.partition) for p in partitions}
         if self._buffer:
-            self._buffer = deque(m for m in self._buffer if (m.topic(), m.partition()) not in gone)
+            self._drop(lambda m: (m.topic(), m.partition()) in gone)
         # Another member reads them from the committed positions: what was not confirmed goes there.
         for p in partitions:
-            self._unconfirmed.pop((p.topic, p.partition), None)
-            self._handed.pop((p.topic, p.partition), None)
+            part = self._parts.pop((p.topic, p.partition), None)
+            if part is not None:
+                part.gone = True
+        if self._last_part.gone:
+            # A confirm of the last message handed out finds it gone: its next reader gets it again.
+            self._last_part = _NO_PARTITION
+            self._last = None
+
+    def _drop(self, which: Callable[[Message], bool]) -> None:
+        """Drops buffered messages, in place: a poll in progress (revocations come during polls) holds the buffer."""
+        kept = [m for m in self._buffer if not which(m)]
+        self._buffer.clear()
+        self._buffer.extend(kept)
 
     def _on_stats(self, text: str) -> None:
         stats = json.loads(text)
@@ -255,71 +320,125 @@ class RoutingConsumer:
         """
         if self._closed:
             raise RuntimeError("RoutingConsumer is closed")
-        msg = self._next(timeout)
-        deadline = None
-        while msg is not None:
-            got = self._take(msg)
-            if got is not None:
-                return got
-            if deadline is None:
-                deadline = time.monotonic() + timeout
-            msg = self._next(max(0.0, deadline - time.monotonic()))
-        return None
+        # One loop, no call per message but librdkafka's accessors: at a few hundred thousand
+        # messages a second every Python call shows.
+        buffer = self._buffer
+        filtering = self._filtering
+        deadline = -1.0
+        while True:
+            if not buffer:
+                if deadline < 0:
+                    deadline = time.monotonic() + timeout
+                if not self._fill(max(0.0, deadline - time.monotonic())):
+                    return None
+                continue
+            msg = buffer.popleft()
+            if msg.error() is not None:
+                self._error(msg)
+                continue
+            if filtering:
+                headers = msg.headers()
+                pairs = tuple(headers) if headers else ()
+                if pairs != self._mine_pairs:
+                    if pairs in self._known_pairs:
+                        self.ignored += 1
+                        self._skip(msg)
+                        continue
+                    # Other headers too, or route headers out of order, twice, or naming no region.
+                    route = self._route_values(headers)
+                    if route != self._mine:
+                        if route in self._known:
+                            self.ignored += 1
+                        else:
+                            self._unroutable(msg)
+                        self._skip(msg)
+                        continue
+            break
+        # Handed to the service, pending until confirmed.
+        topic = msg.topic() or ""
+        partition = msg.partition() or 0
+        offset = msg.offset() or 0
+        part = self._last_part
+        # Messages come in runs from one partition: most need no lookup.
+        if partition != part.partition or topic != part.topic:
+            part = self._part(topic, partition)
+        got = _new(Received)
+        _set_event(got, part.event)
+        _set_message(got, msg)
+        if part.handed >= offset:
+            self.redelivered += 1
+            _set_redelivered(got, True)
+        else:
+            part.handed = offset
+            _set_redelivered(got, False)
+        part.unconfirmed = offset
+        self.received += 1
+        self._last = got
+        self._last_part = part
+        self._last_offset = offset
+        return got
 
-    def _next(self, timeout: float) -> Message | None:
-        """The next fetched message: from the buffer, else a batch of what is ready, else one within `timeout`."""
-        if not self._buffer:
-            # Checked once per batch, not per message.
-            if self._to_store and time.monotonic() - self._stored_at >= STORE_INTERVAL_S:
-                self._store_pending()
-            ready = self._consume(BATCH, 0)
-            if not ready:
-                return self._poll(timeout)
+    def _fill(self, timeout: float) -> bool:
+        """Buffers what librdkafka has ready, else waits up to `timeout` for one message; False if none came."""
+        # What was confirmed or skipped since the last batch, in one call.
+        if self._pending:
+            self._store_pending()
+        ready = self._consume(BATCH, 0)
+        if ready:
             self._buffer.extend(ready)
-        return self._buffer.popleft()
+            return True
+        one = self._poll(timeout)
+        if one is None:
+            return False
+        self._buffer.append(one)
+        return True
 
-    def _take(self, msg: Message) -> Received | None:
+    def _error(self, msg: Message) -> None:
         err = msg.error()
-        if err is not None:
-            if err.code() == KafkaError._PARTITION_EOF:
-                return None
+        if err is not None and err.code() != KafkaError._PARTITION_EOF:
             self.errors += 1
             raise KafkaException(err)
-        if self._filter_keys:
-            route = self._route_values(msg.headers())
-            if route != self._mine:
-                if route in self._known:
-                    self.ignored += 1
-                else:
-                    self._unroutable(msg)
-                self._skip(msg)
-                return None
-        topic = msg.topic() or ""
-        tp = (topic, msg.partition() or 0)
-        offset = msg.offset() or 0
-        handed = self._handed
-        again = handed.get(tp, -1) >= offset
-        if again:
-            self.redelivered += 1
-        else:
-            handed[tp] = offset
-        self._unconfirmed[tp] = offset
-        self.received += 1
-        return Received(self._topic_event[topic], msg, again)
+
+    def _part(self, topic: str, partition: int) -> _Partition:
+        part = self._parts.get((topic, partition))
+        if part is None:
+            part = self._parts[(topic, partition)] = _Partition(topic, partition, self._topic_event[topic])
+        return part
 
     def _skip(self, msg: Message) -> None:
         """Moves the group's position past a message that is not the service's, unless one before it is pending."""
-        tp = (msg.topic() or "", msg.partition() or 0)
-        if tp not in self._unconfirmed:
-            self._to_store[tp] = (msg.offset() or 0) + 1
+        part = self._part(msg.topic() or "", msg.partition() or 0)
+        if part.unconfirmed < 0:
+            part.pending = (msg.offset() or 0) + 1
+            self._pending = True
 
     def _store_pending(self) -> None:
         """Hands every pending position to librdkafka, which commits them in the background."""
-        pending = [TopicPartition(t, p, o) for (t, p), o in self._to_store.items()]
-        self._to_store.clear()
-        self._stored_at = time.monotonic()
-        if not pending:
-            return
+        with self._storing:
+            if not self._pending:
+                return
+            self._pending = False
+            pending = []
+            parts = []
+            # A copy: the service's thread may add a partition meanwhile.
+            for part in list(self._parts.values()):
+                position = part.pending
+                if position >= 0 and position != part.stored:
+                    pending.append(TopicPartition(part.topic, part.partition, position))
+                    parts.append(part)
+                    part.stored = position
+            if not pending:
+                return
+            try:
+                self._store_positions(pending)
+            except BaseException:
+                # Not stored: the next store tries them again.
+                for part in parts:
+                    part.stored = -2
+                self._pending = True
+                raise
+
+    def _store_positions(self, pending: list[TopicPartition]) -> None:
         try:
             self._store(offsets=pending)
         except KafkaException as e:
@@ -377,34 +496,41 @@ class RoutingConsumer:
         A message whose partition has meanwhile moved to another consumer is
         not confirmed: that consumer gets it again.
         """
-        msg = received.message
-        tp = (msg.topic() or "", msg.partition() or 0)
-        if tp not in self._handed:
+        if received is self._last:
+            part = self._last_part
+            offset = self._last_offset
+        else:
+            msg = received.message
+            found = self._parts.get((msg.topic() or "", msg.partition() or 0))
+            if found is None:
+                return
+            part = found
+            offset = msg.offset() or 0
+        if part.gone:
             # Revoked since it was handed out: its next reader gets it again.
             return
-        offset = msg.offset() or 0
-        # Stored now, so a background commit takes it even if the service then blocks; a skipped
-        # position still pending for the partition is behind it and must not overwrite it later.
-        self._to_store.pop(tp, None)
-        try:
-            self._store(msg)
-        except KafkaException as e:
-            if e.args[0].code() not in (KafkaError._STATE, KafkaError._UNKNOWN_PARTITION, KafkaError._INVALID_ARG):
-                raise
-            return
-        if self._unconfirmed.get(tp, -1) <= offset:
-            self._unconfirmed.pop(tp, None)
+        # Replaces a skipped position still pending for the partition: that one is behind it.
+        part.pending = offset + 1
+        self._pending = True
+        # Stored at once when nothing fetched waits, else with the next batch or by the background
+        # thread within STORE_INTERVAL_S (the service may block in its next handler).
+        if not self._buffer:
+            self._store_pending()
+        if part.unconfirmed <= offset:
+            part.unconfirmed = -1
         self.confirmed += 1
 
     def _rewind(self, msg: Message) -> None:
         """Fetches from `msg` again: a message whose processing failed comes back."""
         tp = (msg.topic() or "", msg.partition() or 0)
         offset = msg.offset() or 0
-        # Messages before it that the service holds unconfirmed stay pending.
-        if self._unconfirmed.get(tp, -1) >= offset:
-            self._unconfirmed.pop(tp, None)
+        part = self._parts.get(tp)
+        # Messages before it that the service holds unconfirmed stay pending: it comes again before
+        # anything after it, and is pending again from then on.
+        if part is not None and part.unconfirmed >= offset:
+            part.unconfirmed = -1
         # What was fetched after it comes again from the new position.
-        self._buffer = deque(m for m in self._buffer if (m.topic(), m.partition()) != (msg.topic(), msg.partition()))
+        self._drop(lambda m: (m.topic(), m.partition()) == (msg.topic(), msg.partition()))
         # Not ours any more: the committed position, before it, is where its next reader starts.
         with contextlib.suppress(KafkaException):
             self._consumer.seek(TopicPartition(tp[0], tp[1], offset))
@@ -446,6 +572,8 @@ class RoutingConsumer:
         if self._closed:
             return
         self._closed = True
+        self._stop.set()
+        self._background.join(STOP_STORING_S)
         self._store_pending()
         self._consumer.close()
 
@@ -456,6 +584,22 @@ class RoutingConsumer:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _store_in_background(consumer: weakref.ref[RoutingConsumer], stop: threading.Event) -> None:
+    """Stores pending positions every STORE_INTERVAL_S, so what was confirmed is committed in the background
+    even while the service blocks (in a handler, say) before its next poll."""
+    while not stop.wait(STORE_INTERVAL_S):
+        alive = consumer()
+        if alive is None:
+            return
+        if alive._pending:
+            try:
+                alive._store_pending()
+            except (KafkaException, RuntimeError) as e:
+                alive.errors += 1
+                log.error("storing confirmed positions failed (the next store tries again): %s", e)
+        del alive
 
 
 def _encoded(value: str | None) -> bytes | None:

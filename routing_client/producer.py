@@ -16,6 +16,9 @@ from confluent_kafka import KafkaError, Message, Producer
 from routing_client.contract import Contract, RoutingError
 
 QUEUE_FULL_WAIT_S = 30
+# Delivery reports are served every this many sends (and by poll, flush and close): serving them after
+# every send cost as much as the rest of send.
+SERVE_EVERY = 64
 CLOSE_TIMEOUT_S = 30
 # What a forgotten producer gets at exit or garbage collection to deliver what it still holds.
 ABANDONED_FLUSH_S = 30
@@ -181,7 +184,7 @@ class RoutingProducer:
 
     def counters(self) -> dict[str, int]:
         """The counters as one flat map for a metrics exporter: produced, errors, and queued (not yet acknowledged)."""
-        return {"produced": self.sent, "errors": self.failed, "queued": len(self._producer)}
+        return {"produced": self.sent, "errors": self.failed, "queued": len(self)}
 
     def send(
         self,
@@ -196,7 +199,8 @@ class RoutingProducer:
 
         The route's headers win over caller headers of the same name, so a
         caller cannot misaddress a message by accident. With `on_delivery`,
-        the caller is told of this message's outcome and owns its failure;
+        the caller is told of this message's outcome (served every
+        SERVE_EVERY sends, and by `poll`, `flush` and `close`) and owns its failure;
         without, a failure is raised by the next `flush()` or `close()`.
         Waits (bounded) while the local queue is full; raises BufferError if
         it stays full.
@@ -219,7 +223,8 @@ class RoutingProducer:
         except BufferError:
             self._produce_when_room(topic, value, key, on_delivery, route_headers)
         self.sent += 1
-        self._poll(0)
+        if not self.sent % SERVE_EVERY:
+            self._poll(0)
 
     def _produce_when_room(
         self,
@@ -244,7 +249,9 @@ class RoutingProducer:
         return self._producer.poll(timeout)
 
     def __len__(self) -> int:
-        """Messages queued and not yet acknowledged or failed."""
+        """Messages queued and not yet acknowledged or failed (delivery reports waiting are served first)."""
+        # librdkafka counts reports and events not yet served as queued too.
+        self._poll(0)
         return len(self._producer)
 
     def flush(self, timeout: float = 30) -> int:

@@ -410,6 +410,36 @@ def test_unroutable_messages_are_counted_apart_and_reach_the_hook(lab):
     assert "names no region" in reasons["not utf-8"]
 
 
+def test_route_headers_among_other_headers_or_in_another_order_are_routed_all_the_same(lab):
+    """The consumer settles most messages by comparing the route headers as its producer writes them; a
+    caller's own headers or another producer's header order take the header-by-header path, same answer."""
+    plan, emulation, _ = lab
+    bootstrap = emulation.bootstrap()
+    run = uuid.uuid4().hex[:10]
+    sent = {
+        "exact": [("route-cloud", b"gcp"), ("route-region", b"europe-west1")],
+        "other, reordered": [("route-region", b"us-east-1"), ("route-cloud", b"aws")],
+        "reordered": [("route-region", b"europe-west1"), ("route-cloud", b"gcp")],
+        "other, traced": [("route-cloud", b"aws"), ("route-region", b"us-east-1"), ("trace-id", b"t2")],
+        "traced": [("trace-id", b"t1"), ("route-cloud", b"gcp"), ("route-region", b"europe-west1")],
+    }
+    p = Producer({"bootstrap.servers": bootstrap[plan.config.hub.key], **QUIET})
+    # One partition for the lot (same key), so the order is known.
+    for name, headers in sent.items():
+        p.produce(TOPIC, f"{run}:{name}".encode(), key=run, headers=headers)
+    assert p.flush(10) == 0
+    hooked: list[Unroutable] = []
+    kept: list[str] = []
+    with _consumer(plan, bootstrap, f"order-{run}") as consumer:
+        consumer.on_unroutable = hooked.append
+        deadline = time.monotonic() + WAIT_S
+        while f"{run}:traced" not in kept:
+            assert time.monotonic() < deadline
+            consumer.process(lambda r: kept.append((r.value() or b"").decode()), 0.5)
+    assert [k for k in kept if k.startswith(run)] == [f"{run}:exact", f"{run}:reordered", f"{run}:traced"]
+    assert not [h for h in hooked if (h.message.value() or b"").startswith(run.encode())]
+
+
 def test_a_hook_that_raises_gets_the_message_again(lab):
     plan, emulation, _ = lab
     bootstrap = emulation.bootstrap()

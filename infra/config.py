@@ -15,11 +15,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from infra import alerts, aws_rules, geo, naming
+from infra import alerts, aws_rules, geo, kafka_admin, naming
 from infra.alerts import AlertSettings
 from infra.api import validate as api_validate
 from infra.api.settings import ApiSettings
 from infra.geo import Region
+from infra.kafka_admin import KafkaAdmin
 from infra.kinds import Architecture
 from infra.network import PRIVATE_RANGES
 from infra.validation import NS, Checker, ConfigError, k
@@ -122,6 +123,9 @@ class Config:
     # `multicloud-kafka:scramRotation`: the generation of every SCRAM password
     # of the stack's MSK clusters; raising it makes new ones (docs/security.md).
     scram_rotation: int = 0
+    # `multicloud-kafka:kafkaAdmin`: where `pulumi up` runs so pulumi-kafka reaches the brokers whose
+    # ACLs it manages; None: not said (refused where the plan needs it, infra/kafka_admin.py).
+    kafka_admin: KafkaAdmin | None = None
 
 
 def _topic_spec(c: Checker) -> dict[str, tuple[str, Callable[[str, Any], Any]]]:
@@ -391,6 +395,7 @@ KEYS = (
     alerts.KEY,
     "logRetentionDays",
     "scramRotation",
+    kafka_admin.KEY,
 )
 
 
@@ -459,6 +464,9 @@ def validate(raw: Mapping[str, Any], stack: str) -> Config:
     alert_settings = alerts.parse(c, raw.get(k(alerts.KEY)))
     rotation = c.integer(k("scramRotation"), raw.get(k("scramRotation"), 0), 0)
     retention = _parse_log_retention(c, raw.get(k("logRetentionDays"), aws_rules.DEFAULT_LOG_RETENTION_DAYS))
+    admin = kafka_admin.parse(c, raw.get(k(kafka_admin.KEY)))
+    if admin is not None:
+        kafka_admin.check_against_stack(c, admin, regions)
 
     for key, value, fix in naming.topic_problems(list(regions.values()), list(events)):
         c.add(key, value, fix)
@@ -481,6 +489,7 @@ def validate(raw: Mapping[str, Any], stack: str) -> Config:
         alerts=alert_settings,
         log_retention_days=retention,
         scram_rotation=rotation or 0,
+        kafka_admin=admin,
     )
     # Checked once everything else is valid: they need the regions whole.
     if api is not None:

@@ -61,3 +61,10 @@ class PrincipalKind(StrEnum):
     SERVICES = "services"
     # One mirror flow (MSK Replicator or MirrorMaker 2), source to target.
     MIRROR = "mirror"
+
+
+class AdminPath(StrEnum):
+    """`multicloud-kafka:kafkaAdmin.from`: how `pulumi up` reaches the brokers pulumi-kafka manages."""
+
+    # The deployer runs inside a planned region's network (a CI runner in its VPC).
+    IN_NETWORK = "in-network"

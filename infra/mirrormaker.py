@@ -37,6 +37,35 @@ def alias(cluster_key: str) -> str:
     return cluster_key.replace("/", "-")
 
 
+def offset_syncs_topic(flow: MirrorFlow) -> str:
+    """The topic on the target where the source connector records offset syncs.
+
+    MirrorMaker 2 names it after the cluster at the other end from where it
+    lives (`offset-syncs.topic.location` is "target"), here the source.
+    """
+    return f"mm2-offset-syncs.{alias(flow.source)}.internal"
+
+
+def checkpoints_topic(flow: MirrorFlow) -> str:
+    """The topic on the target where the checkpoint connector records translated group offsets."""
+    return f"{alias(flow.source)}.checkpoints.internal"
+
+
+def worker_group(target: str) -> str:
+    """The group of the Connect workers that run the flows into cluster `target` (where they run themselves)."""
+    return f"mm2-{alias(target)}"
+
+
+def worker_topics(target: str) -> dict[str, str]:
+    """Connect worker setting -> its internal topic on `target`: connector configs, source offsets, status."""
+    group = worker_group(target)
+    return {
+        "config.storage.topic": f"{group}-configs",
+        "offset.storage.topic": f"{group}-offsets",
+        "status.storage.topic": f"{group}-status",
+    }
+
+
 def connector_names(flow: MirrorFlow) -> dict[str, str]:
     base = f"mm2-{alias(flow.source)}-to-{alias(flow.target)}"
     return {"source": f"{base}-source", "checkpoint": f"{base}-checkpoint"}

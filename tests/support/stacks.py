@@ -77,7 +77,9 @@ def raw_config(
     `keys` are more settings: a bare name is one of this project's keys, a
     name with ':' is taken as is (pass those as `**{"aws:region": ...}`);
     strings go in as they are, anything else as JSON. A stack with a GCP
-    region gets `gcp:project` unless `keys` names it.
+    region gets `gcp:project` unless `keys` names it, and one with both clouds
+    `kafkaAdmin: {from: in-network}` (SCRAM logins' ACLs go through the brokers)
+    unless `keys` names it (`kafkaAdmin=None` leaves it out).
     """
     raw = {
         "multicloud-kafka:architecture": architecture,
@@ -87,7 +89,12 @@ def raw_config(
     }
     if any(key.startswith(f"{geo.GCP}/") for key in regions):
         raw["gcp:project"] = PROJECT
+    if {key.split("/")[0] for key in regions} == {geo.AWS, geo.GCP}:
+        raw["multicloud-kafka:kafkaAdmin"] = json.dumps({"from": "in-network"})
     for key, value in keys.items():
+        if value is None:
+            raw.pop(key if ":" in key else f"multicloud-kafka:{key}", None)
+            continue
         raw[key if ":" in key else f"multicloud-kafka:{key}"] = value if isinstance(value, str) else json.dumps(value)
     return raw
 

@@ -11,10 +11,14 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from infra import aws_rules, geo, key_policies
+from infra import aws_rules, geo, kafka_acls, kafka_admin, key_policies
 from infra.components.aws.network import AwsNetwork, log_group
 from infra.components.base import Context, Network, expect
+from infra.components.kafka import provider as kafka_provider
+from infra.components.kafka.acls import KafkaAcls, KafkaAclsArgs
 from infra.config import MskSettings
+from infra.kafka_acls import Acl
+from infra.kafka_admin import KafkaAdmin
 from infra.kinds import MirrorMechanism
 from infra.plan import Cluster, Plan
 from infra.validation import k
@@ -38,6 +42,10 @@ def server_properties(brokers: int) -> dict[str, str]:
         "default.replication.factor": str(replicas),
         "min.insync.replicas": str(max(1, replicas - 1)),
         "unclean.leader.election.enable": "false",
+        # SCRAM logins may do only what their Kafka ACLs allow. MSK's default is
+        # true ("Apache Kafka ACLs"); IAM clients are unaffected ("IAM access
+        # control": the setting has no effect on them) and brokers are super users.
+        "allow.everyone.if.no.acl.found": "false",
     }
 
 
@@ -80,6 +88,11 @@ class MskClusterArgs:
     # a new one replaces every password. 0, the first, keeps none, so that
     # passwords made before rotation existed are not replaced.
     scram_rotation: int = 0
+    # The Kafka ACLs of the SCRAM logins (infra.kafka_acls). Default: none.
+    acls: Sequence[Acl] = ()
+    # Where the deployer reaches the brokers from (`multicloud-kafka:kafkaAdmin`);
+    # required when `acls` is not empty.
+    kafka_admin: KafkaAdmin | None = None
 
 
 class MskCluster(pulumi.ComponentResource):
@@ -199,6 +212,9 @@ class MskCluster(pulumi.ComponentResource):
         self._scram = self.cluster.bootstrap_brokers_sasl_scram if args.scram_users else None
         if args.scram_users:
             self._scram_users(name, args.region, args.scram_users, args.scram_rotation, child)
+        self.acls: KafkaAcls | None = None
+        if args.acls:
+            self.acls = self._acls(name, args, child)
         self.arn = self.cluster.arn
         self.register_outputs(
             {"arn": self.arn, "bootstrapIam": self._iam, **({"bootstrapScram": self._scram} if self._scram else {})}
@@ -279,6 +295,15 @@ class MskCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=versions),
         )
 
+    def _acls(self, name: str, args: MskClusterArgs, child: pulumi.ResourceOptions) -> KafkaAcls:
+        """The SCRAM logins' ACLs, made through the brokers' IAM listeners (infra/components/kafka/provider.py)."""
+        if args.kafka_admin is None:
+            raise ValueError(f"{name}: Kafka ACLs need multicloud-kafka:kafkaAdmin, which is not set")
+        admin = kafka_provider.msk_admin(
+            name, self._iam, args.region, args.settings.kafka_version, args.kafka_admin, child
+        )
+        return KafkaAcls(f"{name}-acls", KafkaAclsArgs(args.acls, admin), child)
+
     def bootstrap(self, client_cloud: str) -> pulumi.Output[str]:
         """IAM listeners for AWS clients, SCRAM listeners for the other cloud's."""
         if client_cloud == geo.AWS:
@@ -319,14 +344,21 @@ def realize_cluster(ctx: Context, planned: Cluster, network: Network) -> MskClus
             protect=ctx.protect,
             scram_rotation=ctx.plan.config.scram_rotation,
             replicator_source=planned.key in replicator_sources(ctx.plan),
+            acls=kafka_acls.acls(ctx.plan)[planned.key],
+            kafka_admin=ctx.plan.config.kafka_admin,
         ),
         pulumi.ResourceOptions(parent=ctx.parent, provider=ctx.provider(planned.region)),
     )
 
 
+def acl_clusters(plan: Plan) -> list[str]:
+    """Keys of the MSK clusters with SCRAM logins: their Kafka ACLs go through pulumi-kafka."""
+    return [key for key, c in plan.clusters.items() if c.region.cloud == geo.AWS and plan.logins(key)]
+
+
 def problems(plan: Plan) -> list[str]:
     """What the plan asks of MSK that MSK cannot do, per cluster and topic."""
-    out = []
+    out = kafka_admin.problems(plan, acl_clusters(plan))
     msk = plan.config.msk
     instance = f"{k('msk')}.instanceType"
     replicated = {

@@ -35,6 +35,7 @@ from infra.architectures import build_plan
 from infra.components.program import main
 from infra.plan import Plan
 from infra.stackfile import ROOT
+from tests.support.engine import kafka
 from tests.support.engine.expected import same_identity
 
 PROJECT = "multicloud-kafka"
@@ -219,6 +220,12 @@ class EngineBed:
     def ledger_entries(self) -> list[dict[str, str]]:
         """Every Create, Update and Delete the stand-ins received, in order."""
         return [json.loads(line) for line in self.ledger.read_text().splitlines() if line]
+
+    def kafka_brokers(self) -> dict[str, str]:
+        """Cluster (a kafka provider's sorted bootstrap servers) -> the loopback address of its stand-in broker."""
+        path = self.dir / "kafka" / kafka.BROKERS_FILE
+        listing = json.loads(path.read_text()) if path.exists() else {}
+        return {cluster: b["address"] for cluster, b in listing.items()}
 
     def live(self) -> set[str]:
         """What exists in the stand-ins' cloud, by identity (`expected.same_identity`): created, never deleted."""

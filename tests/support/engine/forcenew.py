@@ -77,6 +77,11 @@ FORCE_NEW: dict[str, frozenset[str]] = {
         "gcp:managedkafka/connector:Connector": {"connectorId", "connectCluster", "location", "project"},
         "gcp:serviceaccount/account:Account": {"accountId", "project"},
         "gcp:serviceaccount/key:Key": {"serviceAccountId", "keyAlgorithm", "privateKeyType", "publicKeyType"},
+        # pulumi-kafka (terraform-provider-kafka): an ACL is its properties, every one replaces;
+        # a topic cannot be renamed; a SCRAM credential is its user's.
+        "kafka:index/acl:Acl": {ALL},
+        "kafka:index/topic:Topic": {"name"},
+        "kafka:index/userScramCredential:UserScramCredential": {"username", "scramMechanism"},
     }.items()
 }
 

@@ -1,9 +1,9 @@
-"""Stand-in aws, gcp and random providers for the engine tests (test support only).
+"""Stand-in aws, gcp, random and kafka providers for the engine tests (test support only).
 
 The provider plugins cannot be downloaded on these machines, so this process
-serves the provider gRPC protocol (`pulumi.runtime.proto`) for the three
+serves the provider gRPC protocol (`pulumi.runtime.proto`) for the four
 packages on loopback ports, and the engine attaches to them through
-`PULUMI_DEBUG_PROVIDERS=aws:PORT,gcp:PORT,random:PORT`. Each provider:
+`PULUMI_DEBUG_PROVIDERS=aws:PORT,gcp:PORT,random:PORT,kafka:PORT`. Each provider:
 
 - Check/CheckConfig: rejects unknown and missing required inputs at any
   depth, judged by the provider SDK's own input types (`inputs.problems`).
@@ -15,10 +15,14 @@ packages on loopback ports, and the engine attaches to them through
 - Invoke: answers from the mocks' invoke tables.
 - Delete: appends what it deleted to the ledger the tests read.
 
+The kafka provider does its Create, Update and Delete for real, on a Kafka
+broker on loopback per cluster (`kafka.py`).
+
 Every Create, Update and Delete goes to the ledger, one JSON object a line.
 Nothing reaches a cloud. Run as
 `python -m tests.support.engine.standin LEDGER`: prints
-`aws:PORT,gcp:PORT,random:PORT` on one line, then serves until stdin closes.
+`aws:PORT,gcp:PORT,random:PORT,kafka:PORT` on one line, then serves until
+stdin closes, then stops the brokers it started.
 """
 
 from __future__ import annotations
@@ -36,10 +40,10 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 
-from tests.support.engine import forcenew, inputs
+from tests.support.engine import forcenew, inputs, kafka
 from tests.support.mocks import CloudMocks
 
-PACKAGES = ("aws", "gcp", "random")
+PACKAGES = ("aws", "gcp", "random", "kafka")
 PropertyDiff = provider_pb2.PropertyDiff
 REPLACING_KIND = {
     PropertyDiff.ADD: PropertyDiff.ADD_REPLACE,
@@ -191,13 +195,67 @@ class StandIn(provider_pb2_grpc.ResourceProviderServicer):
         return empty_pb2.Empty()
 
 
-def serve(ledger_path: Path) -> tuple[list[grpc.Server], dict[str, int]]:
+class KafkaStandIn(StandIn):
+    """pulumi-kafka: Check and Diff as the others; Create, Update and Delete for real on the cluster's broker."""
+
+    def __init__(self, ledger: Ledger, brokers: kafka.Brokers):
+        super().__init__("kafka", ledger)
+        self.brokers = brokers
+        self._clusters: dict[str, str] = {}
+
+    def Configure(self, request, context):
+        with self._lock:
+            self._clusters[context.peer()] = kafka.cluster_key(to_dict(request.args))
+        return provider_pb2.ConfigureResponse(
+            acceptSecrets=False, supportsPreview=False, acceptResources=False, acceptOutputs=False
+        )
+
+    def _admin(self, context: grpc.ServicerContext) -> Any:
+        with self._lock:
+            cluster = self._clusters[context.peer()]
+        return self.brokers.admin(cluster)
+
+    def _fail(self, context: grpc.ServicerContext, op: str, request: Any, e: Exception) -> None:
+        context.abort(grpc.StatusCode.UNKNOWN, f"kafka stand-in: {op} {request.urn}: {e}")
+
+    def Create(self, request, context):
+        props = to_dict(request.properties)
+        if request.preview:
+            return provider_pb2.CreateResponse(properties=request.properties)
+        try:
+            id_ = kafka.create(self._admin(context), request.type, props)
+        except Exception as e:
+            self._fail(context, "create", request, e)
+        self.ledger.record("create", request, id_)
+        return provider_pb2.CreateResponse(id=id_, properties=request.properties)
+
+    def Update(self, request, context):
+        if request.preview:
+            return provider_pb2.UpdateResponse(properties=request.news)
+        try:
+            kafka.update(self._admin(context), request.type, to_dict(request.olds), to_dict(request.news))
+        except Exception as e:
+            self._fail(context, "update", request, e)
+        self.ledger.record("update", request, request.id)
+        return provider_pb2.UpdateResponse(properties=request.news)
+
+    def Delete(self, request, context):
+        try:
+            kafka.delete(self._admin(context), request.type, to_dict(request.properties))
+        except Exception as e:
+            self._fail(context, "delete", request, e)
+        self.ledger.record("delete", request, request.id)
+        return empty_pb2.Empty()
+
+
+def serve(ledger_path: Path, brokers: kafka.Brokers) -> tuple[list[grpc.Server], dict[str, int]]:
     """Starts one server per package on a free loopback port; returns them and the ports."""
     ledger = Ledger(ledger_path)
     servers, ports = [], {}
     for package in PACKAGES:
         server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-        provider_pb2_grpc.add_ResourceProviderServicer_to_server(StandIn(package, ledger), server)
+        servicer = KafkaStandIn(ledger, brokers) if package == "kafka" else StandIn(package, ledger)
+        provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
         ports[package] = server.add_insecure_port("127.0.0.1:0")
         server.start()
         servers.append(server)
@@ -205,11 +263,14 @@ def serve(ledger_path: Path) -> tuple[list[grpc.Server], dict[str, int]]:
 
 
 def main() -> None:
-    servers, ports = serve(Path(sys.argv[1]))
+    ledger = Path(sys.argv[1])
+    brokers = kafka.Brokers(ledger.parent / "kafka")
+    servers, ports = serve(ledger, brokers)
     print(",".join(f"{p}:{port}" for p, port in ports.items()), flush=True)
     sys.stdin.read()
     for server in servers:
         server.stop(grace=1)
+    brokers.close()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Kafka itself, through its brokers: pulumi-kafka's provider and resources (ACLs)."""

@@ -53,7 +53,7 @@ def test_status_and_watch_show_consumer_lag_per_region_and_mirror_lag_per_flow(t
     try:
         assert _run("up", str(path), "--base-port", str(base)).returncode == 0
         running = stack.load(NAME)
-        run_traffic(plan, running.bootstrap(), 60, timeout=60)
+        run_traffic(plan, running.bootstrap(), 60, clients=running.clients(plan), timeout=60)
         # A group that read nothing yet but committed its start: its lag is everything on the topic.
         region = next(k for k in plan.routing if k != plan.config.hub.key)
         contract = plan.routing[region].to_dict()

@@ -23,7 +23,9 @@ def running(request):
 
 def test_every_message_reaches_exactly_its_regions_consumer(running):
     plan, emulation = running
-    result = run_traffic(plan, emulation.bootstrap(), MESSAGES, seed=11, size=SIZE, timeout=60)
+    result = run_traffic(
+        plan, emulation.bootstrap(), MESSAGES, clients=emulation.clients(plan), seed=11, size=SIZE, timeout=60
+    )
 
     assert result.complete and result.delivery_failures == 0
     assert set(result.regions) == set(plan.config.regions)

@@ -80,7 +80,14 @@ def traffic(name: str, messages: int, rate: float, log) -> tuple[str, TrafficRes
     plan, emulation, _ = _up(name)
     try:
         result = run_traffic(
-            plan, emulation.bootstrap(), messages, seed=1, rate=rate, timeout=120, progress=lambda line: None
+            plan,
+            emulation.bootstrap(),
+            messages,
+            clients=emulation.clients(plan),
+            seed=1,
+            rate=rate,
+            timeout=120,
+            progress=lambda line: None,
         )
         rss = rss_mib(emulation)
     finally:

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from emulator.credentials import ADMIN, MECHANISM, PROTOCOL, Credentials
 from emulator.errors import EmulatorError
 from emulator.ports import HOST
 
 NODE_ID = 1
+JAAS_PACKAGE = "org.apache.kafka.common.security"
 # Small heaps: the emulator carries demo and test traffic, not production
 # load, and a 4-cluster plan must fit a laptop. C1-only JIT and the serial GC
 # start faster and use less memory than the server defaults.
@@ -28,7 +30,8 @@ JVM_OPTS = (
     "-XX:+ExitOnOutOfMemoryError",
     "-Djava.awt.headless=true",
 )
-FORMAT_TIMEOUT_S = 60
+# Generous: four JVMs formatting at once on a busy laptop take tens of seconds each.
+FORMAT_TIMEOUT_S = 150
 # Brokers this process started, so stop() reaps them instead of leaving zombies.
 _children: dict[int, subprocess.Popen] = {}
 STOP_TIMEOUT_S = 20
@@ -56,16 +59,35 @@ def cluster_id() -> str:
             return text
 
 
-def server_properties(node_dir: Path, broker_port: int, controller_port: int) -> dict[str, str]:
+def server_properties(node_dir: Path, broker_port: int, controller_port: int, admin_password: str) -> dict[str, str]:
+    """A single-node broker that authenticates every client with SASL/SCRAM-SHA-512 and authorizes it by ACL.
+
+    The client listener (also the inter-broker one) takes SCRAM logins; the
+    controller listener takes only the emulator's own super user, with PLAIN,
+    because a KRaft controller cannot check SCRAM (its credentials live in the
+    metadata it serves). Nothing is allowed without an ACL, as on MSK with
+    `allow.everyone.if.no.acl.found=false`.
+    """
+    scram = f'ScramLoginModule required username="{ADMIN}" password="{admin_password}";'
+    plain = f'PlainLoginModule required username="{ADMIN}" password="{admin_password}" user_{ADMIN}="{admin_password}";'
     return {
         "process.roles": "broker,controller",
         "node.id": str(NODE_ID),
         "controller.quorum.voters": f"{NODE_ID}@{HOST}:{controller_port}",
-        "listeners": f"PLAINTEXT://{HOST}:{broker_port},CONTROLLER://{HOST}:{controller_port}",
-        "advertised.listeners": f"PLAINTEXT://{HOST}:{broker_port}",
+        "listeners": f"CLIENTS://{HOST}:{broker_port},CONTROLLER://{HOST}:{controller_port}",
+        "advertised.listeners": f"CLIENTS://{HOST}:{broker_port}",
         "controller.listener.names": "CONTROLLER",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-        "inter.broker.listener.name": "PLAINTEXT",
+        "listener.security.protocol.map": f"CLIENTS:{PROTOCOL},CONTROLLER:{PROTOCOL}",
+        "inter.broker.listener.name": "CLIENTS",
+        "sasl.enabled.mechanisms": MECHANISM,
+        "sasl.mechanism.inter.broker.protocol": MECHANISM,
+        f"listener.name.clients.{MECHANISM.lower()}.sasl.jaas.config": f"{JAAS_PACKAGE}.scram.{scram}",
+        "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+        "sasl.mechanism.controller.protocol": "PLAIN",
+        "listener.name.controller.plain.sasl.jaas.config": f"{JAAS_PACKAGE}.plain.{plain}",
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "allow.everyone.if.no.acl.found": "false",
+        "super.users": f"User:{ADMIN}",
         "log.dirs": str(node_dir / "data"),
         # One broker: the internal topics cannot have more replicas either.
         "offsets.topic.replication.factor": "1",
@@ -180,12 +202,18 @@ class Broker(JvmNode):
     def bootstrap(self) -> str:
         return f"{HOST}:{self.broker_port}"
 
-    def prepare(self) -> subprocess.Popen:
-        """Writes the config and starts formatting the storage; returns that process."""
+    def prepare(self, credentials: Credentials) -> subprocess.Popen:
+        """Writes the config and starts formatting the storage with every login; returns that process."""
         config = self.write_config(
-            "server.properties", server_properties(self.node_dir, self.broker_port, self.controller_port)
+            "server.properties",
+            server_properties(self.node_dir, self.broker_port, self.controller_port, credentials.passwords[ADMIN]),
         )
-        cmd = self.java_command("kafka.tools.StorageTool", "format", "-t", cluster_id(), "-c", str(config))
+        scram = [
+            arg
+            for login, password in credentials.passwords.items()
+            for arg in ("--add-scram", f"{MECHANISM}=[name={login},password={password}]")
+        ]
+        cmd = self.java_command("kafka.tools.StorageTool", "format", "-t", cluster_id(), "-c", str(config), *scram)
         with open(self.node_dir / "format.log", "wb") as out:
             return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
 

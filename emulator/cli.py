@@ -55,7 +55,7 @@ def describe(plan: Plan, emulation: stack.Emulation) -> str:
     alive = emulation.alive()
     rows = []
     for key, c in emulation.clusters.items():
-        present = stack.topics_on(c.bootstrap) if alive[key] else None
+        present = stack.topics_on(c.bootstrap, emulation.admin()) if alive[key] else None
         planned = plan.topics.get(key, {})
         topics = f"{len(present & set(planned))}/{len(planned)}" if present is not None else "-"
         rows.append((key, c.name, c.bootstrap, c.pid, "running" if alive[key] else "stopped", topics))
@@ -76,7 +76,7 @@ def describe(plan: Plan, emulation: stack.Emulation) -> str:
 def lag_tables(plan: Plan, emulation: stack.Emulation) -> list[str]:
     """Consumer lag per region and group, and mirror lag per flow, as the brokers report them now."""
     bootstrap = emulation.bootstrap()
-    groups = lag.consumer_lag(plan, bootstrap)
+    groups = lag.consumer_lag(plan, bootstrap, emulation.admin())
     out = [
         table(
             "Consumer lag (end of each partition minus the group's committed position)",
@@ -89,7 +89,7 @@ def lag_tables(plan: Plan, emulation: stack.Emulation) -> list[str]:
             table(
                 "Mirror lag (messages on the source not yet on the target)",
                 ["flow", "topics", "lag"],
-                [(m.flow, len(m.topics), m.total) for m in lag.mirror_lag(plan, bootstrap)],
+                [(m.flow, len(m.topics), m.total) for m in lag.mirror_lag(plan, bootstrap, emulation.admin())],
             )
         )
     return out
@@ -175,12 +175,29 @@ def cmd_status(args: argparse.Namespace) -> int:
             bootstrap = emulation.bootstrap()
             doc["consumerLag"] = [
                 {"region": g.region, "cluster": g.cluster, "group": g.group, "lag": g.total}
-                for g in lag.consumer_lag(plan, bootstrap)
+                for g in lag.consumer_lag(plan, bootstrap, emulation.admin())
             ]
-            doc["mirrorLag"] = {m.flow: m.total for m in lag.mirror_lag(plan, bootstrap)}
+            doc["mirrorLag"] = {m.flow: m.total for m in lag.mirror_lag(plan, bootstrap, emulation.admin())}
         print(json.dumps(doc, indent=2))
     else:
         sys.stdout.write(describe(plan, emulation))
+    return 0
+
+
+def cmd_credentials(args: argparse.Namespace) -> int:
+    """Each region's client settings (its own SASL/SCRAM login), as JSON: the routing client's `config`."""
+    plan = plan_for(args.stack)
+    emulation = stack.load(plan.config.stack)
+    if emulation is None:
+        print(f"stack '{plan.config.stack}' is not up on the emulator", file=sys.stderr)
+        return 1
+    regions = args.region or list(plan.config.regions)
+    unknown = [r for r in regions if r not in plan.config.regions]
+    if unknown:
+        raise EmulatorError(
+            f"stack '{plan.config.stack}' has no region {', '.join(unknown)}; its regions: {', '.join(plan.config.regions)}"
+        )
+    print(json.dumps({r: emulation.client(r) for r in regions}, indent=2))
     return 0
 
 
@@ -248,6 +265,13 @@ def main(argv: list[str] | None = None) -> int:
         "--json", action="store_true", help="print bootstrap addresses, routing contracts and connector states as JSON"
     )
     p.set_defaults(run=cmd_status)
+    p = sub.add_parser(
+        "credentials",
+        help="each region's own login (SASL/SCRAM client settings) as JSON; the emulator makes them at `up`",
+    )
+    p.add_argument("stack")
+    p.add_argument("region", nargs="*", help="region keys (default: every region)")
+    p.set_defaults(run=cmd_credentials)
     p = sub.add_parser("watch", help="`status` with consumer and mirror lag, redrawn live until Ctrl-C")
     p.add_argument("stack")
     p.add_argument("--interval", type=float, default=2.0, help="seconds between redraws (default 2)")

@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import ClassVar
 
 from emulator.broker import JvmNode
+from emulator.credentials import Credentials
 from emulator.errors import EmulatorError
 from emulator.ports import HOST
 from emulator.topics import EMULATED_REPLICAS
-from infra import mirrormaker
+from infra import access, mirrormaker
 from infra.plan import MirrorFlow
 
 # Smaller than a broker's: a worker holds a few consumers and producers.
@@ -43,15 +44,15 @@ START_TIMEOUT_S = 90
 RUNNING = "RUNNING"
 
 
-def worker_properties(target_alias: str, bootstrap: str, rest_port: int) -> dict[str, str]:
-    """The Connect worker's own settings (the connectors bring theirs)."""
-    prefix = f"mm2-{target_alias}"
+def worker_properties(target: str, bootstrap: str, rest_port: int, client: Mapping[str, str]) -> dict[str, str]:
+    """The Connect worker's own settings (the connectors bring theirs); `client`: how it logs in to `target`."""
     return {
         "bootstrap.servers": bootstrap,
-        "group.id": prefix,
-        "config.storage.topic": f"{prefix}-configs",
-        "offset.storage.topic": f"{prefix}-offsets",
-        "status.storage.topic": f"{prefix}-status",
+        **client,
+        "group.id": mirrormaker.worker_group(target),
+        **mirrormaker.worker_topics(target),
+        # Each connector's clients log in as its own flow (configs_for).
+        "connector.client.config.override.policy": "All",
         "config.storage.replication.factor": str(EMULATED_REPLICAS),
         "offset.storage.replication.factor": str(EMULATED_REPLICAS),
         "status.storage.replication.factor": str(EMULATED_REPLICAS),
@@ -91,18 +92,25 @@ def flows_by_target(flows: Mapping[str, MirrorFlow]) -> dict[str, list[MirrorFlo
     return out
 
 
-def configs_for(flows: list[MirrorFlow], bootstrap: Mapping[str, str]) -> dict[str, dict[str, str]]:
-    """Connector name -> config, from infra.mirrormaker with the emulated addresses."""
+def configs_for(
+    flows: list[MirrorFlow], bootstrap: Mapping[str, str], credentials: Credentials
+) -> dict[str, dict[str, str]]:
+    """Connector name -> config, from infra.mirrormaker with the emulated addresses and each flow's own login.
+
+    Besides MirrorMaker 2's own clients (source and target), the producer and
+    admin client the Connect worker makes for each connector log in as the flow.
+    """
     out: dict[str, dict[str, str]] = {}
     for flow in flows:
-        out.update(
-            mirrormaker.connector_configs(
-                flow,
-                mirrormaker.Endpoint(mirrormaker.alias(flow.source), bootstrap[flow.source]),
-                mirrormaker.Endpoint(mirrormaker.alias(flow.target), bootstrap[flow.target]),
-                internal_replication_factor=EMULATED_REPLICAS,
-            )
+        client = credentials.java_client(credentials.principals[access.mirror_key(flow.key)])
+        overrides = {f"{kind}.override.{k}": v for kind in ("producer", "admin") for k, v in client.items()}
+        configs = mirrormaker.connector_configs(
+            flow,
+            mirrormaker.Endpoint(mirrormaker.alias(flow.source), bootstrap[flow.source], client),
+            mirrormaker.Endpoint(mirrormaker.alias(flow.target), bootstrap[flow.target], client),
+            internal_replication_factor=EMULATED_REPLICAS,
         )
+        out.update({name: {**config, **overrides} for name, config in configs.items()})
     return out
 
 
@@ -125,10 +133,8 @@ class Worker(JvmNode):
     def url(self) -> str:
         return f"http://{HOST}:{self.rest_port}"
 
-    def prepare(self, bootstrap: str) -> None:
-        self.write_config(
-            "worker.properties", worker_properties(mirrormaker.alias(self.target), bootstrap, self.rest_port)
-        )
+    def prepare(self, bootstrap: str, client: Mapping[str, str]) -> None:
+        self.write_config("worker.properties", worker_properties(self.target, bootstrap, self.rest_port, client))
 
     def start(self) -> None:
         self.spawn(MAIN, str(self.node_dir / "worker.properties"))

@@ -154,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
                 plan,
                 emulation.bootstrap(),
                 args.messages,
+                clients=emulation.clients(plan),
                 seed=args.seed,
                 size=args.size,
                 rate=args.rate,

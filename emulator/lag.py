@@ -49,9 +49,9 @@ class MirrorLag:
         return sum(self.topics.values())
 
 
-def _ends(bootstrap: str, topics: Iterable[str]) -> dict[tuple[str, int], int]:
+def _ends(bootstrap: str, login: Mapping[str, str], topics: Iterable[str]) -> dict[tuple[str, int], int]:
     """(topic, partition) -> end offset, for the topics that exist on the cluster."""
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "emulator-status", **QUIET})
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "emulator-status", **login, **QUIET})
     try:
         meta = c.list_topics(timeout=TIMEOUT_S).topics
         return {
@@ -64,14 +64,14 @@ def _ends(bootstrap: str, topics: Iterable[str]) -> dict[tuple[str, int], int]:
         c.close()
 
 
-def consumer_lag(plan: Plan, bootstrap: Mapping[str, str]) -> list[GroupLag]:
-    """Every group's lag on each region's consume topics, by region then group."""
+def consumer_lag(plan: Plan, bootstrap: Mapping[str, str], login: Mapping[str, str]) -> list[GroupLag]:
+    """Every group's lag on each region's consume topics, by region then group; `login`: the emulator's own."""
     out: list[GroupLag] = []
     by_cluster: dict[str, list[str]] = {}
     for region, contract in plan.routing.items():
         by_cluster.setdefault(contract.consume_cluster, []).append(region)
     for cluster, regions in by_cluster.items():
-        admin = AdminClient({"bootstrap.servers": bootstrap[cluster], **QUIET})
+        admin = AdminClient({"bootstrap.servers": bootstrap[cluster], **login, **QUIET})
         groups = sorted(
             g.group_id for g in admin.list_consumer_groups(request_timeout=TIMEOUT_S).result(TIMEOUT_S).valid
         )
@@ -80,7 +80,7 @@ def consumer_lag(plan: Plan, bootstrap: Mapping[str, str]) -> list[GroupLag]:
         for region in regions:
             shared.setdefault(frozenset(plan.routing[region].consume.values()), []).append(region)
         topics = {", ".join(rs): set(ts) for ts, rs in shared.items()}
-        ends = _ends(bootstrap[cluster], set().union(*topics.values()))
+        ends = _ends(bootstrap[cluster], login, set().union(*topics.values()))
         committed: dict[str, dict[tuple[str, int], int]] = {}
         for group in groups:
             futures = admin.list_consumer_group_offsets(
@@ -100,10 +100,11 @@ def consumer_lag(plan: Plan, bootstrap: Mapping[str, str]) -> list[GroupLag]:
     return out
 
 
-def mirror_lag(plan: Plan, bootstrap: Mapping[str, str]) -> list[MirrorLag]:
+def mirror_lag(plan: Plan, bootstrap: Mapping[str, str], login: Mapping[str, str]) -> list[MirrorLag]:
     out: list[MirrorLag] = []
     for flow in plan.mirrors.values():
-        source, target = _ends(bootstrap[flow.source], flow.topics), _ends(bootstrap[flow.target], flow.topics)
+        source = _ends(bootstrap[flow.source], login, flow.topics)
+        target = _ends(bootstrap[flow.target], login, flow.topics)
         behind: dict[str, int] = {}
         for (topic, partition), end in source.items():
             behind[topic] = behind.get(topic, 0) + max(0, end - target.get((topic, partition), 0))

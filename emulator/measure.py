@@ -68,7 +68,9 @@ def measure(name: str, messages: int, rate: float, overhead: int, log) -> tuple[
     emulation = stack.up(plan, base_port=ports.free_base(stack.ports_needed(plan)), root=ROOT, log=lambda m: None)
     try:
         before = log_bytes(emulation)
-        result = run_traffic(plan, emulation.bootstrap(), messages, seed=7, rate=rate, timeout=120)
+        result = run_traffic(
+            plan, emulation.bootstrap(), messages, clients=emulation.clients(plan), seed=7, rate=rate, timeout=120
+        )
         after = log_bytes(emulation)
     finally:
         stack.down(plan.config.stack, root=ROOT, log=log)

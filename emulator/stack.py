@@ -21,14 +21,23 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from confluent_kafka import KafkaException, Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka import KafkaError, KafkaException, Producer
+from confluent_kafka.admin import (
+    AclBinding,
+    AclOperation,
+    AclPermissionType,
+    AdminClient,
+    NewTopic,
+    ResourcePatternType,
+    ResourceType,
+)
 
-from emulator import connect, jars, java, ports
+from emulator import connect, credentials, jars, java, ports
 from emulator.broker import FORMAT_TIMEOUT_S, Broker, is_our_process, stop
 from emulator.errors import EmulatorError
 from emulator.topics import EmulatedTopic, emulated_topics
-from infra import naming
+from infra import kafka_acls, naming
+from infra.kafka_acls import Acl
 from infra.plan import Plan
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,10 +84,35 @@ class Emulation:
     architecture: str
     clusters: Mapping[str, RunningCluster]
     workers: Mapping[str, RunningWorker]
+    # None: brought up by an emulator without access control; it can only be brought down.
+    logins: credentials.Credentials | None
+    root: Path
+
+    @property
+    def credentials(self) -> credentials.Credentials:
+        if self.logins is None:
+            raise EmulatorError(
+                f"stack '{self.stack}' on the emulator has no {credentials.FILE} under "
+                f"{stack_dir(self.stack, self.root)}: an older emulator brought it up; run "
+                f"`./scripts/emulator down {self.stack}` and bring it up again"
+            )
+        return self.logins
 
     def bootstrap(self) -> dict[str, str]:
         """cluster key -> bootstrap address, the shape the routing client takes."""
         return {k: c.bootstrap for k, c in self.clusters.items()}
+
+    def client(self, region: str) -> dict[str, str]:
+        """The client settings of a region's services: their own login (pass as the routing client's `config`)."""
+        return self.credentials.region(region)
+
+    def clients(self, plan: Plan) -> dict[str, dict[str, str]]:
+        """Region key -> the client settings of its services, for every region of `plan`."""
+        return {r: self.client(r) for r in plan.config.regions}
+
+    def admin(self) -> dict[str, str]:
+        """The client settings of the emulator's own super user."""
+        return self.credentials.admin()
 
     def alive(self) -> dict[str, bool]:
         return {k: is_our_process(c.pid, Path(c.dir)) for k, c in self.clusters.items()}
@@ -133,7 +167,9 @@ def load(stack: str, root: Path = DATA) -> Emulation | None:
     workers = {
         k: RunningWorker(**{**w, "connectors": tuple(w["connectors"])}) for k, w in doc.get("workers", {}).items()
     }
-    return Emulation(doc["stack"], doc["architecture"], clusters, workers)
+    return Emulation(
+        doc["stack"], doc["architecture"], clusters, workers, credentials.load(stack_dir(stack, root)), root
+    )
 
 
 def ports_needed(plan: Plan) -> int:
@@ -177,6 +213,8 @@ def up(plan: Plan, *, base_port: int = ports.DEFAULT_BASE, root: Path = DATA, lo
             "a writable directory (or remove what is in the way) and run again"
         ) from None
     jar_dir = jars.ensure(log)
+    logins = credentials.generate(plan)
+    credentials.save(logins, home)
 
     brokers = [
         (Broker(key, home / naming.region_slug(c.region), *layout[key], javabin, jar_dir), c.name)
@@ -198,7 +236,7 @@ def up(plan: Plan, *, base_port: int = ports.DEFAULT_BASE, root: Path = DATA, lo
     started = time.monotonic()
     lap = lambda: f"{time.monotonic() - started:.1f} s"
     try:
-        _format(b for b, _ in brokers)
+        _format((b for b, _ in brokers), logins)
         for broker, _ in brokers:
             broker.start()
             _write_state(stack, plan.architecture, brokers, root)
@@ -206,15 +244,20 @@ def up(plan: Plan, *, base_port: int = ports.DEFAULT_BASE, root: Path = DATA, lo
             f"storage formatted, {len(brokers)} broker{'s' if len(brokers) > 1 else ''} started for stack "
             f"'{stack}' ({lap()}), waiting for them ..."
         )
-        _wait_ready([b for b, _ in brokers], READY_TIMEOUT_S, log, lap)
-        log(f"brokers ready ({lap()}), creating topics ...")
+        admin = logins.admin()
+        _wait_ready([b for b, _ in brokers], READY_TIMEOUT_S, admin, log, lap)
+        log(f"brokers ready ({lap()}), creating topics and ACLs ...")
         topics = emulated_topics(plan)
+        acls = kafka_acls.acls(plan, logins.principals)
         # Each cluster independently; in parallel, as the brokers are.
         with ThreadPoolExecutor(len(brokers)) as pool:
-            for done in [pool.submit(_provision, b.key, b.bootstrap, topics.get(b.key, {})) for b, _ in brokers]:
+            for done in [
+                pool.submit(_provision, b.key, b.bootstrap, admin, topics.get(b.key, {}), acls[b.key])
+                for b, _ in brokers
+            ]:
                 done.result()
         if workers:
-            _start_mirroring(plan, brokers, workers, by_target, root, log, lap)
+            _start_mirroring(plan, brokers, workers, by_target, root, log, lap, logins)
             _write_state(stack, plan.architecture, brokers, root, workers)
     except BaseException:
         stop(
@@ -233,11 +276,13 @@ def up(plan: Plan, *, base_port: int = ports.DEFAULT_BASE, root: Path = DATA, lo
     return emulation
 
 
-def _start_mirroring(plan: Plan, brokers, workers, by_target, root: Path, log: Log, lap) -> None:
-    """Starts the workers, creates the connectors, waits until every task runs."""
+def _start_mirroring(
+    plan: Plan, brokers, workers, by_target, root: Path, log: Log, lap, logins: credentials.Credentials
+) -> None:
+    """Starts the workers, each logged in as a flow into its target, creates the connectors, waits until every task runs."""
     bootstrap = {b.key: b.bootstrap for b, _ in brokers}
     for key, (worker, _) in workers.items():
-        worker.prepare(bootstrap[key])
+        worker.prepare(bootstrap[key], logins.java_client(kafka_acls.worker_login(plan, key, logins.principals)))
         worker.start()
         _write_state(plan.config.stack, plan.architecture, brokers, root, workers)
     flows = sum(len(f) for f in by_target.values())
@@ -246,7 +291,7 @@ def _start_mirroring(plan: Plan, brokers, workers, by_target, root: Path, log: L
         f"{flows} mirror flow{'s' if flows > 1 else ''} ({lap()}), creating connectors ..."
     )
     for key, (worker, _) in list(workers.items()):
-        configs = connect.configs_for(by_target[key], bootstrap)
+        configs = connect.configs_for(by_target[key], bootstrap, logins)
         _wait_answering(worker)
         connect.put_connectors(worker.url, configs)
         workers[key] = (worker, tuple(configs))
@@ -275,8 +320,8 @@ def _wait_answering(worker: connect.Worker) -> None:
         time.sleep(0.2)
 
 
-def _format(brokers) -> None:
-    procs = [(b, b.prepare()) for b in brokers]
+def _format(brokers, logins: credentials.Credentials) -> None:
+    procs = [(b, b.prepare(logins)) for b in brokers]
     deadline = time.monotonic() + FORMAT_TIMEOUT_S
     failed = []
     for b, proc in procs:
@@ -285,15 +330,20 @@ def _format(brokers) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-            code = "timeout"
+            code = f"not done after {FORMAT_TIMEOUT_S} s (is the machine overloaded?)"
         if code != 0:
-            failed.append(f"{b.key}: {(b.node_dir / 'format.log').read_text(errors='replace').strip()[-500:]}")
+            output = (b.node_dir / "format.log").read_text(errors="replace").strip()[-500:]
+            failed.append(f"{b.key}: exit {code}: {output}")
     if failed:
         raise EmulatorError("formatting the brokers' storage failed:\n" + "\n".join(failed))
 
 
 def _wait_ready(
-    brokers: list[Broker], timeout: float, log: Log = lambda _: None, lap: Callable[[], str] = lambda: ""
+    brokers: list[Broker],
+    timeout: float,
+    admin: Mapping[str, str],
+    log: Log = lambda _: None,
+    lap: Callable[[], str] = lambda: "",
 ) -> None:
     """Until every broker accepts connections and lists itself in its metadata.
 
@@ -306,7 +356,7 @@ def _wait_ready(
         for b in list(pending):
             if not b.alive():
                 raise EmulatorError(f"the broker for {b.key} stopped while starting:\n{b.failure()}")
-            if b.accepting() and _registered(b.bootstrap):
+            if b.accepting() and _registered(b.bootstrap, admin):
                 pending.remove(b)
                 log(f"  broker for {b.key} ready on {b.bootstrap} ({lap()})")
         if pending and time.monotonic() - said >= PROGRESS_EVERY_S:
@@ -319,18 +369,20 @@ def _wait_ready(
             time.sleep(0.2)
 
 
-def _registered(bootstrap: str) -> bool:
+def _registered(bootstrap: str, login: Mapping[str, str]) -> bool:
     """True once the broker is unfenced: it then lists itself as a live broker."""
-    admin = AdminClient({"bootstrap.servers": bootstrap, "socket.connection.setup.timeout.ms": 1000, **QUIET})
+    admin = AdminClient({"bootstrap.servers": bootstrap, "socket.connection.setup.timeout.ms": 1000, **login, **QUIET})
     try:
         return bool(admin.list_topics(timeout=2).brokers)
     except KafkaException:
         return False
 
 
-def _provision(key: str, bootstrap: str, topics: Mapping[str, EmulatedTopic]) -> None:
-    """Creates a cluster's planned topics, then readies it for idempotent producers."""
-    admin = AdminClient({"bootstrap.servers": bootstrap, **QUIET})
+def _provision(
+    key: str, bootstrap: str, login: Mapping[str, str], topics: Mapping[str, EmulatedTopic], acls: tuple[Acl, ...]
+) -> None:
+    """Creates a cluster's planned topics and ACLs, then readies it for idempotent producers."""
+    admin = AdminClient({"bootstrap.servers": bootstrap, **login, **QUIET})
     new = [NewTopic(t.name, t.partitions, t.replication_factor, config=dict(t.config)) for t in topics.values()]
     futures = (
         admin.create_topics(new, operation_timeout=TOPICS_TIMEOUT_S, request_timeout=TOPICS_TIMEOUT_S) if new else {}
@@ -338,18 +390,48 @@ def _provision(key: str, bootstrap: str, topics: Mapping[str, EmulatedTopic]) ->
     for name, future in futures.items():
         try:
             future.result(timeout=TOPICS_TIMEOUT_S)
+        except KafkaException as e:
+            # The storage was formatted empty, so an existing topic is this request's own,
+            # created by a retry the client made after a slow first answer.
+            if e.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise EmulatorError(f"creating topic {name} on {key} failed: {e}") from None
         except Exception as e:
             raise EmulatorError(f"creating topic {name} on {key} failed: {e}") from None
-    _warm_producer_ids(bootstrap)
+    if acls:
+        for binding, future in admin.create_acls([_binding(a) for a in acls], request_timeout=TOPICS_TIMEOUT_S).items():
+            try:
+                future.result(timeout=TOPICS_TIMEOUT_S)
+            except Exception as e:
+                raise EmulatorError(f"creating ACL {binding} on {key} failed: {e}") from None
+    _warm_producer_ids(bootstrap, login)
 
 
-def _warm_producer_ids(bootstrap: str) -> None:
+_RESOURCES = {kafka_acls.ResourceType.TOPIC: ResourceType.TOPIC, kafka_acls.ResourceType.GROUP: ResourceType.GROUP}
+_PATTERNS = {
+    kafka_acls.Pattern.LITERAL: ResourcePatternType.LITERAL,
+    kafka_acls.Pattern.PREFIXED: ResourcePatternType.PREFIXED,
+}
+
+
+def _binding(acl: Acl) -> AclBinding:
+    return AclBinding(
+        _RESOURCES[acl.resource],
+        acl.name,
+        _PATTERNS[acl.pattern],
+        acl.principal,
+        kafka_acls.HOST,
+        AclOperation[acl.operation.name],
+        AclPermissionType.ALLOW,
+    )
+
+
+def _warm_producer_ids(bootstrap: str, login: Mapping[str, str]) -> None:
     """Loads the broker's transaction coordinator, which hands out producer ids.
 
     On a fresh cluster the first idempotent producer otherwise waits about a
     second for it, which would show up as latency in the first messages.
     """
-    producer = Producer({"bootstrap.servers": bootstrap, "transactional.id": "emulator-ready-probe", **QUIET})
+    producer = Producer({"bootstrap.servers": bootstrap, "transactional.id": "emulator-ready-probe", **login, **QUIET})
     try:
         producer.init_transactions(READY_TIMEOUT_S)
     except KafkaException as e:
@@ -404,7 +486,7 @@ def start_broker(stack: str, key: str, *, root: Path = DATA) -> None:
     broker = Broker(key, Path(c.dir), c.broker_port, c.controller_port, java.find(), jars.jar_dir())
     broker.start()
     _set_pid(stack, root, "clusters", key, broker.pid)
-    _wait_ready([broker], READY_TIMEOUT_S)
+    _wait_ready([broker], READY_TIMEOUT_S, _running(stack, root).admin())
 
 
 def restart_broker(
@@ -440,12 +522,12 @@ def start_worker(stack: str, key: str, *, root: Path = DATA) -> None:
     connect.wait_running(worker, list(w.connectors), worker_alive(worker))
 
 
-def topics_on(bootstrap: str, timeout: float = 5) -> set[str] | None:
+def topics_on(bootstrap: str, login: Mapping[str, str], timeout: float = 5) -> set[str] | None:
     """The topics a running broker holds (Kafka's and MirrorMaker's own left out), None if unreachable."""
     host, port = bootstrap.rsplit(":", 1)
     try:
         socket.create_connection((host, int(port)), timeout=1).close()
-        md = AdminClient({"bootstrap.servers": bootstrap, **QUIET}).list_topics(timeout=timeout)
+        md = AdminClient({"bootstrap.servers": bootstrap, **login, **QUIET}).list_topics(timeout=timeout)
     except (OSError, KafkaException):
         return None
     return {t for t in md.topics if not connect.internal(t)}

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from infra import naming
+from infra import access
 from infra.plan import Plan
 from routing_client import RoutingConsumer, RoutingProducer
 
@@ -166,6 +166,7 @@ def run_traffic(
     bootstrap: Mapping[str, str],
     messages: int,
     *,
+    clients: Mapping[str, Mapping[str, str]],
     seed: int | None = None,
     size: int = 200,
     rate: float = 0,
@@ -174,6 +175,8 @@ def run_traffic(
 ) -> TrafficResult:
     """Sends `messages` messages to random regions and waits (bounded) for all of them.
 
+    `clients`: region key -> its client settings (its own login, `Emulation.clients`);
+    each region's consumer and the hub region's producer use their region's.
     `rate` paces the producer in messages per second; 0 sends as fast as it can
     (throughput, with latency that is mostly queueing).
     """
@@ -187,9 +190,10 @@ def run_traffic(
         consumer = RoutingConsumer(
             plan.routing[region].to_dict(),
             bootstrap,
-            group_id=f"demo-{naming.region_slug(plan.config.regions[region])}-{run[:8]}",
+            # Under the region's group prefix: the only groups its login may join.
+            group_id=f"{access.group_prefix(plan.config.regions[region])}demo-{run[:8]}",
             # From the end: a stack kept running may hold earlier runs' messages.
-            config={"statistics.interval.ms": STATS_INTERVAL_MS, "auto.offset.reset": "latest"},
+            config={**clients[region], "statistics.interval.ms": STATS_INTERVAL_MS, "auto.offset.reset": "latest"},
         )
         readers.append(_RegionReader(region, consumer, results[region], run))
     for reader in readers:
@@ -202,6 +206,7 @@ def run_traffic(
         plan.routing[plan.config.hub.key].to_dict(),
         bootstrap,
         config={
+            **clients[plan.config.hub.key],
             "linger.ms": 5,
             "statistics.interval.ms": 100,
             "stats_cb": lambda text: producer_state.update(json.loads(text).get("eos", {})),

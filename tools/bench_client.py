@@ -42,6 +42,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 from emulator import jars, ports, stack
 from emulator.cli import plan_for
 from emulator.errors import EmulatorError
+from infra import access
 from infra.plan import Plan
 from infra.render import table
 from routing_client import RoutingConsumer, RoutingProducer
@@ -75,6 +76,9 @@ class Setup:
 
     plan: Plan
     bootstrap: dict[str, str]
+    # The measured region's own login, and the emulator's super user (for watermarks only).
+    login: dict[str, str]
+    admin: dict[str, str]
     event: str
     here: str
     other: str
@@ -108,7 +112,7 @@ def _timed(work: Callable[[], int]) -> Run:
 
 
 def produce_routing(s: Setup) -> Run:
-    with RoutingProducer(s.plan.routing[s.here].to_dict(), s.bootstrap, config=PRODUCER) as p:
+    with RoutingProducer(s.plan.routing[s.here].to_dict(), s.bootstrap, config={**PRODUCER, **s.login}) as p:
         p.send(s.event, s.other, b"warm-up")
         p.flush(WAIT_S)
 
@@ -134,7 +138,7 @@ def produce_raw(s: Setup) -> Run:
         if err is not None:
             failed[0] += 1
 
-    p = Producer({"bootstrap.servers": s.bootstrap[contract.produce_cluster], **PRODUCER})
+    p = Producer({"bootstrap.servers": s.bootstrap[contract.produce_cluster], **PRODUCER, **s.login})
 
     def send(dest: str, value: bytes, key: bytes | None) -> None:
         topic, headers = routes[dest]
@@ -185,9 +189,9 @@ def _drain(poll: Callable[[], int], expected: int, what: str) -> Run:
     return _timed(rest)
 
 
-def wait_for_topic(bootstrap: str, topic: str, total: int) -> None:
+def wait_for_topic(bootstrap: str, admin: dict[str, str], topic: str, total: int) -> None:
     """Waits (bounded) until `topic` holds `total` messages, so mirroring never paces a consumer."""
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-watermarks", **QUIET})
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-watermarks", **admin, **QUIET})
     try:
         deadline = time.monotonic() + WAIT_S
         while True:
@@ -202,13 +206,18 @@ def wait_for_topic(bootstrap: str, topic: str, total: int) -> None:
         c.close()
 
 
+def _group(s: Setup) -> str:
+    """A new group for every run, under the measured region's own prefix: the only groups its login may join."""
+    return f"{access.group_prefix(s.plan.config.regions[s.here])}bench-{uuid.uuid4().hex[:8]}"
+
+
 def consume_routing(s: Setup, expected: int) -> Run:
     c = RoutingConsumer(
         s.plan.routing[s.here].to_dict(),
         s.bootstrap,
-        f"bench-{uuid.uuid4().hex[:8]}",
+        _group(s),
         events=[s.event],
-        config=CONSUMER,
+        config={**CONSUMER, **s.login},
     )
     try:
 
@@ -230,10 +239,11 @@ def consume_raw(s: Setup, expected: int) -> Run:
     c = Consumer(
         {
             "bootstrap.servers": s.bootstrap[contract.consume_cluster],
-            "group.id": f"bench-{uuid.uuid4().hex[:8]}",
+            "group.id": _group(s),
             # At least once: a position is stored once its message was handled, as the routing consumer does.
             "enable.auto.offset.store": False,
             **CONSUMER,
+            **s.login,
         }
     )
     c.subscribe([contract.consume[s.event]])
@@ -293,6 +303,8 @@ def bench(name: str, n: int, size: int, rounds: int, log: Callable[[str], None])
         s = Setup(
             plan,
             emulation.bootstrap(),
+            emulation.client(here),
+            emulation.admin(),
             next(iter(plan.config.events)),
             here,
             other,
@@ -305,7 +317,10 @@ def bench(name: str, n: int, size: int, rounds: int, log: Callable[[str], None])
         # Every run's messages, and the two warm-up messages of every round with header routing (same topic).
         runs = 2 * rounds
         wait_for_topic(
-            s.bootstrap[contract.consume_cluster], contract.consume[s.event], runs * (n + (1 if s.shared else 0))
+            s.bootstrap[contract.consume_cluster],
+            s.admin,
+            contract.consume[s.event],
+            runs * (n + (1 if s.shared else 0)),
         )
         kept = runs * s.kept_per_run
         raw_c, routing_c = _rounds(rounds, lambda: consume_raw(s, kept), lambda: consume_routing(s, kept))

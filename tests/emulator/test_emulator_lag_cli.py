@@ -18,7 +18,7 @@ from pathlib import Path
 
 from emulator import ports, stack
 from emulator.traffic import run_traffic
-from infra import stackfile
+from infra import access, stackfile
 from infra.architectures import build_plan
 from routing_client import RoutingConsumer
 from tests.support.emulation import processes_under
@@ -53,12 +53,14 @@ def test_status_and_watch_show_consumer_lag_per_region_and_mirror_lag_per_flow(t
     try:
         assert _run("up", str(path), "--base-port", str(base)).returncode == 0
         running = stack.load(NAME)
-        run_traffic(plan, running.bootstrap(), 60, timeout=60)
+        run_traffic(plan, running.bootstrap(), 60, clients=running.clients(plan), timeout=60)
         # A group that read nothing yet but committed its start: its lag is everything on the topic.
         region = next(k for k in plan.routing if k != plan.config.hub.key)
         contract = plan.routing[region].to_dict()
-        group = f"lagcli-{uuid.uuid4().hex[:6]}"
-        consumer = RoutingConsumer(contract, running.bootstrap(), group, config={"log_level": 0})
+        group = f"{access.group_prefix(plan.config.regions[region])}lagcli-{uuid.uuid4().hex[:6]}"
+        consumer = RoutingConsumer(
+            contract, running.bootstrap(), group, config={"log_level": 0, **running.client(region)}
+        )
         try:
             deadline = time.monotonic() + WAIT_S
             got = None
@@ -82,6 +84,13 @@ def test_status_and_watch_show_consumer_lag_per_region_and_mirror_lag_per_flow(t
         assert set(doc["mirrorLag"]) == set(plan.mirrors)
         mine = [g for g in doc["consumerLag"] if g["group"] == group]
         assert len(mine) == 1 and mine[0]["region"] == region and mine[0]["lag"] >= 0
+
+        # A region's own login, as `credentials` prints it, is the one its services used.
+        out = _run("credentials", str(path), region)
+        assert out.returncode == 0, out.stderr
+        assert json.loads(out.stdout) == {region: running.client(region)}
+        out = _run("credentials", str(path), "mars/1")
+        assert out.returncode == 1 and "has no region mars/1" in out.stderr
 
         out = _run("status", str(path))
         assert "Consumer lag" in out.stdout and "Mirror lag" in out.stdout and group in out.stdout

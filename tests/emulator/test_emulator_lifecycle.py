@@ -47,7 +47,7 @@ def test_prod_plan_comes_up_as_one_broker_per_cluster_and_a_mirror_worker_per_ta
     assert all(emulation.alive().values()) and all(emulation.workers_alive().values())
     assert len(set(processes_under(emulator_root / "prod"))) == len(plan.clusters) + len(emulation.workers)
     for key, c in emulation.clusters.items():
-        assert stack.topics_on(c.bootstrap) == set(plan.topics[key])
+        assert stack.topics_on(c.bootstrap, emulation.admin()) == set(plan.topics[key])
     states = connector_states(emulation)
     for flow in plan.mirrors.values():
         for name in mirrormaker.connector_names(flow).values():

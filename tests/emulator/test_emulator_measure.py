@@ -17,7 +17,9 @@ TOLERANCE = 0.25
 def test_model_and_emulator_agree_on_bytes_fetched_and_mirrored(running, request):
     plan, emulation = request.getfixturevalue(running)
     before = log_bytes(emulation)
-    result = run_traffic(plan, emulation.bootstrap(), MESSAGES, seed=5, rate=1000, timeout=60)
+    result = run_traffic(
+        plan, emulation.bootstrap(), MESSAGES, clients=emulation.clients(plan), seed=5, rate=1000, timeout=60
+    )
     after = log_bytes(emulation)
     assert result.complete
     model = model_for(plan, result, overhead=45)

@@ -20,7 +20,7 @@ from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, TopicPartiti
 from confluent_kafka.admin import AdminClient
 
 from emulator import connect, stack
-from infra import mirrormaker
+from infra import access, mirrormaker
 from routing_client import RoutingProducer
 
 SETTLE_TIMEOUT_S = 120
@@ -33,12 +33,15 @@ class Stream(threading.Thread):
     Records what the hub acknowledged, by (topic, partition), in offset order.
     """
 
-    def __init__(self, plan, bootstrap, rate: float, count: int | None = None, routes=None):
+    def __init__(self, plan, emulation, rate: float, count: int | None = None, routes=None):
         """`routes`: the (event, region) pairs to send to in turn; default every event for every region."""
         super().__init__(daemon=True)
         self.plan, self.rate, self.count = plan, rate, count
         self.run_id = uuid.uuid4().hex[:12]
-        self.producer = RoutingProducer(plan.routing[plan.config.hub.key].to_dict(), bootstrap, config=QUIET)
+        hub = plan.config.hub.key
+        self.producer = RoutingProducer(
+            plan.routing[hub].to_dict(), emulation.bootstrap(), config={**QUIET, **emulation.client(hub)}
+        )
         self.routes = routes or [(e, r) for e in plan.config.events for r in stream_regions(plan)]
         self.acked: dict[tuple[str, int], dict[int, int]] = defaultdict(dict)
         self.failed = 0
@@ -95,6 +98,7 @@ def local_copies(plan, emulation, run_id: str, expected: dict[tuple[str, int], l
         c = Consumer(
             {
                 "bootstrap.servers": cluster.bootstrap,
+                **emulation.admin(),
                 "group.id": f"verify-{uuid.uuid4().hex}",
                 "enable.auto.commit": False,
                 **QUIET,
@@ -140,14 +144,15 @@ def check_copies(plan, sent: dict[tuple[str, int], list[int]], copies) -> int:
 
 def test_every_message_for_a_region_reaches_its_cluster_in_order_under_the_same_name(prod_up):
     plan, emulation = prod_up
-    stream = Stream(plan, emulation.bootstrap(), rate=0, count=1500)
+    stream = Stream(plan, emulation, rate=0, count=1500)
     stream.start()
     sent = stream.finish()
     assert sum(map(len, sent.values())) == 1500
     copies = local_copies(plan, emulation, stream.run_id, sent)
     assert check_copies(plan, sent, copies) == 0
     for key, cluster in emulation.clusters.items():
-        names = set(AdminClient({"bootstrap.servers": cluster.bootstrap, **QUIET}).list_topics(timeout=10).topics)
+        admin = AdminClient({"bootstrap.servers": cluster.bootstrap, **emulation.admin(), **QUIET})
+        names = set(admin.list_topics(timeout=10).topics)
         assert {n for n in names if not connect.internal(n)} == set(plan.topics[key])
         # Identity replication: no topic renamed after its source cluster.
         assert not {
@@ -161,7 +166,7 @@ def test_every_message_for_a_region_reaches_its_cluster_in_order_under_the_same_
 def test_a_fault_mid_stream_loses_nothing(prod_up, emulator_root, fault, record_property):
     plan, emulation = prod_up
     hub = plan.config.hub.key
-    stream = Stream(plan, emulation.bootstrap(), rate=400)
+    stream = Stream(plan, emulation, rate=400)
     stream.start()
     time.sleep(2)
     if fault == "mirrormaker-killed":
@@ -189,8 +194,13 @@ def test_a_consumer_group_moving_from_the_hub_to_its_cluster_resumes_at_the_tran
     plan, emulation = prod_up
     region = "gcp/europe-west1"
     topic = plan.routing[region].consume["create_account"]
-    hub, local = emulation.clusters[plan.config.hub.key].bootstrap, emulation.clusters[region].bootstrap
-    group = f"switch-{uuid.uuid4().hex[:8]}"
+    # The test reads and commits as the emulator's super user; MirrorMaker 2 translates the groups of the
+    # region's services (under their prefix) as its own principal.
+    hub, local = (
+        {"bootstrap.servers": emulation.clusters[key].bootstrap, **emulation.admin()}
+        for key in (plan.config.hub.key, region)
+    )
+    group = f"{access.group_prefix(plan.config.regions[region])}switch-{uuid.uuid4().hex[:8]}"
     flow = next(f for f in plan.mirrors.values() if f.target == region)
     source_config = mirrormaker.connector_configs(flow, mirrormaker.Endpoint("a", "a"), mirrormaker.Endpoint("b", "b"))[
         mirrormaker.connector_names(flow)["source"]
@@ -202,7 +212,7 @@ def test_a_consumer_group_moving_from_the_hub_to_its_cluster_resumes_at_the_tran
         # Paced like a service's traffic: a burst leaves MirrorMaker time to
         # emit only the last offset sync of each partition, and offsets
         # between syncs translate to the sync before them (read again, never skipped).
-        stream = Stream(plan, emulation.bootstrap(), rate=300, count=count, routes=[("create_account", region)])
+        stream = Stream(plan, emulation, rate=300, count=count, routes=[("create_account", region)])
         stream.start()
         sent = stream.finish()
         local_copies(plan, emulation, stream.run_id, sent)
@@ -258,33 +268,33 @@ def _wait(predicate, what: str, timeout: float = 90) -> None:
         time.sleep(0.5)
 
 
-def _partitions(bootstrap: str, topic: str) -> list[int]:
-    md = AdminClient({"bootstrap.servers": bootstrap, **QUIET}).list_topics(topic, timeout=10)
+def _partitions(conn: dict, topic: str) -> list[int]:
+    md = AdminClient({**conn, **QUIET}).list_topics(topic, timeout=10)
     return sorted(md.topics[topic].partitions)
 
 
-def _end_offsets(bootstrap: str, topic: str, partitions: list[int]) -> dict[int, int]:
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"probe-{uuid.uuid4().hex}", **QUIET})
+def _end_offsets(conn: dict, topic: str, partitions: list[int]) -> dict[int, int]:
+    c = Consumer({**conn, "group.id": f"probe-{uuid.uuid4().hex}", **QUIET})
     try:
         return {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions}
     finally:
         c.close()
 
 
-def _commit(bootstrap: str, group: str, offsets: dict[tuple[str, int], int]) -> None:
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False, **QUIET})
+def _commit(conn: dict, group: str, offsets: dict[tuple[str, int], int]) -> None:
+    c = Consumer({**conn, "group.id": group, "enable.auto.commit": False, **QUIET})
     try:
         c.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()], asynchronous=False)
     finally:
         c.close()
 
 
-def _consume_on_hub(bootstrap: str, group: str, topic: str, base: dict[int, int], sent, share: float) -> dict:
+def _consume_on_hub(conn: dict, group: str, topic: str, base: dict[int, int], sent, share: float) -> dict:
     """Reads `share` of each partition's new messages with `group` from its committed offsets; commits."""
     want = {p: int(share * len(sent.get((topic, p), []))) for p in base}
     counts = dict.fromkeys(base, 0)
     ids: set[int] = set()
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False, **QUIET})
+    c = Consumer({**conn, "group.id": group, "enable.auto.commit": False, **QUIET})
     try:
         c.assign([TopicPartition(topic, p, base[p]) for p in base])
         deadline = time.monotonic() + SETTLE_TIMEOUT_S
@@ -305,19 +315,19 @@ def _consume_on_hub(bootstrap: str, group: str, topic: str, base: dict[int, int]
     return {"counts": counts, "ids": ids}
 
 
-def _group_offsets(bootstrap: str, group: str, topic: str) -> dict[int, int]:
-    admin = AdminClient({"bootstrap.servers": bootstrap, **QUIET})
+def _group_offsets(conn: dict, group: str, topic: str) -> dict[int, int]:
+    admin = AdminClient({**conn, **QUIET})
     result = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])[group].result(timeout=10)
     return {tp.partition: tp.offset for tp in result.topic_partitions if tp.topic == topic and tp.offset >= 0}
 
 
-def _read_group(bootstrap: str, group: str, topic: str, run_id: str, expect: set[int]) -> list[int]:
+def _read_group(conn: dict, group: str, topic: str, run_id: str, expect: set[int]) -> list[int]:
     """What `group` reads on the local cluster from its synced offsets, until it has `expect` (bounded)."""
     prefix = f"{run_id}:".encode()
     got: list[int] = []
     c = Consumer(
         {
-            "bootstrap.servers": bootstrap,
+            **conn,
             "group.id": group,
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",

@@ -9,6 +9,7 @@ from confluent_kafka.admin import AdminClient, ConfigResource
 
 from emulator import connect, ports
 from emulator.traffic import run_traffic
+from infra import access
 
 MESSAGES = 1200
 SIZE = 200
@@ -23,7 +24,9 @@ def running(request):
 
 def test_every_message_reaches_exactly_its_regions_consumer(running):
     plan, emulation = running
-    result = run_traffic(plan, emulation.bootstrap(), MESSAGES, seed=11, size=SIZE, timeout=60)
+    result = run_traffic(
+        plan, emulation.bootstrap(), MESSAGES, clients=emulation.clients(plan), seed=11, size=SIZE, timeout=60
+    )
 
     assert result.complete and result.delivery_failures == 0
     assert set(result.regions) == set(plan.config.regions)
@@ -48,7 +51,7 @@ def test_every_message_reaches_exactly_its_regions_consumer(running):
 def test_planned_topics_exist_with_their_settings_and_replication_clamped_to_one(running):
     plan, emulation = running
     for key, planned in plan.topics.items():
-        admin = AdminClient({"bootstrap.servers": emulation.clusters[key].bootstrap})
+        admin = AdminClient({"bootstrap.servers": emulation.clusters[key].bootstrap, **emulation.admin()})
         md = admin.list_topics(timeout=10)
         assert set(planned) <= set(md.topics)
         assert not {t for t in md.topics if not connect.internal(t)} - set(planned)
@@ -64,12 +67,18 @@ def test_planned_topics_exist_with_their_settings_and_replication_clamped_to_one
 
 
 def test_producing_to_a_topic_outside_the_plan_fails(dev_up):
-    """Only the plan creates topics, as in the cloud (auto-creation is off)."""
+    """Only the plan creates topics, as in the cloud (auto-creation is off): not even the emulator's super user can."""
     from confluent_kafka import Producer
 
     _, emulation = dev_up
     errors = []
-    p = Producer({"bootstrap.servers": next(iter(emulation.bootstrap().values())), "message.timeout.ms": 3000})
+    p = Producer(
+        {
+            "bootstrap.servers": next(iter(emulation.bootstrap().values())),
+            "message.timeout.ms": 3000,
+            **emulation.admin(),
+        }
+    )
     p.produce("NOT_PLANNED", b"x", on_delivery=lambda err, msg: errors.append(err))
     p.flush(10)
     assert len(errors) == 1 and errors[0] is not None
@@ -81,13 +90,19 @@ def test_route_headers_win_over_caller_headers_and_other_headers_pass(dev_up):
     plan, emulation = dev_up
     bootstrap = emulation.bootstrap()
     key = f"spoof-{time.time_ns()}"
-    producer = RoutingProducer(plan.routing["aws/us-east-1"].to_dict(), bootstrap)
+    producer = RoutingProducer(plan.routing["aws/us-east-1"].to_dict(), bootstrap, emulation.client("aws/us-east-1"))
     producer.send(
         "update_profile", "gcp/europe-west1", b"x", key=key, headers={"route-region": "us-east-1", "trace-id": "t1"}
     )
     assert producer.flush(10) == 0
     consumers = {
-        r: RoutingConsumer(plan.routing[r].to_dict(), bootstrap, f"spoof-{r}-{key}", events=["update_profile"])
+        r: RoutingConsumer(
+            plan.routing[r].to_dict(),
+            bootstrap,
+            f"{access.group_prefix(plan.config.regions[r])}spoof-{key}",
+            events=["update_profile"],
+            config=emulation.client(r),
+        )
         for r in plan.config.regions
     }
     try:

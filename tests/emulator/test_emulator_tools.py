@@ -166,14 +166,16 @@ def test_an_emulator_directory_that_cannot_be_written_is_a_one_line_error(tmp_pa
 def test_the_demo_paces_low_rates(dev_up):
     """At 20 msg/s, 30 messages take at least 29/20 s to send (before, poll() returning early sent them at once)."""
     plan, emulation = dev_up
-    result = run_traffic(plan, emulation.bootstrap(), 30, seed=3, rate=20, timeout=30)
+    result = run_traffic(plan, emulation.bootstrap(), 30, clients=emulation.clients(plan), seed=3, rate=20, timeout=30)
     assert result.ok
     assert result.send_s >= 29 / 20
 
 
 def test_the_demo_sends_messages_of_the_largest_size_it_accepts(dev_up):
     plan, emulation = dev_up
-    result = run_traffic(plan, emulation.bootstrap(), 3, seed=3, size=MAX_SIZE, timeout=30)
+    result = run_traffic(
+        plan, emulation.bootstrap(), 3, clients=emulation.clients(plan), seed=3, size=MAX_SIZE, timeout=30
+    )
     assert result.ok and result.delivery_failures == 0
 
 
@@ -182,7 +184,8 @@ def test_up_right_after_a_broker_was_killed_is_not_refused_for_time_wait(cli_sta
     assert _run("emulator", "up", str(path), "--base-port", str(base)).returncode == 0
     running = stack.load("toolswait")
     # Clients connected, then the broker killed: its side of each connection waits in TIME_WAIT.
-    run_traffic(build_plan(stackfile.load("toolswait", path)), running.bootstrap(), 50, timeout=30)
+    plan = build_plan(stackfile.load("toolswait", path))
+    run_traffic(plan, running.bootstrap(), 50, clients=running.clients(plan), timeout=30)
     for c in running.clusters.values():
         os.kill(c.pid, signal.SIGKILL)
     out = _run("emulator", "up", str(path), "--base-port", str(base))

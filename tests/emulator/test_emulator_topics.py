@@ -59,13 +59,14 @@ def test_each_mirror_target_gets_one_worker_port_after_the_clusters():
 
 
 def test_mirror_connectors_are_the_clouds_but_for_addresses_and_internal_replication():
-    from emulator import connect
-    from infra import mirrormaker
+    from emulator import connect, credentials
+    from infra import access, mirrormaker
 
     plan = build_plan(stackfile.load("prod"))
     bootstrap = {key: f"127.0.0.1:{30000 + 2 * i}" for i, key in enumerate(plan.clusters)}
+    logins = credentials.generate(plan)
     for _target, flows in connect.flows_by_target(plan.mirrors).items():
-        emulated = connect.configs_for(flows, bootstrap)
+        emulated = connect.configs_for(flows, bootstrap, logins)
         for flow in flows:
             cloud = mirrormaker.connector_configs(
                 flow,
@@ -74,14 +75,21 @@ def test_mirror_connectors_are_the_clouds_but_for_addresses_and_internal_replica
             )
             for name, config in cloud.items():
                 differ = {k for k in config if emulated[name].get(k) != config[k]}
-                assert set(emulated[name]) == set(config)
+                login = logins.java_client(logins.principals[access.mirror_key(flow.key)])
+                added = {f"{side}.{k}" for side in ("source.cluster", "target.cluster") for k in login}
+                overrides = {f"{kind}.override.{k}" for kind in ("producer", "admin") for k in login}
+                assert set(emulated[name]) == set(config) | added | overrides
                 assert differ == {
                     "source.cluster.bootstrap.servers",
                     "target.cluster.bootstrap.servers",
                     *(k for k in config if k.endswith("replication.factor")),
                 }
+                # Each connector logs in as its own flow, everywhere.
+                assert {emulated[name][k] for k in added | overrides if k.endswith("jaas.config")} == {
+                    login["sasl.jaas.config"]
+                }
                 assert all(emulated[name][k] == "1" for k in differ if k.endswith("replication.factor"))
-    props = connect.worker_properties("gcp-europe-west1", "127.0.0.1:30006", 30010)
+    props = connect.worker_properties("gcp/europe-west1", "127.0.0.1:30006", 30010, {"security.protocol": "x"})
     assert props["bootstrap.servers"] == "127.0.0.1:30006" and props["listeners"] == "http://127.0.0.1:30010"
     assert all(
         connect.internal(props[k]) for k in ("config.storage.topic", "offset.storage.topic", "status.storage.topic")

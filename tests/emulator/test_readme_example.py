@@ -13,7 +13,11 @@ def _examples() -> list[str]:
 def test_the_routing_client_readme_examples_run(dev_up, capsys):
     plan, emulation = dev_up
     region = "gcp/europe-west1"
-    scope = {"contract": plan.routing[region].to_dict(), "bootstrap": emulation.bootstrap()}
+    scope = {
+        "contract": plan.routing[region].to_dict(),
+        "bootstrap": emulation.bootstrap(),
+        "config": emulation.client(region),
+    }
     examples = _examples()
     assert len(examples) == 3 and "RoutingProducer(" in examples[0]
     for example in examples:

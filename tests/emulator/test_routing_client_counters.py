@@ -8,6 +8,7 @@ import uuid
 from confluent_kafka import Consumer, TopicPartition
 
 from emulator import lag
+from infra import access
 from routing_client import RoutingConsumer, RoutingProducer
 
 QUIET = {"log_level": 0}
@@ -21,9 +22,9 @@ def _wait(check, what: str) -> None:
         time.sleep(0.1)
 
 
-def _actual_lag(bootstrap: str, group: str, topic: str) -> dict[tuple[str, int], int]:
+def _actual_lag(bootstrap: str, login: dict[str, str], group: str, topic: str) -> dict[tuple[str, int], int]:
     """Per partition with a committed position: the partition's end minus that position, asked of the brokers."""
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, **QUIET})
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, **login, **QUIET})
     try:
         parts = c.list_topics(topic, timeout=10).topics[topic].partitions
         committed = c.committed([TopicPartition(topic, p) for p in parts], timeout=10)
@@ -44,15 +45,16 @@ def test_counters_client_lag_and_status_lag_match_what_the_consumer_lags(staging
     contract = plan.routing[region].to_dict()
     event = next(iter(contract["consume"]))
     topic = contract["consume"][event]
-    group = f"counters-{uuid.uuid4().hex[:8]}"
+    group = f"{access.group_prefix(plan.config.regions[region])}counters-{uuid.uuid4().hex[:8]}"
     bootstrap = emulation.bootstrap()
-    with RoutingProducer(contract, bootstrap, config=QUIET) as producer:
+    login = emulation.client(region)
+    with RoutingProducer(contract, bootstrap, config={**login, **QUIET}) as producer:
         for i in range(50):
             producer.send(event, region, f"m{i}".encode(), key=f"k{i}")
         assert producer.flush(30) == 0
         assert producer.counters() == {"produced": 50, "errors": 0, "queued": 0}
     consumer = RoutingConsumer(
-        contract, bootstrap, group, events=[event], config={"statistics.interval.ms": 200, **QUIET}
+        contract, bootstrap, group, events=[event], config={"statistics.interval.ms": 200, **login, **QUIET}
     )
     try:
         taken = []
@@ -73,11 +75,11 @@ def test_counters_client_lag_and_status_lag_match_what_the_consumer_lags(staging
             consumer.confirm(received)
         consumer.commit()
         cluster = contract["consumeCluster"]
-        actual = _actual_lag(bootstrap[cluster], group, topic)
+        actual = _actual_lag(bootstrap[cluster], login, group, topic)
         assert actual and sum(actual.values()) > 0
         _wait(lambda: take(0) and consumer.lag == actual, f"the consumer's lag to be {actual}")
         # `./scripts/emulator status` reports the same lag for the group, from the brokers.
-        (status,) = [g for g in lag.consumer_lag(plan, bootstrap) if g.group == group]
+        (status,) = [g for g in lag.consumer_lag(plan, bootstrap, emulation.admin()) if g.group == group]
         assert dict(status.partitions) == actual and region in status.region
         c = consumer.counters()
         assert c["received"] == len(taken) and c["confirmed"] == len(first)

@@ -22,7 +22,7 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from emulator import ports, stack
-from infra import stackfile
+from infra import access, stackfile
 from infra.architectures import build_plan
 from infra.plan import Plan
 from routing_client import DeliveryError, Received, RoutingConsumer, RoutingProducer, Unroutable
@@ -58,9 +58,9 @@ def _contract(plan: Plan, region: str = HERE) -> dict:
     return plan.routing[region].to_dict()
 
 
-def _keys_on(bootstrap: str, topic: str, prefix: str) -> list[str]:
+def _keys_on(login: dict[str, str], bootstrap: str, topic: str, prefix: str) -> list[str]:
     """Every key starting with `prefix` in `topic`, read from the start to the end (bounded)."""
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"audit-{uuid.uuid4().hex}", **QUIET})
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"audit-{uuid.uuid4().hex}", **login, **QUIET})
     try:
         parts = c.list_topics(topic, timeout=10).topics[topic].partitions
         ends = {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in parts}
@@ -94,7 +94,7 @@ def test_a_broker_outage_longer_than_the_delivery_timeout_reports_every_message_
     bootstrap = emulation.bootstrap()
     hub = plan.config.hub.key
     run = uuid.uuid4().hex[:10]
-    config = {"message.timeout.ms": DELIVERY_TIMEOUT_MS, **QUIET}
+    config = {"message.timeout.ms": DELIVERY_TIMEOUT_MS, **QUIET, **emulation.client(HERE)}
     with RoutingProducer(_contract(plan), bootstrap, config=config) as producer:
         before = _send(producer, run, "before", 200)
         assert producer.flush(30) == 0
@@ -117,7 +117,7 @@ def test_a_broker_outage_longer_than_the_delivery_timeout_reports_every_message_
     assert all(dict(f.headers)["route-region"] == "europe-west1" for f in error.failed)
 
     sent = before + during
-    arrived = set(_keys_on(bootstrap[hub], BULK_TOPIC, run))
+    arrived = set(_keys_on(emulation.admin(), bootstrap[hub], BULK_TOPIC, run))
     assert arrived <= set(sent)
     assert len(error.failed) == len(sent) - len(arrived)
     assert {f.key.decode() for f in error.failed} == set(sent) - arrived
@@ -126,7 +126,7 @@ def test_a_broker_outage_longer_than_the_delivery_timeout_reports_every_message_
     with RoutingProducer(_contract(plan), bootstrap, config=config) as producer:
         for f in error.failed:
             producer.send(f.event, f.destination, f.value or b"", key=f.key, headers=dict(f.headers))
-    arrived_now = _keys_on(bootstrap[hub], BULK_TOPIC, run)
+    arrived_now = _keys_on(emulation.admin(), bootstrap[hub], BULK_TOPIC, run)
     assert sorted(arrived_now) == sorted(sent)
 
 
@@ -137,7 +137,9 @@ def test_a_with_block_raises_for_what_failed_when_the_broker_is_down(lab):
     stack.stop_process(NAME, hub, worker=False, kill=True, root=root)
     try:
         producer = RoutingProducer(
-            _contract(plan), emulation.bootstrap(), config={"message.timeout.ms": DELIVERY_TIMEOUT_MS, **QUIET}
+            _contract(plan),
+            emulation.bootstrap(),
+            config={"message.timeout.ms": DELIVERY_TIMEOUT_MS, **QUIET, **emulation.client(HERE)},
         )
         with pytest.raises(DeliveryError) as raised, producer:
             keys = _send(producer, run, "down", 50)
@@ -152,7 +154,9 @@ def test_a_missing_topic_is_a_delivery_error(lab):
     contract["produce"][EVENT][HERE]["topic"] = "NOT_PLANNED"
     contract["consume"][EVENT] = "NOT_PLANNED"
     producer = RoutingProducer(
-        contract, emulation.bootstrap(), config={"message.timeout.ms": DELIVERY_TIMEOUT_MS, **QUIET}
+        contract,
+        emulation.bootstrap(),
+        config={"message.timeout.ms": DELIVERY_TIMEOUT_MS, **QUIET, **emulation.client(HERE)},
     )
     producer.send(EVENT, HERE, b"x", key="k")
     with pytest.raises(DeliveryError, match="1 message not delivered") as raised:
@@ -164,8 +168,8 @@ def test_a_missing_topic_is_a_delivery_error(lab):
 PRODUCE_AND_EXIT = """
 import json, sys
 from routing_client import RoutingProducer
-contract, bootstrap, run, n, style = json.loads(sys.argv[1])
-producer = RoutingProducer(contract, bootstrap)
+contract, bootstrap, config, run, n, style = json.loads(sys.argv[1])
+producer = RoutingProducer(contract, bootstrap, config)
 if style == "with":
     with producer:
         for i in range(n):
@@ -188,23 +192,34 @@ def test_a_script_that_exits_without_flushing_loses_nothing(lab, style):
     plan, emulation, _ = lab
     run = uuid.uuid4().hex[:10]
     n = 20000
-    done = _python(PRODUCE_AND_EXIT, json.dumps([_contract(plan, OTHER), emulation.bootstrap(), run, n, style]))
+    done = _python(
+        PRODUCE_AND_EXIT,
+        json.dumps([_contract(plan, OTHER), emulation.bootstrap(), emulation.client(OTHER), run, n, style]),
+    )
     assert done.returncode == 0, done.stderr
-    arrived = _keys_on(emulation.bootstrap()[plan.config.hub.key], BULK_TOPIC, run)
+    arrived = _keys_on(emulation.admin(), emulation.bootstrap()[plan.config.hub.key], BULK_TOPIC, run)
     assert len(arrived) == len(set(arrived)) == n
 
 
-def _fresh_messages(plan: Plan, bootstrap: dict[str, str], n: int) -> list[str]:
+def _fresh_messages(plan: Plan, emulation: stack.Emulation, n: int) -> list[str]:
     run = uuid.uuid4().hex[:10]
-    with RoutingProducer(_contract(plan, OTHER), bootstrap, config=QUIET) as producer:
+    config = {**QUIET, **emulation.client(OTHER)}
+    with RoutingProducer(_contract(plan, OTHER), emulation.bootstrap(), config=config) as producer:
         # Keyed alike: one partition, so the order is the send order.
         for i in range(n):
             producer.send(EVENT, HERE, f"{run}-{i}".encode(), key=run)
     return [f"{run}-{i}" for i in range(n)]
 
 
-def _consumer(plan: Plan, bootstrap: dict[str, str], group: str, **config: object) -> RoutingConsumer:
-    return RoutingConsumer(_contract(plan), bootstrap, group, events=[EVENT], config={**QUIET, **config})
+def _consumer(plan: Plan, emulation: stack.Emulation, group: str, **config: object) -> RoutingConsumer:
+    """A consumer of HERE's services, logged in as them, in `group` under their group prefix."""
+    return RoutingConsumer(
+        _contract(plan),
+        emulation.bootstrap(),
+        f"{access.group_prefix(plan.config.regions[HERE])}{group}",
+        events=[EVENT],
+        config={**QUIET, **emulation.client(HERE), **config},
+    )
 
 
 def _drain(consumer: RoutingConsumer, want: set[str], run: str) -> list[str]:
@@ -225,8 +240,7 @@ def _drain(consumer: RoutingConsumer, want: set[str], run: str) -> list[str]:
 
 def test_a_handler_that_raises_gets_its_message_again_here_and_in_the_next_consumer(lab):
     plan, emulation, _ = lab
-    bootstrap = emulation.bootstrap()
-    sent = _fresh_messages(plan, bootstrap, 10)
+    sent = _fresh_messages(plan, emulation, 10)
     run = sent[0].rsplit("-", 1)[0]
     group = f"raise-{run}"
     seen: list[str] = []
@@ -239,7 +253,7 @@ def test_a_handler_that_raises_gets_its_message_again_here_and_in_the_next_consu
         if value == sent[3] and not r.redelivered:
             raise ValueError("processing failed")
 
-    consumer = _consumer(plan, bootstrap, group)
+    consumer = _consumer(plan, emulation, group)
     deadline = time.monotonic() + WAIT_S
     with pytest.raises(ValueError):
         while True:
@@ -255,14 +269,14 @@ def test_a_handler_that_raises_gets_its_message_again_here_and_in_the_next_consu
 
     # A handler that raises and a consumer closed right after: the group's next consumer starts at that message.
     second = f"{group}-b"
-    consumer = _consumer(plan, bootstrap, second)
+    consumer = _consumer(plan, emulation, second)
     seen.clear()
     with pytest.raises(ValueError):
         while True:
             assert time.monotonic() < deadline
             consumer.process(fail_on_fourth, 0.5)
     consumer.close()
-    with _consumer(plan, bootstrap, second) as consumer:
+    with _consumer(plan, emulation, second) as consumer:
         again = _drain(consumer, set(sent[3:]), run)
     assert again == sent[3:]
     duplicates = len(set(seen) & set(again))
@@ -271,12 +285,11 @@ def test_a_handler_that_raises_gets_its_message_again_here_and_in_the_next_consu
 
 def test_closing_before_confirming_hands_the_message_to_the_next_consumer(lab):
     plan, emulation, _ = lab
-    bootstrap = emulation.bootstrap()
-    sent = _fresh_messages(plan, bootstrap, 10)
+    sent = _fresh_messages(plan, emulation, 10)
     run = sent[0].rsplit("-", 1)[0]
     group = f"close-{run}"
     first: list[str] = []
-    with _consumer(plan, bootstrap, group) as consumer:
+    with _consumer(plan, emulation, group) as consumer:
         deadline = time.monotonic() + WAIT_S
         while len(first) < 5:
             assert time.monotonic() < deadline
@@ -291,7 +304,7 @@ def test_closing_before_confirming_hands_the_message_to_the_next_consumer(lab):
             if len(first) <= 3:
                 consumer.confirm(got)
         consumer.commit()
-    with _consumer(plan, bootstrap, group) as consumer:
+    with _consumer(plan, emulation, group) as consumer:
         second = _drain(consumer, set(sent[3:]), run)
     assert first == sent[:5]
     assert second == sent[3:]
@@ -301,10 +314,10 @@ def test_closing_before_confirming_hands_the_message_to_the_next_consumer(lab):
 KILLED_CONSUMER = """
 import json, sys, time
 from routing_client import RoutingConsumer
-contract, bootstrap, group, run, stuck = json.loads(sys.argv[1])
+contract, bootstrap, login, group, run, stuck = json.loads(sys.argv[1])
 # The group notices the death within the session timeout (6 s, the brokers' minimum).
 consumer = RoutingConsumer(contract, bootstrap, group, events=["create_account"],
-                           config={"auto.commit.interval.ms": 500, "session.timeout.ms": 6000, "log_level": 0})
+                           config={"auto.commit.interval.ms": 500, "session.timeout.ms": 6000, "log_level": 0, **login})
 
 def handle(r):
     value = r.value().decode()
@@ -324,11 +337,12 @@ def test_a_consumer_killed_mid_message_leaves_it_and_everything_unconfirmed_to_t
 
     plan, emulation, _ = lab
     bootstrap = emulation.bootstrap()
-    sent = _fresh_messages(plan, bootstrap, 40)
+    sent = _fresh_messages(plan, emulation, 40)
     run = sent[0].rsplit("-", 1)[0]
     group = f"kill-{run}"
     stuck = sent[25]
-    args = json.dumps([_contract(plan), bootstrap, group, run, stuck])
+    prefixed = f"{access.group_prefix(plan.config.regions[HERE])}{group}"
+    args = json.dumps([_contract(plan), bootstrap, emulation.client(HERE), prefixed, run, stuck])
     proc = subprocess.Popen(
         [sys.executable, "-c", KILLED_CONSUMER, args],
         cwd=ROOT,
@@ -349,7 +363,7 @@ def test_a_consumer_killed_mid_message_leaves_it_and_everything_unconfirmed_to_t
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
-    with _consumer(plan, bootstrap, group) as consumer:
+    with _consumer(plan, emulation, group) as consumer:
         second = _drain(consumer, set(sent) - set(first) | {stuck}, run)
     assert first == sent[:26]
     # Nothing lost; what the killed one was processing comes again, and nothing confirmed and committed does.
@@ -375,7 +389,7 @@ def test_unroutable_messages_are_counted_apart_and_reach_the_hook(lab):
         HERE: [("route-cloud", b"gcp"), ("route-region", b"europe-west1")],
         OTHER: [("route-cloud", b"aws"), ("route-region", b"us-east-1")],
     }
-    p = Producer({"bootstrap.servers": bootstrap[plan.config.hub.key], **QUIET})
+    p = Producer({"bootstrap.servers": bootstrap[plan.config.hub.key], **emulation.client(OTHER), **QUIET})
     # One partition for the lot (same key), so the order is known.
     for name, headers in [*bad.items(), *good.items()]:
         p.produce(TOPIC, f"{run}:{name}".encode(), key=run, headers=headers)
@@ -387,9 +401,9 @@ def test_unroutable_messages_are_counted_apart_and_reach_the_hook(lab):
         with RoutingConsumer(
             _contract(plan, region),
             bootstrap,
-            f"hook-{region}-{run}",
+            f"{access.group_prefix(plan.config.regions[region])}hook-{run}",
             events=[EVENT],
-            config=QUIET,
+            config={**QUIET, **emulation.client(region)},
             on_unroutable=hooked.append,
         ) as consumer:
             deadline = time.monotonic() + WAIT_S
@@ -444,7 +458,7 @@ def test_a_hook_that_raises_gets_the_message_again(lab):
     plan, emulation, _ = lab
     bootstrap = emulation.bootstrap()
     run = uuid.uuid4().hex[:10]
-    p = Producer({"bootstrap.servers": bootstrap[plan.config.hub.key], **QUIET})
+    p = Producer({"bootstrap.servers": bootstrap[plan.config.hub.key], **emulation.client(OTHER), **QUIET})
     p.produce(TOPIC, f"{run}:dead".encode(), key=run)
     p.produce(
         TOPIC, f"{run}:good".encode(), key=run, headers=[("route-cloud", b"gcp"), ("route-region", b"europe-west1")]
@@ -459,7 +473,7 @@ def test_a_hook_that_raises_gets_the_message_again(lab):
             raise OSError("dead-letter topic unreachable")
 
     kept: list[str] = []
-    with _consumer(plan, bootstrap, f"hookfail-{run}") as consumer:
+    with _consumer(plan, emulation, f"hookfail-{run}") as consumer:
         consumer.on_unroutable = dead_letter
         deadline = time.monotonic() + WAIT_S
         failures = 0

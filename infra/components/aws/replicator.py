@@ -54,8 +54,8 @@ class MskReplicationArgs:
     # Exactly these topics are copied, under the same names.
     topics: Sequence[str]
     # Prefixes of the consumer groups whose offsets are synced: the target
-    # region's services' (access.group_prefix). Default: none are synced.
-    groups: Sequence[str] = ()
+    # region's services' (access.group_prefix).
+    groups: Sequence[str]
     # The target's topic resources: replication starts once they exist, so
     # it writes into topics with the planned settings.
     target_topics: Sequence[pulumi.Resource] = ()
@@ -212,9 +212,7 @@ class MskReplication(pulumi.ComponentResource):
                         synchronise_consumer_group_offsets=True,
                         detect_and_copy_new_consumer_groups=True,
                     )
-                ]
-                if groups
-                else None,
+                ],
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, *args.source_access, *args.target_topics]),
         )

@@ -104,4 +104,3 @@ def test_policy_names_only_the_synced_groups_never_every_group():
         "arn:aws:kafka:us-east-1:123456789012:group/hub/u1/aws-us-west-2.*",
         "arn:aws:kafka:us-west-2:123456789012:group/west/u2/aws-us-west-2.*",
     ]
-    assert "ConsumerGroups" not in {s["Sid"] for s in execution_policy(SOURCE, TARGET, TOPICS)["Statement"]}

@@ -31,7 +31,7 @@ def gcp_hub(request):
 
 
 def test_no_principal_holds_a_managed_kafka_role_on_the_project(gcp_hub):
-    """"Configure SASL authentication" grants `roles/managedkafka.client` on the project; that role
+    """ "Configure SASL authentication" grants `roles/managedkafka.client` on the project; that role
     also carries managedkafka.clusters.attachConnectCluster and schema reads ("Managed Service for
     Apache Kafka roles and permissions"). Only `managedkafka.clusters.connect` is needed to connect;
     Kafka ACLs decide the rest ("Access control with IAM and Kafka ACLs")."""
@@ -40,7 +40,9 @@ def test_no_principal_holds_a_managed_kafka_role_on_the_project(gcp_hub):
     (role,) = reg.of_type(CUSTOM_ROLE)
     assert role.inputs["permissions"] == [CONNECT_PERMISSION]
     bound = {m.inputs["member"] for m in reg.of_type(IAM_MEMBER) if m.inputs["role"].endswith(role.inputs["roleId"])}
-    accounts = {f"serviceAccount:{a.inputs['accountId']}@{PROJECT}.iam.gserviceaccount.com" for a in reg.of_type(ACCOUNT)}
+    accounts = {
+        f"serviceAccount:{a.inputs['accountId']}@{PROJECT}.iam.gserviceaccount.com" for a in reg.of_type(ACCOUNT)
+    }
     assert bound == accounts
 
 
@@ -98,7 +100,10 @@ def test_a_regions_own_topics_are_readable_only_by_its_own_identities(gcp_hub):
 
 
 def test_mirror_connectors_start_after_the_acls_that_let_them_in(gcp_hub):
-    plan, reg, _ = gcp_hub
+    _, reg, _ = gcp_hub
     acl_urns = {a.urn for a in reg.of_type(ACL)}
-    for connector in [*reg.of_type("gcp:managedkafka/connector:Connector"), *reg.of_type("aws:mskconnect/connector:Connector")]:
+    for connector in [
+        *reg.of_type("gcp:managedkafka/connector:Connector"),
+        *reg.of_type("aws:mskconnect/connector:Connector"),
+    ]:
         assert acl_urns & set(connector.dependencies), connector.name

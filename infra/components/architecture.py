@@ -74,6 +74,13 @@ class ArchitectureComponent(pulumi.ComponentResource):
         # cloud -> {dashboard: {name, region}, notifications: {target key: SNS topic ARN}}
         self.monitoring: dict[str, Any] = {cloud: dict(m.outputs) for cloud, m in self.realization.monitoring.items()}
         outputs["monitoring"] = self.monitoring
+        # region key -> what its services use to reach Kafka: an IAM policy ARN
+        # (AWS) or a service account (GCP), holding them to their grants.
+        self.access: dict[str, Any] = {}
+        for made in self.realization.access.values():
+            for region, values in made.outputs.items():
+                self.access.setdefault(region, {}).update(values)
+        outputs["access"] = self.access
         self.register_outputs(outputs)
 
     def _region(self, key: str, contract: RoutingContract) -> pulumi.Output[dict[str, Any]]:

@@ -102,6 +102,9 @@ class Context:
     _shared: dict[str, Any] = field(default_factory=dict)
     # link key -> the realized link, filled by the walk before any mirror flow.
     links: dict[str, pulumi.Resource] = field(default_factory=dict)
+    # cluster key -> the resources that grant principals their access there
+    # (Kafka ACLs), filled by the access realizers before any mirror flow.
+    grants: dict[str, list[pulumi.Resource]] = field(default_factory=dict)
 
     @property
     def prefix(self) -> str:
@@ -167,6 +170,19 @@ PlanCheck = Callable[[p.Plan], list[str]]
 MonitoringRealizer = Callable[[Context, Mapping[str, Site], Mapping[str, pulumi.Resource]], "Monitoring | None"]
 
 
+# (ctx, cluster key -> Site) -> what holds the cloud's principals to their
+# grants (IAM policies, Kafka ACLs), or None where the cloud has nothing to
+# hold. Called once per cloud of the plan, after links and before mirror flows.
+AccessRealizer = Callable[[Context, Mapping[str, Site]], "Access | None"]
+
+
+class Access(Protocol):
+    """A cloud's realized access control: `outputs` maps region key -> what its services attach or use."""
+
+    @property
+    def outputs(self) -> Mapping[str, Any]: ...
+
+
 class Monitoring(Protocol):
     """A cloud's realized alarms: `outputs` names its dashboard and notification targets."""
 
@@ -186,6 +202,7 @@ class Realizers:
     mirrors: Mapping[str, MirrorRealizer]
     checks: Mapping[str, PlanCheck]
     monitoring: Mapping[str, MonitoringRealizer] = field(default_factory=dict)
+    access: Mapping[str, AccessRealizer] = field(default_factory=dict)
 
 
 class RealizationError(ValueError):

@@ -9,6 +9,7 @@ Outputs (all map-shaped; see docs/aws.md "Outputs"):
   regions       region key -> {bootstrap: {cluster key: address}, routing: contract,
                 and with the api key, api: the region's entry point}
   monitoring    cloud -> {dashboard: {name, region}, notifications: {target: SNS topic ARN | {email: channel}}}
+  access        region key -> {policyArn: IAM policy for its AWS services, serviceAccount: its GCP services' account}
   api           with the api key: the global hostname and each region's entry point
 """
 
@@ -82,6 +83,7 @@ def main() -> ArchitectureComponent:
     pulumi.export("hubBootstrap", architecture.hub_bootstrap)
     pulumi.export("regions", architecture.regions)
     pulumi.export("monitoring", architecture.monitoring)
+    pulumi.export("access", architecture.access)
     if architecture.api is not None:
         pulumi.export("api", architecture.api.outputs)
     return architecture

@@ -13,7 +13,7 @@ from typing import Any
 
 import pulumi
 
-from infra.components.base import Context, Monitoring, RealizationError, Realizers, Site
+from infra.components.base import Access, Context, Monitoring, RealizationError, Realizers, Site
 from infra.geo import Region
 from infra.plan import Plan
 
@@ -28,6 +28,8 @@ class Realization:
     mirrors: Mapping[str, pulumi.Resource]
     # cloud -> its alarms, notification targets and dashboard.
     monitoring: Mapping[str, Monitoring] = field(default_factory=dict)
+    # cloud -> its access control (services' IAM policies, Kafka ACLs).
+    access: Mapping[str, Access] = field(default_factory=dict)
 
 
 def _missing(what: str, key: str, registry: str, kind: str, known: Mapping[str, Any]) -> str:
@@ -68,7 +70,7 @@ def check(plan: Plan, r: Realizers) -> None:
 
 
 def realize(plan: Plan, parent: pulumi.Resource, r: Realizers) -> Realization:
-    """Networks per cloud, then per cluster its cluster and topics, then links, then flows."""
+    """Networks per cloud, then per cluster its cluster and topics, then links, access, then flows."""
     check(plan, r)
     ctx = Context(plan, parent, lambda c, region: r.providers[region.cloud](c, region))
 
@@ -88,6 +90,11 @@ def realize(plan: Plan, parent: pulumi.Resource, r: Realizers) -> Realization:
 
     for key, link in plan.links.items():
         ctx.links[key] = r.links[link.kind](ctx, link, networks[link.hub], networks[link.spoke])
+    access = {
+        cloud: made
+        for cloud, grant in r.access.items()
+        if cloud in by_cloud and (made := grant(ctx, sites)) is not None
+    }
     mirrors = {
         key: r.mirrors[flow.mechanism](ctx, flow, sites[flow.source], sites[flow.target])
         for key, flow in plan.mirrors.items()
@@ -97,4 +104,4 @@ def realize(plan: Plan, parent: pulumi.Resource, r: Realizers) -> Realization:
         for cloud, watch in r.monitoring.items()
         if cloud in by_cloud and (made := watch(ctx, sites, mirrors)) is not None
     }
-    return Realization(networks, sites, dict(ctx.links), mirrors, monitoring)
+    return Realization(networks, sites, dict(ctx.links), mirrors, monitoring, access)

@@ -9,11 +9,13 @@ resource is registered.
 from __future__ import annotations
 
 from infra import geo, vpn
+from infra.components.aws import access as aws_access
 from infra.components.aws import alarms, msk, msk_connect, peering, replicator, topics
 from infra.components.aws import network as aws_network
 from infra.components.aws import provider as aws_provider
 from infra.components.base import Realizers
 from infra.components.crosscloud import link as crosscloud_link
+from infra.components.gcp import access as gcp_access
 from infra.components.gcp import connect as gcp_connect
 from infra.components.gcp import managed_kafka
 from infra.components.gcp import monitoring as gcp_monitoring
@@ -47,4 +49,6 @@ REALIZERS = Realizers(
     checks={geo.AWS: msk.problems, geo.GCP: vpn.problems},
     # cloud -> (ctx, sites, realized flows) -> the alarms of plan.alarms there
     monitoring={geo.AWS: alarms.realize_alarms, geo.GCP: gcp_monitoring.realize_monitoring},
+    # cloud -> (ctx, sites) -> what holds its principals to the plan's grants
+    access={geo.AWS: aws_access.realize_access, geo.GCP: gcp_access.realize_access},
 )

@@ -92,6 +92,9 @@ class FakeCloud:
     def mirror(self, ctx, flow, source: Site, target: Site):
         self.calls.append(("mirror", flow.key, source.plan.key, target.plan.key, type(source.cluster).__name__))
 
+    def access(self, ctx, sites):
+        self.calls.append(("access", tuple(sorted(k for k, s in sites.items() if s.plan.region.cloud == "gcp"))))
+
 
 @dataclasses.dataclass
 class _Net:
@@ -122,6 +125,7 @@ def test_a_second_cloud_plugs_in_through_the_registries_alone(run):
         topics={**REALIZERS.topics, "gcp": fake.topics},
         links={**REALIZERS.links, LinkKind.HA_VPN: fake.link},
         mirrors={**REALIZERS.mirrors, MirrorMechanism.MM2_GCP_CONNECT: fake.mirror},
+        access={**REALIZERS.access, "gcp": fake.access},
     )
     plan = mixed("regional-clusters")
 
@@ -132,6 +136,7 @@ def test_a_second_cloud_plugs_in_through_the_registries_alone(run):
     reg, _, regions = run(program)
     gcp = ("gcp/asia-southeast1", "gcp/europe-west1")
     assert ("networks", gcp) in fake.calls and sum(c[0] == "networks" for c in fake.calls) == 1
+    assert fake.calls.count(("access", gcp)) == 1
     for key in gcp:
         assert ("cluster", key, key) in fake.calls
         assert ("link", f"aws/us-east-1<->{key}", "aws/us-east-1", key) in fake.calls

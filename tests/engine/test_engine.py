@@ -148,7 +148,14 @@ def test_stack_output_json_has_the_shape_the_readme_documents(bed: EngineBed, de
     out = bed.cli_json(stack, "stack", "output", "--json")
     plan = bed.plan(stack)
     api_plan = plan.api
-    assert set(out) == {"architecture", "hubBootstrap", "regions", "monitoring"} | ({"api"} if api_plan else set())
+    assert set(out) == {"architecture", "hubBootstrap", "regions", "monitoring", "access"} | (
+        {"api"} if api_plan else set()
+    )
+    # docs/security.md: each region's services' IAM policy (AWS) or service account (GCP).
+    assert set(out["access"]) <= set(plan.config.regions)
+    for key, held in out["access"].items():
+        expected = "policyArn" if plan.config.regions[key].cloud == "aws" else "serviceAccount"
+        assert set(held) == {expected} and isinstance(held[expected], str), key
     assert out["architecture"] == plan.config.architecture
     assert isinstance(out["hubBootstrap"], str) and out["hubBootstrap"].endswith(":9098")
     assert set(out["regions"]) == set(plan.config.regions)

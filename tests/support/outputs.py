@@ -148,6 +148,10 @@ def _service_account(r: Resource) -> dict[str, Any]:
     }
 
 
+def _custom_role(r: Resource) -> dict[str, Any]:
+    return {"name": f"projects/{_project(r)}/roles/{r.inputs['roleId']}"}
+
+
 def _service_account_key(r: Resource) -> dict[str, Any]:
     key_file = json.dumps({"type": "service_account", "private_key_id": r.name})
     return {"privateKey": base64.b64encode(key_file.encode()).decode()}
@@ -238,6 +242,7 @@ OUTPUTS: dict[str, Callable[[Resource], dict[str, Any]]] = {
     "gcp:compute/address:Address": _address,
     "gcp:serviceaccount/account:Account": _service_account,
     "gcp:serviceaccount/key:Key": _service_account_key,
+    "gcp:projects/iAMCustomRole:IAMCustomRole": _custom_role,
     "gcp:certificatemanager/dnsAuthorization:DnsAuthorization": _dns_authorization,
 }
 

@@ -26,7 +26,7 @@ def run_main(
         except RealizationError as e:
             refused.append(e)
             return None
-        return {"hubBootstrap": a.hub_bootstrap, "regions": a.regions, "monitoring": a.monitoring}
+        return {"hubBootstrap": a.hub_bootstrap, "regions": a.regions, "monitoring": a.monitoring, "access": a.access}
 
     monitor, _, outputs = mocks.run(program, config, stack)
     return monitor.registrations, outputs, (refused[0] if refused else None)

@@ -74,11 +74,14 @@ def _arns(cluster_arn: str, kind: str, names: Sequence[str]) -> list[str]:
     return [f"{base}/{n}" for n in names]
 
 
-def execution_policy(target_arn: str, topics: Sequence[str]) -> dict[str, Any]:
+def execution_policy(target_arn: str, topics: Sequence[str], groups: Sequence[str] = ()) -> dict[str, Any]:
     """What MirrorMaker 2 may do on the target: write the flow's topics, its own
     internal topics (Connect's `__amazon_msk_connect_*`, MirrorMaker's offset
-    syncs and checkpoints) and consumer group offsets. The source is in GCP,
-    outside IAM: it is reached with its own SASL/PLAIN login.
+    syncs and checkpoints), MSK Connect's own consumer groups
+    (`__amazon_msk_connect_*`) and the groups whose offsets the checkpoint
+    connector translates (`groups`, prefixes: the target region's services'),
+    never every group. The source is in GCP, outside IAM: it is reached with
+    its own SASL/PLAIN login.
     """
     internal = ["__amazon_msk_connect_*", "mm2-offset-syncs.*", "*.checkpoints.internal"]
     return {
@@ -121,7 +124,7 @@ def execution_policy(target_arn: str, topics: Sequence[str]) -> dict[str, Any]:
                 "Sid": "ConsumerGroups",
                 "Effect": "Allow",
                 "Action": ["kafka-cluster:AlterGroup", "kafka-cluster:DescribeGroup"],
-                "Resource": _arns(target_arn, "group", ["*"]),
+                "Resource": _arns(target_arn, "group", ["__amazon_msk_connect_*", *(f"{g}*" for g in groups)]),
             },
         ],
     }
@@ -133,6 +136,9 @@ class MskConnectMirrorArgs:
     source: mirrormaker.Endpoint
     target: mirrormaker.Endpoint
     target_cluster_arn: pulumi.Input[str]
+    # Prefixes of the consumer groups whose offsets the checkpoint connector
+    # commits on the target (access.group_prefix of the target region).
+    groups: Sequence[str]
     # Where the workers run: the target's VPC.
     vpc_id: pulumi.Input[str]
     subnet_ids: Sequence[pulumi.Input[str]]
@@ -169,6 +175,7 @@ class MskConnectMirror(pulumi.ComponentResource):
         super().__init__(self.TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         topics = sorted(args.flow.topics)
+        groups = sorted(args.groups)
 
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         account = identity.account_id
@@ -220,7 +227,7 @@ class MskConnectMirror(pulumi.ComponentResource):
             f"{name}-role",
             role=self.role.id,
             policy=pulumi.Output.from_input(args.target_cluster_arn).apply(
-                lambda arn: json.dumps(execution_policy(arn, topics))
+                lambda arn: json.dumps(execution_policy(arn, topics, groups))
             ),
             opts=child,
         )
@@ -411,6 +418,7 @@ def realize_mirror(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -
             source=endpoints.endpoint(ctx.plan, source, access.mirror_key(flow.key)),
             target=endpoints.endpoint(ctx.plan, target, access.mirror_key(flow.key)),
             target_cluster_arn=cluster.arn,
+            groups=(access.group_prefix(region),),
             vpc_id=net.vpc.id,
             subnet_ids=net.subnet_ids,
             source_cidr=str(source.plan.region.cidr),
@@ -419,9 +427,11 @@ def realize_mirror(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -
             region=region.name,
             log_key_arn=net.log_key.arn,
             log_retention_days=net.log_retention_days,
-            # The source is across a VPN: the connectors wait for its link.
+            # The source is across a VPN: the connectors wait for its link,
+            # and for the ACLs that let the flow's login read there.
             depends_on=[
                 expect(source.cluster, pulumi.Resource, flow.key),
+                *ctx.grants.get(source.plan.key, []),
                 *target.topics.topics.values(),
                 *ctx.path(source.plan.key, region.key),
             ],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra import naming
+from infra import access, naming
 from infra.components.aws.msk import MskCluster
 from infra.components.aws.network import AwsNetwork
 from infra.components.base import Context, Site, expect
@@ -52,6 +53,9 @@ class MskReplicationArgs:
     target: MskEndpoint
     # Exactly these topics are copied, under the same names.
     topics: Sequence[str]
+    # Prefixes of the consumer groups whose offsets are synced: the target
+    # region's services' (access.group_prefix).
+    groups: Sequence[str]
     # The target's topic resources: replication starts once they exist, so
     # it writes into topics with the planned settings.
     target_topics: Sequence[pulumi.Resource] = ()
@@ -66,55 +70,64 @@ def _arns(cluster_arn: str, kind: str, names: Sequence[str]) -> list[str]:
     return [f"{base}/{n}" for n in names]
 
 
-def execution_policy(source_arn: str, target_arn: str, topics: Sequence[str]) -> dict[str, Any]:
-    """The replicator's permissions: these two clusters, these topics, nothing else.
+def group_patterns(prefixes: Sequence[str]) -> list[str]:
+    """The replicator's consumer-group regexes: each prefix, literally, then anything."""
+    return [f"{re.escape(p)}.*" for p in prefixes]
+
+
+def execution_policy(
+    source_arn: str, target_arn: str, topics: Sequence[str], groups: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The replicator's permissions: these two clusters, these topics, these groups, nothing else.
 
     The actions are those of AWS's AWSMSKReplicatorExecutionRole, scoped to
     the flow: read on the source's topics, write on the target's, the
     replicator's own internal topics (Kafka's `__` convention) on both, and
-    consumer groups on both, for offset sync.
+    on both the consumer groups whose offsets it syncs (group ARNs ending in
+    `<prefix>*`, "Authorization policy resources"), never every group.
     """
     clusters = [source_arn, target_arn]
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "Clusters",
-                "Effect": "Allow",
-                "Action": [
-                    "kafka-cluster:AlterCluster",
-                    "kafka-cluster:Connect",
-                    "kafka-cluster:DescribeCluster",
-                    "kafka-cluster:WriteDataIdempotently",
-                ],
-                "Resource": clusters,
-            },
-            {
-                "Sid": "ReadSourceTopics",
-                "Effect": "Allow",
-                "Action": READ_TOPIC,
-                "Resource": _arns(source_arn, "topic", topics),
-            },
-            {
-                "Sid": "WriteTargetTopics",
-                "Effect": "Allow",
-                "Action": WRITE_TOPIC,
-                "Resource": _arns(target_arn, "topic", topics),
-            },
-            {
-                "Sid": "InternalTopics",
-                "Effect": "Allow",
-                "Action": sorted({*READ_TOPIC, *WRITE_TOPIC, "kafka-cluster:DeleteTopic"}),
-                "Resource": [a for c in clusters for a in _arns(c, "topic", INTERNAL_TOPICS)],
-            },
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "Clusters",
+            "Effect": "Allow",
+            "Action": [
+                "kafka-cluster:AlterCluster",
+                "kafka-cluster:Connect",
+                "kafka-cluster:DescribeCluster",
+                "kafka-cluster:WriteDataIdempotently",
+            ],
+            "Resource": clusters,
+        },
+        {
+            "Sid": "ReadSourceTopics",
+            "Effect": "Allow",
+            "Action": READ_TOPIC,
+            "Resource": _arns(source_arn, "topic", topics),
+        },
+        {
+            "Sid": "WriteTargetTopics",
+            "Effect": "Allow",
+            "Action": WRITE_TOPIC,
+            "Resource": _arns(target_arn, "topic", topics),
+        },
+        {
+            "Sid": "InternalTopics",
+            "Effect": "Allow",
+            "Action": sorted({*READ_TOPIC, *WRITE_TOPIC, "kafka-cluster:DeleteTopic"}),
+            "Resource": [a for c in clusters for a in _arns(c, "topic", INTERNAL_TOPICS)],
+        },
+    ]
+    if groups:
+        statements.append(
             {
                 "Sid": "ConsumerGroups",
                 "Effect": "Allow",
                 "Action": ["kafka-cluster:AlterGroup", "kafka-cluster:DescribeGroup"],
-                "Resource": [a for c in clusters for a in _arns(c, "group", ["*"])],
-            },
-        ],
-    }
+                "Resource": [a for c in clusters for a in _arns(c, "group", [f"{g}*" for g in groups])],
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def _vpc(e: MskEndpoint) -> aws.msk.ReplicatorKafkaClusterArgs:
@@ -158,11 +171,12 @@ class MskReplication(pulumi.ComponentResource):
             opts=child,
         )
         topics = sorted(args.topics)
+        groups = sorted(args.groups)
         policy = aws.iam.RolePolicy(
             f"{name}-role",
             role=self.role.id,
             policy=pulumi.Output.all(args.source.cluster_arn, args.target.cluster_arn).apply(
-                lambda arns: json.dumps(execution_policy(arns[0], arns[1], topics))
+                lambda arns: json.dumps(execution_policy(arns[0], arns[1], topics, groups))
             ),
             opts=child,
         )
@@ -194,7 +208,7 @@ class MskReplication(pulumi.ComponentResource):
                 ],
                 consumer_group_replications=[
                     aws.msk.ReplicatorReplicationInfoListConsumerGroupReplicationArgs(
-                        consumer_groups_to_replicates=[".*"],
+                        consumer_groups_to_replicates=group_patterns(groups),
                         synchronise_consumer_group_offsets=True,
                         detect_and_copy_new_consumer_groups=True,
                     )
@@ -218,6 +232,7 @@ def realize_replication(ctx: Context, flow: MirrorFlow, source: Site, target: Si
             source=_endpoint(source, f"mirror flow {flow.key}"),
             target=_endpoint(target, f"mirror flow {flow.key}"),
             topics=flow.topics,
+            groups=(access.group_prefix(target.plan.region),),
             target_topics=list(target.topics.topics.values()),
             source_access=[policy]
             if (policy := expect(source.cluster, MskCluster, flow.key).replicator_policy)

@@ -123,9 +123,12 @@ def realize_mirror(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -
             target=dst,
             dns_domains=domains,
             # A source in the other cloud is across a VPN: the connectors wait
-            # for its link (tunnels, BGP, DNS forwarding).
+            # for its link (tunnels, BGP, DNS forwarding), and for the ACLs
+            # that let the flow read the source and write the target.
             depends_on=[
                 expect(source.cluster, pulumi.Resource, flow.key),
+                *ctx.grants.get(source.plan.key, []),
+                *ctx.grants.get(target.plan.key, []),
                 *target.topics.topics.values(),
                 *ctx.path(source.plan.key, region.key),
             ],

@@ -16,7 +16,6 @@ from infra.geo import Region
 from infra.plan import Cluster
 
 GIB = 1024**3
-CLIENT_ROLE = "roles/managedkafka.client"
 # "Configure message encryption" (Managed Service for Apache Kafka): the
 # service agent needs this role on the cluster's customer-managed key.
 KMS_ROLE = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
@@ -42,9 +41,14 @@ def account_id(cluster_name: str, login: str) -> str:
     return naming.hashed(cluster_name, f"{cluster_name}|{login}", ACCOUNT_ID_MAX)
 
 
+def service_agent_email(project_number: str) -> str:
+    """The Managed Kafka service agent of a project: it uses the cluster keys and runs Connect clusters."""
+    return f"service-{project_number}@gcp-sa-managedkafka.iam.gserviceaccount.com"
+
+
 def service_agent(project_number: str) -> str:
     """The Managed Kafka service agent of a project, as an IAM member."""
-    return f"serviceAccount:service-{project_number}@gcp-sa-managedkafka.iam.gserviceaccount.com"
+    return f"serviceAccount:{service_agent_email(project_number)}"
 
 
 def sasl_plain(username: pulumi.Input[str], password: pulumi.Input[str]) -> dict[str, pulumi.Input[str]]:
@@ -61,10 +65,11 @@ def sasl_plain(username: pulumi.Input[str], password: pulumi.Input[str]) -> dict
 
 @dataclass(frozen=True)
 class SaslLogin:
-    """A service account's SASL/PLAIN login: its email and its key file (base64)."""
+    """A service account's SASL/PLAIN login: its email, its key file (base64) and its IAM member."""
 
     username: pulumi.Output[str]
     password: pulumi.Output[str]
+    member: pulumi.Output[str]
 
     def client_properties(self) -> dict[str, pulumi.Input[str]]:
         return sasl_plain(self.username, self.password)
@@ -83,6 +88,10 @@ class ManagedKafkaClusterArgs:
     foreign_clients: Sequence[str] = ()
     # Pulumi `protect` on the cluster.
     protect: bool = True
+    # The generation of the logins' keys (`multicloud-kafka:scramRotation`, which
+    # rotates every credential the program makes): a new one replaces every key.
+    # 0, the first, keeps none, so keys made before rotation existed stay.
+    key_rotation: int = 0
 
 
 class ManagedKafkaCluster(pulumi.ComponentResource):
@@ -93,8 +102,9 @@ class ManagedKafkaCluster(pulumi.ComponentResource):
     Kafka service agent only), and in transit (TLS only), and authenticates every client as a Google principal: in GCP with
     OAUTHBEARER (the workload's own service account), from AWS with
     SASL/PLAIN, whose username is a service account and whose password is
-    that account's key. Those accounts hold `roles/managedkafka.client` on
-    the project; their keys are Pulumi secrets.
+    that account's key (a Pulumi secret). What any principal may do here,
+    the connect permission included, is granted by `gcp.access.GcpAccess`
+    from the plan's grants: nothing project-wide.
 
     The cluster, its key ring and its key are `retain_on_delete`: when the
     plan drops the cluster, Pulumi forgets them and GCP keeps them with the
@@ -109,6 +119,7 @@ class ManagedKafkaCluster(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         s = args.settings
         self.region = args.region
+        self.cluster_name = name
         keep = pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=True)
         self.key_ring = gcp.kms.KeyRing(
             f"{name}-data", name=name, project=args.project, location=args.region.name, opts=keep
@@ -175,15 +186,13 @@ class ManagedKafkaCluster(pulumi.ComponentResource):
             description=f"SASL/PLAIN login {login} of the other cloud's clients on Managed Kafka cluster {name}",
             opts=child,
         )
-        gcp.projects.IAMMember(
+        key = gcp.serviceaccount.Key(
             f"{name}-{slug}",
-            project=args.project,
-            role=CLIENT_ROLE,
-            member=account.member,
+            service_account_id=account.name,
+            keepers={"rotation": str(args.key_rotation)} if args.key_rotation else None,
             opts=child,
         )
-        key = gcp.serviceaccount.Key(f"{name}-{slug}", service_account_id=account.name, opts=child)
-        return SaslLogin(username=account.email, password=pulumi.Output.secret(key.private_key))
+        return SaslLogin(username=account.email, password=pulumi.Output.secret(key.private_key), member=account.member)
 
     def bootstrap(self, client_cloud: str) -> pulumi.Output[str]:
         """One listener (SASL over TLS, port 9092) serves clients of both clouds."""
@@ -207,6 +216,7 @@ def realize_cluster(ctx: Context, planned: Cluster, network: Network) -> Managed
             settings=ctx.plan.config.managed_kafka,
             foreign_clients=ctx.plan.logins(planned.key),
             protect=ctx.protect,
+            key_rotation=ctx.plan.config.scram_rotation,
         ),
         pulumi.ResourceOptions(parent=ctx.parent, provider=net.provider),
     )

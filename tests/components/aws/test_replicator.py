@@ -16,6 +16,7 @@ from infra.components.aws.replicator import (
 SOURCE = "arn:aws:kafka:us-east-1:123456789012:cluster/hub/u1"
 TARGET = "arn:aws:kafka:us-west-2:123456789012:cluster/west/u2"
 TOPICS = ["UPDATE_PROFILE_AWS_US_WEST_2", "CREATE_ACCOUNT_AWS_US_WEST_2"]
+GROUPS = ["aws-us-west-2."]
 
 
 def program():
@@ -26,6 +27,7 @@ def program():
             MskEndpoint(SOURCE, ["hs1", "hs2", "hs3"], "hub-sg"),
             MskEndpoint(TARGET, ["ws1", "ws2", "ws3"], "west-sg"),
             TOPICS,
+            GROUPS,
         ),
         pulumi.ResourceOptions(provider=west),
     )
@@ -42,6 +44,8 @@ def test_replicates_exactly_the_flows_topics_with_identical_names_and_synced_off
     assert topics["copyTopicConfigurations"] is False
     (groups,) = info["consumerGroupReplications"]
     assert groups["synchroniseConsumerGroupOffsets"] is True
+    # A regex: the target region's services' prefix, taken literally, and nobody else's groups.
+    assert groups["consumerGroupsToReplicates"] == [r"aws\-us\-west\-2\..*"]
     assert [c["amazonMskCluster"]["mskClusterArn"] for c in r["kafkaClusters"]] == [SOURCE, TARGET]
     assert [c["vpcConfig"]["securityGroupsIds"] for c in r["kafkaClusters"]] == [["hub-sg"], ["west-sg"]]
 
@@ -60,7 +64,7 @@ def test_runs_in_the_target_region_with_its_own_role(run):
         {"Effect": "Allow", "Principal": {"Service": "kafka.amazonaws.com"}, "Action": "sts:AssumeRole"}
     ]
     policy = reg.one("aws:iam/rolePolicy:RolePolicy")
-    assert json.loads(policy.inputs["policy"]) == execution_policy(SOURCE, TARGET, sorted(TOPICS))
+    assert json.loads(policy.inputs["policy"]) == execution_policy(SOURCE, TARGET, sorted(TOPICS), GROUPS)
     assert policy.urn in replicator.dependencies
 
 
@@ -92,3 +96,11 @@ def test_every_child_is_under_the_component(run):
     children = [r for r in reg.all if r.custom and r.type != "pulumi:providers:aws"]
     assert len(children) == 3
     assert all(r.parent == component.urn and r.name.startswith("hub-to-west") for r in children)
+
+
+def test_policy_names_only_the_synced_groups_never_every_group():
+    statements = {s["Sid"]: s for s in execution_policy(SOURCE, TARGET, TOPICS, GROUPS)["Statement"]}
+    assert statements["ConsumerGroups"]["Resource"] == [
+        "arn:aws:kafka:us-east-1:123456789012:group/hub/u1/aws-us-west-2.*",
+        "arn:aws:kafka:us-west-2:123456789012:group/west/u2/aws-us-west-2.*",
+    ]

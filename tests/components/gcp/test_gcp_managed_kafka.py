@@ -94,18 +94,33 @@ def test_no_foreign_clients_no_service_accounts_or_keys(run):
     assert value["gcpClient"] == GCP_CLIENT
 
 
-def test_each_foreign_region_gets_a_service_account_with_the_client_role_and_a_key(run):
+def test_each_foreign_login_gets_a_service_account_and_a_key_and_no_project_role(run):
     reg, _, value = run(build(foreign=("aws/us-east-1", "aws/us-west-2")))
     accounts = reg.of_type("gcp:serviceaccount/account:Account")
     assert sorted(a.inputs["accountId"] for a in accounts) == sorted(
         account_id("mck-gcp-europe-west1", r) for r in ("aws/us-east-1", "aws/us-west-2")
     )
-    members = reg.of_type("gcp:projects/iAMMember:IAMMember")
-    assert {m.inputs["role"] for m in members} == {"roles/managedkafka.client"}
-    assert sorted(m.inputs["member"] for m in members) == sorted(
-        f"serviceAccount:{e}" for e in value["usernames"].values()
+    assert sorted(f"{a.inputs['accountId']}@p.iam.gserviceaccount.com" for a in accounts) == sorted(
+        value["usernames"].values()
     )
-    assert len(reg.of_type("gcp:serviceaccount/key:Key")) == 2
+    # What a login may do, the connect permission included, is GcpAccess's (tests/components/gcp/test_access.py).
+    assert not reg.of_type("gcp:projects/iAMMember:IAMMember")
+    keys = reg.of_type("gcp:serviceaccount/key:Key")
+    assert len(keys) == 2 and all("keepers" not in k.inputs for k in keys)
+
+
+def test_a_new_rotation_generation_gives_every_key_new_keepers(run):
+    def program():
+        provider = gcp.Provider("europe", project="p", region="europe-west1")
+        ManagedKafkaCluster(
+            "mck-gcp-europe-west1",
+            ManagedKafkaClusterArgs("p", EUROPE, SUBNET, foreign_clients=("aws/us-east-1",), key_rotation=2),
+            pulumi.ResourceOptions(provider=provider),
+        )
+
+    reg, _, _ = run(program)
+    (key,) = reg.of_type("gcp:serviceaccount/key:Key")
+    assert key.inputs["keepers"] == {"rotation": "2"}
 
 
 def test_account_ids_fit_gcp_limits_and_differ_per_region():

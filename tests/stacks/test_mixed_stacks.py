@@ -12,7 +12,7 @@ import pytest
 
 from infra import geo, mirrormaker, stackfile
 from infra.architectures import build_plan
-from infra.components.architecture import component_for
+from infra.components.architecture import component_for, contract_clusters
 from infra.config import validate
 from infra.kinds import LinkKind, MirrorMechanism
 from tests.support import mocks
@@ -171,7 +171,7 @@ def test_every_region_gets_its_bootstrap_addresses(realized):
     plan, _, outputs = realized
     assert set(outputs["regions"]) == set(plan.config.regions)
     for key, contract in plan.routing.items():
-        assert set(outputs["regions"][key]["bootstrap"]) == {contract.produce_cluster, contract.consume_cluster}
+        assert set(outputs["regions"][key]["bootstrap"]) == contract_clusters(contract)
         for cluster_key, address in outputs["regions"][key]["bootstrap"].items():
             client, server = plan.config.regions[key].cloud, plan.clusters[cluster_key].region.cloud
             if server == geo.AWS:

@@ -58,6 +58,9 @@ class MskReplicationArgs:
     # What lets the replicator into the source from another region (its
     # cluster policy); the replicator is created after it. Default: nothing.
     source_access: Sequence[pulumi.Resource] = ()
+    # Translate the consumer groups' committed offsets onto the target, so a
+    # consumer moving there resumes where it was. Default: yes.
+    sync_group_offsets: bool = True
 
 
 def _arns(cluster_arn: str, kind: str, names: Sequence[str]) -> list[str]:
@@ -195,7 +198,7 @@ class MskReplication(pulumi.ComponentResource):
                 consumer_group_replications=[
                     aws.msk.ReplicatorReplicationInfoListConsumerGroupReplicationArgs(
                         consumer_groups_to_replicates=[".*"],
-                        synchronise_consumer_group_offsets=True,
+                        synchronise_consumer_group_offsets=args.sync_group_offsets,
                         detect_and_copy_new_consumer_groups=True,
                     )
                 ],
@@ -213,12 +216,13 @@ def _endpoint(site: Site, what: str) -> MskEndpoint:
 
 def realize_replication(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -> MskReplication:
     return MskReplication(
-        f"{ctx.prefix}-{naming.region_slug(source.plan.region)}-to-{naming.region_slug(target.plan.region)}",
+        ctx.plan.flow_name(flow),
         MskReplicationArgs(
             source=_endpoint(source, f"mirror flow {flow.key}"),
             target=_endpoint(target, f"mirror flow {flow.key}"),
             topics=flow.topics,
             target_topics=list(target.topics.topics.values()),
+            sync_group_offsets=flow.sync_group_offsets,
             source_access=[policy]
             if (policy := expect(source.cluster, MskCluster, flow.key).replicator_policy)
             else [],

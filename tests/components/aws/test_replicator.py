@@ -92,3 +92,21 @@ def test_every_child_is_under_the_component(run):
     children = [r for r in reg.all if r.custom and r.type != "pulumi:providers:aws"]
     assert len(children) == 3
     assert all(r.parent == component.urn and r.name.startswith("hub-to-west") for r in children)
+
+
+def test_group_offset_sync_follows_the_flow(run):
+    def unsynced():
+        MskReplication(
+            "hub-to-west",
+            MskReplicationArgs(
+                MskEndpoint(SOURCE, ["hs1"], "hub-sg"),
+                MskEndpoint(TARGET, ["ws1"], "west-sg"),
+                TOPICS,
+                sync_group_offsets=False,
+            ),
+            pulumi.ResourceOptions(provider=aws.Provider("west", region="us-west-2")),
+        )
+
+    reg, _, _ = run(unsynced)
+    (groups,) = reg.one("aws:msk/replicator:Replicator").inputs["replicationInfoList"]["consumerGroupReplications"]
+    assert groups["synchroniseConsumerGroupOffsets"] is False

@@ -136,6 +136,13 @@ class RoutingContract:
     # With a standby hub: the other hub's clusters (same topics, same headers).
     failover: Failover | None = None
 
+    def clusters(self) -> set[str]:
+        """Keys of every cluster the contract names: where it produces and consumes, and where it fails over."""
+        keys = {self.produce_cluster, self.consume_cluster}
+        if self.failover is not None:
+            keys |= {self.failover.produce_cluster, self.failover.consume_cluster}
+        return keys
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "produceCluster": self.produce_cluster,

@@ -67,8 +67,12 @@ def _change(previous: Deployed, new: Plan) -> str:
     if previous.architecture != cfg.architecture:
         parts.append(f"switching architecture {previous.architecture} -> {cfg.architecture}")
     standby = cfg.standby.key if cfg.standby is not None else None
-    if previous.standby != standby:
-        parts.append(f"moving the standby hub {previous.standby or 'none'} -> {standby or 'none'}")
+    if previous.standby is None and standby is not None:
+        parts.append(f"adding the standby hub {standby}")
+    elif previous.standby is not None and standby is None:
+        parts.append(f"removing the standby hub {previous.standby}")
+    elif previous.standby != standby:
+        parts.append(f"moving the standby hub {previous.standby} -> {standby}")
     return " and ".join(parts)
 
 

@@ -91,7 +91,7 @@ class ArchitectureComponent(pulumi.ComponentResource):
         which for a large stack costs more than registering all its resources.
         """
         sites, cloud = self.realization.sites, self.plan.config.regions[key].cloud
-        used = sorted(contract_clusters(contract))
+        used = sorted(contract.clusters())
         routing = json.dumps(contract.to_dict(), sort_keys=True)
         return pulumi.Output.all(*(sites[c].cluster.bootstrap(cloud) for c in used)).apply(
             lambda addresses: {"bootstrap": dict(zip(used, addresses, strict=True)), "routing": routing}
@@ -100,14 +100,6 @@ class ArchitectureComponent(pulumi.ComponentResource):
     @classmethod
     def type_token(cls) -> str:
         return f"{TYPE_PREFIX}:{cls.__name__}"
-
-
-def contract_clusters(contract: RoutingContract) -> set[str]:
-    """Keys of every cluster a region's contract names: where it produces and consumes, and where it fails over."""
-    keys = {contract.produce_cluster, contract.consume_cluster}
-    if contract.failover is not None:
-        keys |= {contract.failover.produce_cluster, contract.failover.consume_cluster}
-    return keys
 
 
 def _class_name(kind: Architecture) -> str:

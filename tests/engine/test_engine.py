@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 from infra.api.plan import ApiPlan
-from infra.components.architecture import contract_clusters
 from infra.plan import Plan
 from infra.switchguard import MIGRATIONS
 from tests.support.engine import expected
@@ -134,7 +133,7 @@ def _check_region(key: str, value: dict[str, Any], plan: Plan, api_plan: ApiPlan
     contract = plan.routing[key]
     served = api_plan is not None and key in api_plan.endpoints
     assert set(value) == {"bootstrap", "routing"} | ({"api"} if served else set()), key
-    assert set(value["bootstrap"]) == contract_clusters(contract)
+    assert set(value["bootstrap"]) == contract.clusters()
     assert all(isinstance(a, str) and re.search(r":\d+$", a) for a in value["bootstrap"].values())
     assert json.loads(value["routing"]) == json.loads(json.dumps(contract.to_dict()))
     if served:

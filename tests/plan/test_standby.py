@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from infra import access, plandiff, vpn
+from infra import access, cli, diagram, plandiff, stackfile, traffic, vpn
 from infra.architectures import build_plan
 from infra.config import validate
 from infra.kinds import ActiveHub, Architecture, ClusterRole, LinkKind, MirrorMechanism
@@ -187,7 +187,7 @@ def test_removing_or_moving_a_protected_standby_is_refused_naming_its_cluster():
     plan = make_plan("topic-per-region", AWS_HUB)
     message = refusal(Deployed("topic-per-region", True, STANDBY, "hub"), plan)
     assert message is not None
-    assert "moving the standby hub aws/us-west-2 -> none would delete protected resources" in message
+    assert "removing the standby hub aws/us-west-2 would delete protected resources" in message
     assert f"cluster {STANDBY_KEY} (kept in the cloud" in message
     moved = plan_with("topic-per-region", standby="gcp/europe-west1")
     assert refusal(Deployed("topic-per-region", True, STANDBY, "hub"), moved)
@@ -299,3 +299,40 @@ def test_plan_against_marks_dropping_the_standby_as_at_risk():
     standby = [c for c in changes if c.what == "standbyHub"]
     assert standby and standby[0].at_risk
     assert any(c.what == "cluster" and c.key == STANDBY_KEY and c.at_risk for c in changes)
+
+
+# --- cost ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_the_cost_model_counts_the_copy_of_every_message_to_the_standby(architecture):
+    load = traffic.Traffic(messages_per_second=100, payload_bytes=1000, record_overhead_bytes=0)
+    plan, bare = plan_with(architecture), make_plan(architecture, AWS_HUB)
+    f, g = traffic.flows(plan, load), traffic.flows(bare, load)
+    produced = sum(g.delivered_by_region.values())
+    # Every message reaches the standby once, across regions (us-east-1 -> us-west-2), replicated there rf-1 times.
+    assert f.mirrored_by_flow[f"aws/us-east-1->{STANDBY_KEY}"] == pytest.approx(produced)
+    assert f.by_class[traffic.CROSS_REGION] - g.by_class[traffic.CROSS_REGION] == pytest.approx(produced)
+    assert f.by_class[traffic.REPLICATION] - g.by_class[traffic.REPLICATION] == pytest.approx(2 * produced)
+    # Delivery is unchanged: nobody consumes the standby while the hub is active.
+    assert f.delivered_by_region == pytest.approx(g.delivered_by_region)
+    prices = traffic.load_prices(None)
+    with_standby, without = traffic.monthly_cost(plan, f, prices), traffic.monthly_cost(bare, g, prices)
+    assert with_standby.clusters > without.clusters and with_standby.mirrors > without.mirrors
+    assert with_standby.links > without.links and with_standby.transfer > without.transfer
+
+
+def test_compare_shows_what_the_standby_costs_per_architecture(capsys):
+    assert cli.main(["compare", "prod"]) == 0
+    out = capsys.readouterr().out
+    assert "standby hub aws/us-west-2" in out and "$ of it for the standby" in out
+    rows = [line.split() for line in out.splitlines() if line.split()[:1] and line.split()[0] in ARCHITECTURES]
+    assert len(rows) == 3
+    for row in rows:
+        share = float(row[-2].replace(",", ""))
+        assert 0 < share < float(row[-3].replace(",", "")), row
+
+
+def test_the_diagram_draws_the_standby_and_its_flow():
+    text = diagram.svg(build_plan(stackfile.load("prod")))
+    assert "(standby hub)" in text and "standby mck-prod-aws-us-west-2-standby" in text

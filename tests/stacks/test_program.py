@@ -8,7 +8,7 @@ import re
 import pytest
 
 from infra import geo, stackfile
-from infra.components.architecture import COMPONENTS, contract_clusters
+from infra.components.architecture import COMPONENTS
 from infra.validation import ConfigError
 from tests.support.program import of_type, plan_of, run_main
 from tests.support.stacks import AWS_REGIONS, EVENTS, ROOT, raw_config, stack_file_config
@@ -103,7 +103,7 @@ def test_outputs_give_each_region_its_bootstrap_and_routing_contract(realized):
     for key, contract in plan.routing.items():
         region = outputs["regions"][key]
         assert json.loads(region["routing"]) == contract.to_dict()
-        assert set(region["bootstrap"]) == contract_clusters(contract)
+        assert set(region["bootstrap"]) == contract.clusters()
         for cluster_key, address in region["bootstrap"].items():
             assert address.startswith(f"b-1.{plan.clusters[cluster_key].name}.") and address.endswith(":9098")
 

@@ -36,7 +36,7 @@ from emulator import connect, credentials, jars, java, ports
 from emulator.broker import FORMAT_TIMEOUT_S, Broker, is_our_process, stop
 from emulator.errors import EmulatorError
 from emulator.topics import EmulatedTopic, emulated_topics
-from infra import kafka_acls, naming
+from infra import kafka_acls
 from infra.kafka_acls import Acl
 from infra.plan import Plan
 
@@ -217,14 +217,15 @@ def up(plan: Plan, *, base_port: int = ports.DEFAULT_BASE, root: Path = DATA, lo
     credentials.save(logins, home)
 
     brokers = [
-        (Broker(key, home / naming.region_slug(c.region), *layout[key], javabin, jar_dir), c.name)
+        # By slug: a region may hold a local cluster and the standby hub.
+        (Broker(key, home / c.slug, *layout[key], javabin, jar_dir), c.name)
         for key, c in plan.clusters.items()
     ]
     workers = {
         key: (
             connect.Worker(
                 key,
-                home / f"mirror-into-{naming.region_slug(plan.clusters[key].region)}",
+                home / f"mirror-into-{plan.clusters[key].slug}",
                 rest_ports[key],
                 javabin,
                 jar_dir,

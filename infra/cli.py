@@ -11,7 +11,7 @@ from pathlib import Path
 from infra import access, diagram, geo, plandiff, stackfile, traffic
 from infra.architectures import build_plan
 from infra.config import Config
-from infra.kinds import Architecture
+from infra.kinds import ActiveHub, Architecture
 from infra.plan import Plan
 from infra.render import plan_text, table
 from infra.validation import ConfigError
@@ -43,6 +43,13 @@ def _plans_of_every_architecture(cfg: Config) -> dict[Architecture, Plan]:
     return {arch: build_plan(dataclasses.replace(cfg, architecture=arch)) for arch in Architecture}
 
 
+def _standby_cost(plan: Plan, load: traffic.Traffic, prices: dict[str, float]) -> float:
+    """What the standby hub adds to a plan's monthly cost: its cluster, replication traffic, flow and links."""
+    bare = build_plan(dataclasses.replace(plan.config, standby=None, active_hub=ActiveHub.HUB))
+    with_standby = traffic.monthly_cost(plan, traffic.flows(plan, load), prices)
+    return with_standby.total - traffic.monthly_cost(bare, traffic.flows(bare, load), prices).total
+
+
 def _isolation_text(plan: Plan) -> str:
     """How many regions' messages only that region can read (access.readers_by_region)."""
     readers = access.readers_by_region(plan)
@@ -71,9 +78,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     plans = _plans_of_every_architecture(cfg)
     load = traffic.Traffic(messages_per_second=args.rate, payload_bytes=args.size)
     clouds = ", ".join(f"{sum(r.cloud == c for r in cfg.regions.values())} {c}" for c in geo.CLOUDS)
+    standby = f", standby hub {cfg.standby.key}" if cfg.standby is not None else ""
     print(
         f"stack {cfg.stack}: {len(cfg.regions)} regions ({clouds}), {len(cfg.events)} events, hub "
-        f"{cfg.hub.key}; load {args.rate:g} msg/s of {args.size} B payload, uniform over sources, "
+        f"{cfg.hub.key}{standby}; load {args.rate:g} msg/s of {args.size} B payload, uniform over sources, "
         f"events and destinations; GB per month of 730 h\n"
     )
     rows, fetched = [], {}
@@ -98,6 +106,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 f"{cost.clusters:,.0f}",
                 f"{cost.mirrors + cost.links:,.0f}",
                 f"{cost.total:,.0f}",
+                *((f"{_standby_cost(plan, load, prices):,.0f}",) if cfg.standby is not None else ()),
                 _isolation_text(plan),
             )
         )
@@ -118,6 +127,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 "$ clusters",
                 "$ mirrors+links",
                 "$ total/month",
+                *(("$ of it for the standby",) if cfg.standby is not None else ()),
                 "regions isolated",
             ],
             rows,

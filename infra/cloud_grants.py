@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from infra import access
+from infra.kafka_acls import translated_groups
 from infra.kinds import Auth, PrincipalKind
 from infra.mirrormaker import alias
 from infra.plan import Grant, Plan
@@ -116,15 +116,17 @@ def mirror_extras(plan: Plan, principal: str, cluster: str) -> dict[str, set[Acl
     On the target: its internal topics (offset syncs, checkpoints), and the
     same groups with read on the flow's topics, so that committing translated
     offsets is allowed (Kafka's OffsetCommit needs READ on group and topic).
-    The groups are the target region's services' (`access.group_prefix`).
+    The groups are those of the services that consume the flow's topics on
+    the target (`kafka_acls.translated_groups`).
     """
     flow = plan.mirrors[principal.removeprefix("mirror:")]
-    prefix = access.group_prefix(plan.clusters[flow.target].region)
+    groups = translated_groups(plan, flow)
     out: dict[str, set[AclEntry]] = {}
-    if cluster == flow.source:
+    for prefix in groups if cluster == flow.source else ():
         _add(out, f"consumerGroupPrefixed/{prefix}", principal, [DESCRIBE])
     if cluster == flow.target:
-        _add(out, f"consumerGroupPrefixed/{prefix}", principal, [READ])
+        for prefix in groups:
+            _add(out, f"consumerGroupPrefixed/{prefix}", principal, [READ])
         for topic in flow.topics:
             _add(out, f"topic/{topic}", principal, [READ])
         _add(out, f"topicPrefixed/{OFFSET_SYNCS_PREFIX}", principal, [CREATE, READ, WRITE])

@@ -67,7 +67,7 @@ def svg(plan: Plan) -> str:
         )
     for flow in plan.mirrors.values():
         out.append(
-            f'<path d="{_curve(pos[flow.source], pos[flow.target], 0.3)}" fill="none" '
+            f'<path d="{_curve(pos[plan.clusters[flow.source].region.key], pos[plan.clusters[flow.target].region.key], 0.3)}" fill="none" '
             f'stroke="#059669" stroke-width="2.5" marker-end="url(#arrow)"/>'
         )
     out += boxes
@@ -95,20 +95,28 @@ def _curve(a: tuple[float, float], b: tuple[float, float], at: float) -> str:
 def _region_box(plan: Plan, region: Region, x: float, y: float) -> list[str]:
     cluster = plan.clusters.get(region.key)
     is_hub = region.key == plan.config.hub.key
-    stroke = "#dc2626" if is_hub else "#374151"
+    standby = plan.standby if plan.standby is not None and plan.standby.region.key == region.key else None
+    stroke = "#dc2626" if is_hub or standby else "#374151"
+    role = "  (hub)" if is_hub else "  (standby hub)" if standby else ""
     lines = [
         f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="8" fill="white" '
-        f'stroke="{stroke}" stroke-width="{3 if is_hub else 1.5}"/>',
-        _text(x + 12, y + 24, f"{region.name}{'  (hub)' if is_hub else ''}", 15, "bold", stroke),
+        f'stroke="{stroke}" stroke-width="{3 if is_hub or standby else 1.5}"/>',
+        _text(x + 12, y + 24, f"{region.name}{role}", 15, "bold", stroke),
         _text(x + 12, y + 44, f"cidr {region.cidr}", 12, color="#4b5563"),
     ]
     if cluster:
         topics = plan.topics[cluster.key]
-        lines.append(_text(x + 12, y + 66, f"Kafka {cluster.name}", 12))
-        lines.append(_text(x + 12, y + 84, f"{len(topics)} topics", 12, color="#4b5563"))
+        # With the standby in the same box, the topic count shares the cluster's line.
+        count = f" · {len(topics)} topics" if standby else ""
+        lines.append(_text(x + 12, y + 66, f"Kafka {cluster.name}{count}", 12))
     else:
         rc = plan.routing[region.key]
         lines.append(_text(x + 12, y + 66, f"no cluster: services use {rc.consume_cluster}", 12, color="#4b5563"))
+    if standby:
+        topics = plan.topics[standby.key]
+        lines.append(_text(x + 12, y + 84, f"standby {standby.name} · {len(topics)} topics", 12, color="#dc2626"))
+    elif cluster:
+        lines.append(_text(x + 12, y + 84, f"{len(topics)} topics", 12, color="#4b5563"))
     return lines
 
 

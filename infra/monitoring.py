@@ -90,14 +90,14 @@ def promql_name(metric: str) -> str:
     return f"{re.sub(r'[^a-zA-Z0-9_]', '_', domain)}:{re.sub(r'[^a-zA-Z0-9_]', '_', path)}"
 
 
-def connect_cluster_id(prefix: str, flow: MirrorFlow, regions: Mapping[str, Region]) -> str:
+def connect_cluster_id(plan: Plan, flow: MirrorFlow) -> str:
     """The ID `infra.components.gcp.connect` gives the flow's Managed Kafka Connect cluster."""
-    return naming.bounded(replicator_name(prefix, flow, regions), GCP_NAME_LIMIT)
+    return naming.bounded(plan.flow_name(flow), GCP_NAME_LIMIT)
 
 
-def replicator_name(prefix: str, flow: MirrorFlow, regions: Mapping[str, Region]) -> str:
+def replicator_name(plan: Plan, flow: MirrorFlow) -> str:
     """The name `infra.components.aws.replicator` gives the flow's MSK Replicator."""
-    return f"{prefix}-{naming.region_slug(regions[flow.source])}-to-{naming.region_slug(regions[flow.target])}"
+    return plan.flow_name(flow)
 
 
 def broker_count(plan: Plan, cluster: Cluster) -> int:
@@ -225,10 +225,9 @@ class _Builder:
             )
 
     def replicator(self, flow: MirrorFlow) -> None:
-        regions = self.plan.config.regions
-        on = {"ReplicatorName": replicator_name(self.plan.config.name_prefix, flow, regions)}
+        on = {"ReplicatorName": replicator_name(self.plan, flow)}
         # The replicator runs, and reports, in the target's region.
-        r = regions[flow.target]
+        r = self.plan.clusters[flow.target].region
         self.add(
             Subject.REPLICATOR,
             flow.key,
@@ -270,7 +269,7 @@ class _Builder:
         )
 
     def connectors(self, flow: MirrorFlow) -> None:
-        r = self.plan.config.regions[flow.target]
+        r = self.plan.clusters[flow.target].region
         for role, connector in mirrormaker.connector_names(flow).items():
             on = {"ConnectorName": connector}
             self.add(
@@ -348,9 +347,8 @@ class _Builder:
         )
 
     def gcp_connectors(self, flow: MirrorFlow) -> None:
-        regions = self.plan.config.regions
-        r = regions[flow.target]
-        connect = connect_cluster_id(self.plan.config.name_prefix, flow, regions)
+        r = self.plan.clusters[flow.target].region
+        connect = connect_cluster_id(self.plan, flow)
         for role, connector in mirrormaker.connector_names(flow).items():
             self.add(
                 Subject.CONNECTOR,
@@ -369,7 +367,7 @@ class _Builder:
                 f'resource.type="{MK_CONNECT_CLUSTER}" AND resource.labels.cluster_id="{connect}" '
                 f'AND "{TASK_KILLED}" AND "{connector}-"',
             )
-        if regions[flow.source].cloud != geo.GCP:
+        if self.plan.clusters[flow.source].region.cloud != geo.GCP:
             return
         source, target = self.plan.clusters[flow.source].name, self.plan.clusters[flow.target].name
         self.add(
@@ -488,11 +486,10 @@ def dashboard_body(plan: Plan) -> dict[str, Any]:
             for metric in ("CpuUser", "KafkaDataLogsDiskUsed", "UnderMinIsrPartitionCount"):
                 metrics.append([KAFKA, metric, "Cluster Name", cluster.name, "Broker ID", str(broker)])
         widgets.append(_widget(f"cluster {cluster.key}", cluster.region, metrics, 0, 0))
-    regions = plan.config.regions
     for flow in plan.mirrors.values():
-        target = regions[flow.target]
+        target = plan.clusters[flow.target].region
         if flow.mechanism == MirrorMechanism.MSK_REPLICATOR:
-            name = replicator_name(plan.config.name_prefix, flow, regions)
+            name = replicator_name(plan, flow)
             metrics = [
                 [KAFKA, m, "ReplicatorName", name] for m in ("ReplicationLatency", "MessageLag", "ReplicatorFailure")
             ]

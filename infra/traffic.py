@@ -23,7 +23,7 @@ from pathlib import Path
 import yaml
 
 from infra import geo
-from infra.config import Config
+from infra.geo import Region
 from infra.kinds import LinkKind
 from infra.plan import Plan
 from infra.validation import ConfigError, Problem
@@ -110,8 +110,7 @@ def _weights(keys: list[str], given: Mapping[str, float] | None) -> dict[str, fl
     return {key: v / total for key, v in w.items()}
 
 
-def _hop(cfg: Config, src: str, dst: str) -> str:
-    a, b = cfg.regions[src], cfg.regions[dst]
+def _hop(a: Region, b: Region) -> str:
     if a.key == b.key:
         return SAME_REGION
     return CROSS_REGION if a.cloud == b.cloud else CROSS_CLOUD
@@ -126,9 +125,15 @@ def flows(plan: Plan, traffic: Traffic) -> Flows:
     per_event = traffic.messages_per_second / len(cfg.events)
     out = Flows()
 
-    def move(kind: str, src: str, dst: str, rate: float) -> None:
+    def where(key: str) -> Region:
+        """The region of a cluster or region key: a region may hold a local cluster and the standby hub."""
+        return plan.clusters[key].region if key in plan.clusters else cfg.regions[key]
+
+    def move(src: str, dst: str, rate: float, kind: str | None = None) -> None:
+        a, b = where(src), where(dst)
+        kind = kind or _hop(a, b)
         out.by_class[kind] += rate
-        out.by_payer[(kind, cfg.regions[src].cloud)] += rate
+        out.by_payer[(kind, a.cloud)] += rate
 
     for source in regions:
         rc = plan.routing[source]
@@ -138,19 +143,19 @@ def flows(plan: Plan, traffic: Traffic) -> Flows:
                 rate = per_event * src_w[source] * dst_w[dest] * record_bytes(traffic, route.headers)
                 if rate == 0:
                     continue
-                move(_hop(cfg, source, rc.produce_cluster), source, rc.produce_cluster, rate)
+                move(source, rc.produce_cluster, rate)
                 landed = [rc.produce_cluster]
                 for flow in plan.mirrors.values():
                     if flow.source in landed and route.topic in flow.topics:
-                        move(_hop(cfg, flow.source, flow.target), flow.source, flow.target, rate)
+                        move(flow.source, flow.target, rate)
                         out.mirrored_by_flow[flow.key] += rate
                         landed.append(flow.target)
                 for cluster in landed:
                     rf = plan.topics[cluster][route.topic].settings.replication_factor
-                    move(REPLICATION, cluster, cluster, rate * (rf - 1))
+                    move(cluster, cluster, rate * (rf - 1), REPLICATION)
                 for region, c in plan.routing.items():
                     if c.consume_cluster in landed and c.consume[event] == route.topic:
-                        move(_hop(cfg, c.consume_cluster, region), c.consume_cluster, region, rate)
+                        move(c.consume_cluster, region, rate)
                         out.fetched_by_region[region] += rate
                         if region == dest:
                             out.delivered_by_region[region] += rate

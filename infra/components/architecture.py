@@ -69,6 +69,10 @@ class ArchitectureComponent(pulumi.ComponentResource):
             "hubBootstrap": self.hub_bootstrap,
             "regions": self.regions,
         }
+        if plan.config.standby is not None:
+            # Also for the switch guard: moving or removing the standby drops its cluster and topics.
+            outputs["standbyHub"] = plan.config.standby.key
+            outputs["activeHub"] = plan.config.active_hub.value
         if self.api is not None:
             outputs["api"] = self.api.outputs
         # cloud -> {dashboard: {name, region}, notifications: {target key: SNS topic ARN}}
@@ -86,12 +90,15 @@ class ArchitectureComponent(pulumi.ComponentResource):
     def _region(self, key: str, contract: RoutingContract) -> pulumi.Output[dict[str, Any]]:
         """{bootstrap: {cluster key: address for this region's clients}, routing: contract as JSON}.
 
+        The bootstrap map names every cluster the contract does, its failover
+        section's included, so clients can fail over with what they were given.
+
         The contract goes out as JSON text: it grows with events x regions, and
         Pulumi lifts every nested map of an output into Outputs of its own,
         which for a large stack costs more than registering all its resources.
         """
         sites, cloud = self.realization.sites, self.plan.config.regions[key].cloud
-        used = sorted({contract.produce_cluster, contract.consume_cluster})
+        used = sorted(contract.clusters())
         routing = json.dumps(contract.to_dict(), sort_keys=True)
         return pulumi.Output.all(*(sites[c].cluster.bootstrap(cloud) for c in used)).apply(
             lambda addresses: {"bootstrap": dict(zip(used, addresses, strict=True)), "routing": routing}

@@ -25,6 +25,7 @@ from infra import stackfile
 from infra.architectures import build_plan
 from infra.components.architecture import TYPE_PREFIX, ArchitectureComponent, component_for
 from infra.config import validate
+from infra.kinds import ActiveHub
 from infra.switchguard import Deployed, refusal
 
 # The engine's built-in invoke returning every resource of a stack's last
@@ -46,7 +47,7 @@ def stack_config() -> dict[str, Any]:
 
 
 def deployed() -> Deployed | None:
-    """The architecture and protection the stack's last update registered, if any.
+    """The architecture, protection and standby hub the stack's last update registered, if any.
 
     Read synchronously from the stack's own state before anything is
     registered, so a refused switch runs no step at all.
@@ -67,7 +68,13 @@ def deployed() -> Deployed | None:
     for state in resources.values():
         outputs = state.get("outputs") or {}
         if str(state.get("type", "")).startswith(TYPE_PREFIX + ":") and "architecture" in outputs:
-            return Deployed(str(outputs["architecture"]), bool(outputs.get("protect", True)))
+            standby = outputs.get("standbyHub")
+            return Deployed(
+                str(outputs["architecture"]),
+                bool(outputs.get("protect", True)),
+                str(standby) if standby else None,
+                str(outputs.get("activeHub", ActiveHub.HUB.value)),
+            )
     return None
 
 

@@ -84,9 +84,11 @@ def realize(plan: Plan, parent: pulumi.Resource, r: Realizers) -> Realization:
     sites: dict[str, Site] = {}
     for key, planned in plan.clusters.items():
         cloud = planned.region.cloud
-        cluster = r.clusters[cloud](ctx, planned, networks[key])
+        # A region may hold two clusters (a local one and the standby hub): both sit in its network.
+        net = networks[planned.region.key]
+        cluster = r.clusters[cloud](ctx, planned, net)
         topics = r.topics[cloud](ctx, planned, cluster, plan.topics.get(key, {}))
-        sites[key] = Site(planned, networks[key], cluster, topics)
+        sites[key] = Site(planned, net, cluster, topics)
 
     for key, link in plan.links.items():
         ctx.links[key] = r.links[link.kind](ctx, link, networks[link.hub], networks[link.spoke])

@@ -134,7 +134,7 @@ def _check_region(key: str, value: dict[str, Any], plan: Plan, api_plan: ApiPlan
     contract = plan.routing[key]
     served = api_plan is not None and key in api_plan.endpoints
     assert set(value) == {"bootstrap", "routing"} | ({"api"} if served else set()), key
-    assert set(value["bootstrap"]) == {contract.produce_cluster, contract.consume_cluster}
+    assert set(value["bootstrap"]) == contract.clusters()
     assert all(isinstance(a, str) and re.search(r":\d+$", a) for a in value["bootstrap"].values())
     assert json.loads(value["routing"]) == json.loads(json.dumps(contract.to_dict()))
     if served:
@@ -261,6 +261,29 @@ def test_protected_switch_is_refused_before_any_step(bed: EngineBed, deployed) -
     assert len(bed.ledger_entries()) == entries
     bed.set_config(stack, "architecture", REGIONAL)
     bed.set_config(stack, "protect", "true")
+    assert bed.up(stack).changed() == []
+
+
+def test_active_hub_flip_on_protected_prod_repoints_and_deletes_nothing_that_holds_data(
+    bed: EngineBed, deployed
+) -> None:
+    """prod (protected, with a standby hub): activeHub standby and back, each one `up` the guard lets through,
+    taking exactly the steps the program's registrations differ by, replacing nothing, and deleting no
+    cluster or topic (only the replication and the regional flows move to their new source)."""
+    stack = "prod"
+    deployed(stack)
+    for active in ("standby", "hub"):
+        old = expected.registrations(bed.stack_file(stack), stack)
+        bed.set_config(stack, "activeHub", active)
+        new = expected.registrations(bed.stack_file(stack), stack)
+        before = bed.live()
+        run = bed.up(stack)
+        assert _counts(run) == expected.steps(old, new), f"activeHub -> {active}"
+        assert not [s for s in run.steps if s.op in REPLACING], f"activeHub -> {active} replaces"
+        assert not [s for s in run.changed() if s.op == "delete" and s.type in RETAINED_TYPES]
+        deleted = before - bed.live()
+        assert not [u for u in deleted if u.split("::")[-2].rsplit("$", 1)[-1] in RETAINED_TYPES]
+        assert bed.plan(stack).active.key == ("aws/us-west-2/standby" if active == "standby" else "aws/us-east-1")
     assert bed.up(stack).changed() == []
 
 

@@ -1,5 +1,7 @@
 """Tier 1: the MirrorMaker 2 connector configuration of each planned flow."""
 
+import dataclasses
+
 from infra import mirrormaker, stackfile
 from infra.architectures import build_plan
 from infra.mirrormaker import Endpoint, connector_configs
@@ -42,3 +44,14 @@ def test_endpoint_values_are_placed_untouched_so_secrets_stay_outputs():
 
 def test_aliases_have_no_slash():
     assert mirrormaker.alias("gcp/europe-west1") == "gcp-europe-west1"
+
+
+def test_a_flow_that_does_not_sync_group_offsets_has_no_checkpoint_connector():
+    flow = dataclasses.replace(prod_flows()[0], sync_group_offsets=False)
+    configs = connector_configs(flow, Endpoint("hub", "h:9096"), Endpoint("local", "l:9092"))
+    assert list(mirrormaker.connector_names(flow)) == ["source"]
+    assert set(configs) == {mirrormaker.connector_names(flow)["source"]}
+
+
+def test_a_standby_cluster_gets_an_alias_kafka_accepts_in_topic_names():
+    assert mirrormaker.alias("aws/us-west-2/standby") == "aws-us-west-2-standby"

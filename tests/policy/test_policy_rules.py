@@ -248,16 +248,21 @@ def test_zones_flag_use1_az3_zone_names_and_a_third_subnet_in_us_west_1():
 
 
 def _replicator_case():
+    """prod's replicator from the hub to us-west-2's local cluster (the one to the standby reads the hub too)."""
     resources = prod()
-    (rep,) = of_type(resources, rules.MSK_REPLICATOR)
+    (rep,) = [r for r in of_type(resources, rules.MSK_REPLICATOR) if r.name.endswith("-to-aws-us-west-2")]
     return resources, rep, hub_cluster()
+
+
+def _of(rep, violations):
+    return [v for v in violations if v[0] == rep.urn]
 
 
 def test_replicator_flags_a_source_without_multi_vpc_or_policy():
     resources, rep, hub = _replicator_case()
     info = hub.props["brokerNodeGroupInfo"]
     closed = changed(hub, brokerNodeGroupInfo={**info, "connectivityInfo": {"publicAccess": {"type": "DISABLED"}}})
-    assert rules.replicator_prerequisites(replaced(resources, hub, closed)) == [
+    assert _of(rep, rules.replicator_prerequisites(replaced(resources, hub, closed))) == [
         (
             rep.urn,
             f"replicator {rep.name}: source {hub.name} in us-east-1 lacks multi-VPC private connectivity for "
@@ -265,7 +270,7 @@ def test_replicator_flags_a_source_without_multi_vpc_or_policy():
         )
     ]
     without_policy = [r for r in resources if r.type != rules.MSK_CLUSTER_POLICY]
-    (found,) = rules.replicator_prerequisites(without_policy)
+    (found,) = _of(rep, rules.replicator_prerequisites(without_policy))
     assert "has no cluster policy letting kafka.amazonaws.com kafka:CreateVpcConnection" in found[1]
 
 
@@ -273,7 +278,7 @@ def test_replicator_flags_not_waiting_for_the_policy_t3_small_and_a_narrow_role(
     import dataclasses
 
     resources, rep, hub = _replicator_case()
-    (policy,) = of_type(resources, rules.MSK_CLUSTER_POLICY)
+    (policy,) = [p for p in of_type(resources, rules.MSK_CLUSTER_POLICY) if p.urn in rep.dependencies]
     impatient = dataclasses.replace(rep, dependencies=tuple(d for d in rep.dependencies if d != policy.urn))
     assert rules.replicator_prerequisites(replaced(resources, rep, impatient)) == [
         (rep.urn, f"replicator {rep.name}: does not wait for the cluster policy of {hub.name}; add it to depends_on")
@@ -281,11 +286,11 @@ def test_replicator_flags_not_waiting_for_the_policy_t3_small_and_a_narrow_role(
     small = changed(hub, brokerNodeGroupInfo={**hub.props["brokerNodeGroupInfo"], "instanceType": "kafka.t3.small"})
     assert (
         "runs kafka.t3.small, which MSK Replicator does not support"
-        in rules.replicator_prerequisites(replaced(resources, hub, small))[0][1]
+        in _of(rep, rules.replicator_prerequisites(replaced(resources, hub, small)))[0][1]
     )
     role = next(r for r in of_type(resources, rules.ROLE_POLICY) if r.urn in rep.dependencies)
     narrow = changed(role, policy=role.props["policy"].replace("mskr-offset-syncs.*", "__*"))
-    assert rules.replicator_prerequisites(replaced(resources, role, narrow)) == [
+    assert _of(rep, rules.replicator_prerequisites(replaced(resources, role, narrow))) == [
         (
             rep.urn,
             f"replicator {rep.name}: its role may not use the internal topics mskr-offset-syncs.* on both "

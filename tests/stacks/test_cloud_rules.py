@@ -64,10 +64,12 @@ def test_a_cross_region_replicator_source_has_multi_vpc_iam_connectivity(prod):
     cluster is one `pulumi up`."""
     plan, regs = prod
     sources = replicator_sources(plan)
-    assert sources == {plan.hub.key}
+    # The hub feeds us-west-2 and the standby; the standby is prepared too, since a flip makes it the source.
+    assert plan.standby is not None and sources == {plan.hub.key, plan.standby.key}
+    names = {plan.clusters[key].name for key in sources}
     for c in of_type(regs, CLUSTER):
         vpc = c.inputs["brokerNodeGroupInfo"]["connectivityInfo"].get("vpcConnectivity")
-        if c.inputs["clusterName"] == plan.hub.name:
+        if c.inputs["clusterName"] in names:
             assert vpc == {"clientAuthentication": {"sasl": {"iam": True, "scram": False}, "tls": False}}
         else:
             assert vpc is None, "only replicator sources open multi-VPC connectivity"
@@ -80,7 +82,10 @@ def test_the_source_cluster_policy_lets_msk_replicator_in_and_the_replicator_wai
     plan, regs = prod
     urns = by_urn(regs)
     hub = cluster_named(regs, plan.hub.name)
-    (policy,) = of_type(regs, "aws:msk/clusterPolicy:ClusterPolicy")
+    policies = {p.inputs["clusterArn"].split("/")[1]: p for p in of_type(regs, "aws:msk/clusterPolicy:ClusterPolicy")}
+    # The hub's, which every replicator reads now, and the standby's, for when a flip makes it the source.
+    assert plan.standby is not None and set(policies) == {plan.hub.name, plan.standby.name}
+    policy = policies[plan.hub.name]
     assert policy.inputs["clusterArn"].endswith(f":cluster/{plan.hub.name}/uuid-{plan.hub.name}")
     (statement,) = json.loads(policy.inputs["policy"])["Statement"]
     assert statement["Principal"] == {"Service": ["kafka.amazonaws.com"]}

@@ -132,10 +132,10 @@ def test_one_cross_cloud_link_per_planned_ha_vpn_link_four_tunnels_each(realized
         for k in (link.hub, link.spoke)
         if plan.config.regions[k].cloud == geo.AWS
     }
-    assert len(of_type(regs, "aws:ec2/vpnGateway:VpnGateway")) == len(aws_ends)
-    (gateway,) = of_type(regs, "aws:ec2/vpnGateway:VpnGateway")
+    gateways = of_type(regs, "aws:ec2/vpnGateway:VpnGateway")
+    assert len(gateways) == len(aws_ends)
     assert {c.inputs["vpnGatewayId"] for c in of_type(regs, "aws:ec2/vpnConnection:VpnConnection")} == {
-        f"{gateway.name}-id"
+        f"{g.name}-id" for g in gateways
     }
 
 
@@ -171,7 +171,7 @@ def test_every_region_gets_its_bootstrap_addresses(realized):
     plan, _, outputs = realized
     assert set(outputs["regions"]) == set(plan.config.regions)
     for key, contract in plan.routing.items():
-        assert set(outputs["regions"][key]["bootstrap"]) == {contract.produce_cluster, contract.consume_cluster}
+        assert set(outputs["regions"][key]["bootstrap"]) == contract.clusters()
         for cluster_key, address in outputs["regions"][key]["bootstrap"].items():
             client, server = plan.config.regions[key].cloud, plan.clusters[cluster_key].region.cloud
             if server == geo.AWS:

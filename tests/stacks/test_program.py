@@ -103,7 +103,7 @@ def test_outputs_give_each_region_its_bootstrap_and_routing_contract(realized):
     for key, contract in plan.routing.items():
         region = outputs["regions"][key]
         assert json.loads(region["routing"]) == contract.to_dict()
-        assert set(region["bootstrap"]) == {contract.produce_cluster, contract.consume_cluster}
+        assert set(region["bootstrap"]) == contract.clusters()
         for cluster_key, address in region["bootstrap"].items():
             assert address.startswith(f"b-1.{plan.clusters[cluster_key].name}.") and address.endswith(":9098")
 

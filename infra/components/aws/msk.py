@@ -19,7 +19,7 @@ from infra.components.kafka.acls import KafkaAcls, KafkaAclsArgs
 from infra.config import MskSettings
 from infra.kafka_acls import Acl
 from infra.kafka_admin import KafkaAdmin
-from infra.kinds import MirrorMechanism
+from infra.kinds import ClusterRole, MirrorMechanism
 from infra.plan import Cluster, Plan
 from infra.validation import k
 
@@ -316,16 +316,24 @@ class MskCluster(pulumi.ComponentResource):
 def replicator_sources(plan: Plan) -> set[str]:
     """Keys of the clusters an MSK Replicator reads from another region.
 
-    Every planned cluster is in its own region, so every replicator flow is
-    cross-region: "Prepare the Amazon MSK source cluster" asks of its source
-    multi-VPC private connectivity for IAM and a cluster policy.
+    "Prepare the Amazon MSK source cluster" asks of a cross-region
+    replicator's source multi-VPC private connectivity for IAM and a cluster
+    policy (a same-region one, such as the standby hub feeding its region's
+    local cluster, needs neither). Both hubs are prepared when MSK Replicator
+    copies between them: an activeHub flip reverses that flow, and turning
+    the connectivity on and off at each flip would update a cluster for
+    nothing, slowly.
     """
-    return {
-        f.source
-        for f in plan.mirrors.values()
-        if f.mechanism == MirrorMechanism.MSK_REPLICATOR
-        and plan.clusters[f.source].region != plan.clusters[f.target].region
-    }
+    hubs = {ClusterRole.HUB, ClusterRole.STANDBY}
+    out = set()
+    for f in plan.mirrors.values():
+        source, target = plan.clusters[f.source], plan.clusters[f.target]
+        if f.mechanism != MirrorMechanism.MSK_REPLICATOR or source.region == target.region:
+            continue
+        out.add(f.source)
+        if source.role in hubs and target.role in hubs:
+            out.add(f.target)
+    return out
 
 
 def realize_cluster(ctx: Context, planned: Cluster, network: Network) -> MskCluster:

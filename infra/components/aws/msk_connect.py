@@ -412,7 +412,7 @@ def realize_mirror(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -
     cluster = expect(target.cluster, MskCluster, f"mirror flow {flow.key}")
     net = expect(target.network, AwsNetwork, f"mirror flow {flow.key}")
     return MskConnectMirror(
-        f"{ctx.prefix}-{naming.region_slug(source.plan.region)}-to-{naming.region_slug(region)}",
+        ctx.plan.flow_name(flow),
         MskConnectMirrorArgs(
             flow=flow,
             source=endpoints.endpoint(ctx.plan, source, access.mirror_key(flow.key)),
@@ -433,7 +433,7 @@ def realize_mirror(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -
                 expect(source.cluster, pulumi.Resource, flow.key),
                 *ctx.grants.get(source.plan.key, []),
                 *target.topics.topics.values(),
-                *ctx.path(source.plan.key, region.key),
+                *ctx.path(source.plan.region.key, region.key),
             ],
             plugin_zip=ctx.once("msk-connect-plugin", lambda: str(plugin_jars.plugin_zip())),
         ),

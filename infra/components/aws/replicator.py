@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra import access, naming
+from infra import kafka_acls, naming
 from infra.components.aws.msk import MskCluster
 from infra.components.aws.network import AwsNetwork
 from infra.components.base import Context, Site, expect
@@ -53,8 +53,8 @@ class MskReplicationArgs:
     target: MskEndpoint
     # Exactly these topics are copied, under the same names.
     topics: Sequence[str]
-    # Prefixes of the consumer groups whose offsets are synced: the target
-    # region's services' (access.group_prefix).
+    # Prefixes of the consumer groups whose offsets are synced: those of the
+    # services that consume the flow's topics on the target (kafka_acls.translated_groups).
     groups: Sequence[str]
     # The target's topic resources: replication starts once they exist, so
     # it writes into topics with the planned settings.
@@ -62,6 +62,9 @@ class MskReplicationArgs:
     # What lets the replicator into the source from another region (its
     # cluster policy); the replicator is created after it. Default: nothing.
     source_access: Sequence[pulumi.Resource] = ()
+    # Translate the consumer groups' committed offsets onto the target, so a
+    # consumer moving there resumes where it was. Default: yes.
+    sync_group_offsets: bool = True
 
 
 def _arns(cluster_arn: str, kind: str, names: Sequence[str]) -> list[str]:
@@ -209,7 +212,7 @@ class MskReplication(pulumi.ComponentResource):
                 consumer_group_replications=[
                     aws.msk.ReplicatorReplicationInfoListConsumerGroupReplicationArgs(
                         consumer_groups_to_replicates=group_patterns(groups),
-                        synchronise_consumer_group_offsets=True,
+                        synchronise_consumer_group_offsets=args.sync_group_offsets,
                         detect_and_copy_new_consumer_groups=True,
                     )
                 ],
@@ -227,13 +230,14 @@ def _endpoint(site: Site, what: str) -> MskEndpoint:
 
 def realize_replication(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -> MskReplication:
     return MskReplication(
-        f"{ctx.prefix}-{naming.region_slug(source.plan.region)}-to-{naming.region_slug(target.plan.region)}",
+        ctx.plan.flow_name(flow),
         MskReplicationArgs(
             source=_endpoint(source, f"mirror flow {flow.key}"),
             target=_endpoint(target, f"mirror flow {flow.key}"),
             topics=flow.topics,
-            groups=(access.group_prefix(target.plan.region),),
+            groups=kafka_acls.translated_groups(ctx.plan, flow),
             target_topics=list(target.topics.topics.values()),
+            sync_group_offsets=flow.sync_group_offsets,
             source_access=[policy]
             if (policy := expect(source.cluster, MskCluster, flow.key).replicator_policy)
             else [],

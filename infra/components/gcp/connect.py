@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
-from infra import access, geo, mirrormaker, naming
+from infra import access, geo, mirrormaker
 from infra.components.base import Context, Site, expect
 from infra.components.crosscloud import endpoints
 from infra.components.crosscloud.ha_vpn import gcp_name
@@ -112,7 +112,7 @@ def realize_mirror(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -
     dst = endpoints.endpoint(ctx.plan, target, access.mirror_key(flow.key))
     domains = [dns_domain(src.bootstrap)] if source.plan.region.cloud == geo.GCP else []
     return ManagedKafkaMirror(
-        f"{ctx.prefix}-{naming.region_slug(source.plan.region)}-to-{naming.region_slug(region)}",
+        ctx.plan.flow_name(flow),
         ManagedKafkaMirrorArgs(
             project=ctx.gcp_project,
             location=region.name,
@@ -130,7 +130,7 @@ def realize_mirror(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -
                 *ctx.grants.get(source.plan.key, []),
                 *ctx.grants.get(target.plan.key, []),
                 *target.topics.topics.values(),
-                *ctx.path(source.plan.key, region.key),
+                *ctx.path(source.plan.region.key, region.key),
             ],
         ),
         pulumi.ResourceOptions(parent=ctx.parent, provider=net.provider),

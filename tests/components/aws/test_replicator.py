@@ -104,3 +104,21 @@ def test_policy_names_only_the_synced_groups_never_every_group():
         "arn:aws:kafka:us-east-1:123456789012:group/hub/u1/aws-us-west-2.*",
         "arn:aws:kafka:us-west-2:123456789012:group/west/u2/aws-us-west-2.*",
     ]
+
+
+def test_group_offset_sync_follows_the_flow(run):
+    def unsynced():
+        MskReplication(
+            "hub-to-west",
+            MskReplicationArgs(
+                MskEndpoint(SOURCE, ["hs1"], "hub-sg"),
+                MskEndpoint(TARGET, ["ws1"], "west-sg"),
+                TOPICS,
+                sync_group_offsets=False,
+            ),
+            pulumi.ResourceOptions(provider=aws.Provider("west", region="us-west-2")),
+        )
+
+    reg, _, _ = run(unsynced)
+    (groups,) = reg.one("aws:msk/replicator:Replicator").inputs["replicationInfoList"]["consumerGroupReplications"]
+    assert groups["synchroniseConsumerGroupOffsets"] is False

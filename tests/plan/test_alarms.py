@@ -248,7 +248,7 @@ def test_every_mirrormaker_connector_on_gcp_alarms_when_a_task_is_killed(stack):
     flows = [f for f in plan.mirrors.values() if f.mechanism == MirrorMechanism.MM2_GCP_CONNECT]
     assert flows
     for flow in flows:
-        connect = monitoring.connect_cluster_id(plan.config.name_prefix, flow, plan.config.regions)
+        connect = monitoring.connect_cluster_id(plan, flow)
         assert len(connect) <= 63
         for role, connector in mirrormaker.connector_names(flow).items():
             a = plan.alarms[f"{flow.key}:{role}-failed-tasks"]

@@ -114,6 +114,7 @@ def test_group_offset_sync_follows_the_flow(run):
                 MskEndpoint(SOURCE, ["hs1"], "hub-sg"),
                 MskEndpoint(TARGET, ["ws1"], "west-sg"),
                 TOPICS,
+                GROUPS,
                 sync_group_offsets=False,
             ),
             pulumi.ResourceOptions(provider=aws.Provider("west", region="us-west-2")),

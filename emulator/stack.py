@@ -28,7 +28,7 @@ from emulator import connect, jars, java, ports
 from emulator.broker import FORMAT_TIMEOUT_S, Broker, is_our_process, stop
 from emulator.errors import EmulatorError
 from emulator.topics import EmulatedTopic, emulated_topics
-from infra import naming
+from infra.kinds import ClusterRole
 from infra.plan import Plan
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,8 +135,9 @@ def load(stack: str, root: Path = DATA) -> Emulation | None:
 
 
 def ports_needed(plan: Plan) -> int:
-    """Consecutive loopback ports from the base that `plan` takes."""
-    return ports.needed(len(plan.clusters), len(connect.flows_by_target(plan.mirrors)))
+    """Consecutive loopback ports from the base that `plan` takes (with a standby hub, one more for failback's worker)."""
+    standby = any(c.role == ClusterRole.STANDBY for c in plan.clusters.values())
+    return ports.needed(len(plan.clusters), len(connect.flows_by_target(plan.mirrors)) + standby)
 
 
 def up(plan: Plan, *, base_port: int = ports.DEFAULT_BASE, root: Path = DATA, log: Log = print) -> Emulation:
@@ -177,14 +178,14 @@ def up(plan: Plan, *, base_port: int = ports.DEFAULT_BASE, root: Path = DATA, lo
     jar_dir = jars.ensure(log)
 
     brokers = [
-        (Broker(key, home / naming.region_slug(c.region), *layout[key], javabin, jar_dir), c.name)
+        (Broker(key, home / c.slug, *layout[key], javabin, jar_dir), c.name)
         for key, c in plan.clusters.items()
     ]
     workers = {
         key: (
             connect.Worker(
                 key,
-                home / f"mirror-into-{naming.region_slug(plan.clusters[key].region)}",
+                home / f"mirror-into-{plan.clusters[key].slug}",
                 rest_ports[key],
                 javabin,
                 jar_dir,
@@ -244,7 +245,7 @@ def _start_mirroring(plan: Plan, brokers, workers, by_target, root: Path, log: L
         f"{flows} mirror flow{'s' if flows > 1 else ''} ({lap()}), creating connectors ..."
     )
     for key, (worker, _) in list(workers.items()):
-        configs = connect.configs_for(by_target[key], bootstrap)
+        configs = connect.configs_for(by_target[key], bootstrap, fast=plan.clusters[key].role == ClusterRole.STANDBY)
         _wait_answering(worker)
         connect.put_connectors(worker.url, configs)
         workers[key] = (worker, tuple(configs))

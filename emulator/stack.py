@@ -177,10 +177,7 @@ def up(plan: Plan, *, base_port: int = ports.DEFAULT_BASE, root: Path = DATA, lo
         ) from None
     jar_dir = jars.ensure(log)
 
-    brokers = [
-        (Broker(key, home / c.slug, *layout[key], javabin, jar_dir), c.name)
-        for key, c in plan.clusters.items()
-    ]
+    brokers = [(Broker(key, home / c.slug, *layout[key], javabin, jar_dir), c.name) for key, c in plan.clusters.items()]
     workers = {
         key: (
             connect.Worker(

@@ -48,8 +48,11 @@ PRODUCER_MESSAGE_MAX_BYTES = 1_000_000
 # What a demo message carries besides its padding: the JSON around it, the key, the route headers.
 MESSAGE_OVERHEAD_BYTES = 512
 MAX_SIZE = PRODUCER_MESSAGE_MAX_BYTES - MESSAGE_OVERHEAD_BYTES
-# librdkafka's log level for the clients of a demo that kills the hub: critical only (refused connections are errors).
-KILLED_HUB_QUIET = {"log_level": 2}
+# The clients of a demo that kills the hub: librdkafka logs critical errors only (it would log every refused
+# connection to the dead hub), and consumers commit every second (default 5 s), so the group offsets
+# MirrorMaker 2 syncs to the standby are recent and a failover hands out less again.
+KILLED_HUB_CLIENTS = {"log_level": 2}
+KILLED_HUB_COMMIT = {"auto.commit.interval.ms": 1000}
 
 
 @dataclass
@@ -247,14 +250,19 @@ def run_traffic(
     readers = []
     consumer_class = RoutingConsumer if kill is None else FailoverConsumer
     # With the hub killed, librdkafka logs every refused connection to it until the clients turn away.
-    quiet = {} if kill is None else KILLED_HUB_QUIET
+    quiet = {} if kill is None else KILLED_HUB_CLIENTS
     for region in regions:
         consumer = consumer_class(
             plan.routing[region].to_dict(),
             bootstrap,
             group_id=f"demo-{naming.region_slug(plan.config.regions[region])}-{run[:8]}",
             # From the end: a stack kept running may hold earlier runs' messages.
-            config={"statistics.interval.ms": STATS_INTERVAL_MS, "auto.offset.reset": "latest", **quiet},
+            config={
+                "statistics.interval.ms": STATS_INTERVAL_MS,
+                "auto.offset.reset": "latest",
+                **quiet,
+                **({} if kill is None else KILLED_HUB_COMMIT),
+            },
         )
         readers.append(_RegionReader(region, consumer, results[region], run))
     for reader in readers:

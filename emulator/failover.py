@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -221,18 +222,24 @@ def fail_over(plan: Plan, emulation: Emulation, at_ms: int, *, root: Path = DATA
     if state(stack, root).get("active") == pair.standby:
         raise EmulatorError(f"stack '{stack}' has already failed over to {pair.standby}")
     bootstrap = emulation.bootstrap()
-    into_standby = emulation.workers[pair.standby]
-    _stop_flow(into_standby.url, pair.forward)
-    _set_connectors(stack, root, pair.standby, ())
-    for target, flow in pair.regional.items():
+
+    def repoint(target: str, flow: MirrorFlow) -> tuple[str, ...]:
         worker = emulation.workers[target]
         new = _flow(pair.standby, target, flow.topics, flow)
         # Stopped first: what it copies until it stops counts in the region's last timestamps.
         _stop_flow(worker.url, flow)
         start = offsets_at(bootstrap[pair.standby], flow.topics, last_timestamps(bootstrap[target], flow.topics))
-        names = _start_flow(worker.url, new, bootstrap, start, fast=False)
-        _set_connectors(stack, root, target, names)
-        log(f"mirror flow into {target} now fed from the standby {pair.standby}")
+        return _start_flow(worker.url, new, bootstrap, start, fast=False)
+
+    # Each region's worker on its own: the regions receive again as soon as their own flow runs.
+    if pair.regional:
+        with ThreadPoolExecutor(len(pair.regional)) as pool:
+            done = {t: pool.submit(repoint, t, f) for t, f in pair.regional.items()}
+            for target, future in done.items():
+                _set_connectors(stack, root, target, future.result())
+                log(f"mirror flow into {target} now fed from the standby {pair.standby}")
+    _stop_flow(emulation.workers[pair.standby].url, pair.forward)
+    _set_connectors(stack, root, pair.standby, ())
     _save(stack, root, {"active": pair.standby, "failedOverAtMs": at_ms})
 
 

@@ -298,7 +298,9 @@ class FailoverProducer:
         resend = [f for f in failed if f.error.code() in RESENDABLE]
         self._kept += [f for f in failed if f.error.code() not in RESENDABLE]
         for f in resend:
-            self._producer.send(f.event, f.destination, f.value or b"", f.key, dict(f.headers))
+            # The route's own headers are among them; send() puts the route's back, as it does for any caller's.
+            headers = {k: v for k, v in f.headers if v is not None}
+            self._producer.send(f.event, f.destination, f.value or b"", f.key, headers)
         # A message sent again counts once in `produced`, and not in `errors`: it was not lost.
         self._sent_before -= len(again) + len(resend)
         self._failed_before -= len(resend)

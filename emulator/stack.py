@@ -29,7 +29,7 @@ from emulator.broker import FORMAT_TIMEOUT_S, Broker, is_our_process, stop
 from emulator.errors import EmulatorError
 from emulator.topics import EmulatedTopic, emulated_topics
 from infra.kinds import ClusterRole
-from infra.plan import Plan
+from infra.plan import MirrorFlow, Plan
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".emulator"
@@ -242,13 +242,19 @@ def _start_mirroring(plan: Plan, brokers, workers, by_target, root: Path, log: L
         f"{flows} mirror flow{'s' if flows > 1 else ''} ({lap()}), creating connectors ..."
     )
     for key, (worker, _) in list(workers.items()):
-        configs = connect.configs_for(by_target[key], bootstrap, fast=plan.clusters[key].role == ClusterRole.STANDBY)
+        configs = connect.configs_for(by_target[key], bootstrap, fast=_between_hubs(plan, by_target[key]))
         _wait_answering(worker)
         connect.put_connectors(worker.url, configs)
         workers[key] = (worker, tuple(configs))
     for worker, names in workers.values():
         connect.wait_running(worker, list(names), worker_alive(worker))
     log(f"mirroring running ({lap()})")
+
+
+def _between_hubs(plan: Plan, flows: list[MirrorFlow]) -> bool:
+    """True for the flows between the hub and its standby, whichever way activeHub points them."""
+    hubs = (ClusterRole.HUB, ClusterRole.STANDBY)
+    return all(plan.clusters[f.source].role in hubs and plan.clusters[f.target].role in hubs for f in flows)
 
 
 def worker_alive(worker: connect.Worker):

@@ -9,6 +9,10 @@ cloud has no such identity, so the cluster gets a login for the region it
 runs in (a SCRAM user on MSK, a service account with a key on Managed
 Kafka). A mirror flow runs in its target's region and logs in as that
 region, so a cluster has one login per foreign region that reaches it.
+With a standby hub, every region's services hold the same grants on the
+other hub as on the active one (their contract's failover section), so they
+can fail over without a change of access; the flow between the two hubs is a
+mirror principal like any other.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from collections.abc import Mapping
 
 from infra import geo, naming
 from infra.config import Config
-from infra.kinds import Auth, PrincipalKind
+from infra.kinds import Auth, ClusterRole, PrincipalKind
 from infra.plan import Grant, MirrorFlow, Plan, Principal, RoutingContract
 
 # (cluster's cloud, principal's cloud) -> how the principal authenticates.
@@ -93,6 +97,13 @@ def principals(
         topics = tuple(route.topic for dests in contract.produce.values() for route in dests.values())
         g.add(contract.produce_cluster, produce=topics)
         g.add(contract.consume_cluster, consume=tuple(contract.consume.values()), groups=(group_prefix(home),))
+        if contract.failover is not None:
+            g.add(contract.failover.produce_cluster, produce=topics)
+            g.add(
+                contract.failover.consume_cluster,
+                consume=tuple(contract.consume.values()),
+                groups=(group_prefix(home),),
+            )
         key = services_key(region_key)
         out[key] = Principal(key, PrincipalKind.SERVICES, region_key, g.grants())
     for flow in mirrors.values():
@@ -129,6 +140,18 @@ def readers_by_region(plan: Plan) -> dict[str, tuple[str, ...]]:
     }
 
 
+def hub_replication(plan: Plan) -> frozenset[str]:
+    """Keys of the principals of flows between the hub and the standby: they copy every region's topics
+    onto the other hub, where only each region reads its own, so they read no region's messages for anyone."""
+    hubs = {ClusterRole.HUB, ClusterRole.STANDBY}
+    return frozenset(
+        mirror_key(f.key)
+        for f in plan.mirrors.values()
+        if plan.clusters[f.source].role in hubs and plan.clusters[f.target].role in hubs
+    )
+
+
 def isolated(plan: Plan, region: str, readers: tuple[str, ...]) -> bool:
-    """Whether only the region's own services and mirror flows read its messages."""
-    return all(plan.principals[r].home == region for r in readers)
+    """Whether only the region's own services and mirror flows (and the hubs' replication) read its messages."""
+    between_hubs = hub_replication(plan)
+    return all(plan.principals[r].home == region or r in between_hubs for r in readers)

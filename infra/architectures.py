@@ -17,7 +17,9 @@ from infra.kinds import Architecture, ClusterRole, LinkKind
 from infra.plan import (
     HEADER_CLOUD,
     HEADER_REGION,
+    STANDBY_SUFFIX,
     Cluster,
+    Failover,
     Link,
     MirrorFlow,
     NameForwarding,
@@ -27,6 +29,7 @@ from infra.plan import (
     RoutingContract,
     Topic,
     mirror_mechanism,
+    standby_key,
 )
 
 
@@ -34,26 +37,39 @@ def _cluster(cfg: Config, region: Region, role: ClusterRole) -> Cluster:
     return Cluster(region.key, region, role, naming.resource_name(cfg.name_prefix, region))
 
 
+def _standby_cluster(cfg: Config, region: Region) -> Cluster:
+    """Keyed and named apart from a local cluster of the same region, and alike whichever hub is active."""
+    return Cluster(
+        standby_key(region),
+        region,
+        ClusterRole.STANDBY,
+        naming.resource_name(cfg.name_prefix, region, STANDBY_SUFFIX),
+    )
+
+
 def _links(cfg: Config, clusters: Mapping[str, Cluster], principals: Mapping[str, Principal]) -> dict[str, Link]:
-    """Hub and spoke: every other region has one private link to the hub."""
-    hub = cfg.hub
-    links = {}
-    for region in cfg.regions.values():
-        if region.key == hub.key:
-            continue
-        key = f"{hub.key}<->{region.key}"
-        kind = network.link_kind(hub.cloud, region.cloud)
+    """Hub and spoke: every other region has one private link to the hub, and one to the standby if any.
+
+    A hub link's tunnels depend on its spoke alone (`vpn.tunnels`); a standby
+    link's keep clear of the blocks already used at either of its ends.
+    """
+    hub, standby = cfg.hub, cfg.standby
+    links: dict[str, Link] = {}
+    pairs = [(hub, r) for r in cfg.regions.values() if r.key != hub.key]
+    if standby is not None:
+        pairs += [(standby, r) for r in cfg.regions.values() if r.key not in (hub.key, standby.key)]
+    for a, b in pairs:
+        key = f"{a.key}<->{b.key}"
+        kind = network.link_kind(a.cloud, b.cloud)
         if kind != LinkKind.HA_VPN:
-            links[key] = Link(key, hub.key, region.key, kind)
+            links[key] = Link(key, a.key, b.key, kind)
             continue
-        links[key] = Link(
-            key,
-            hub.key,
-            region.key,
-            kind,
-            vpn.tunnels(region.key),
-            _name_forwarding(cfg, hub, region, clusters, principals),
-        )
+        if a.key == hub.key:
+            tunnels = vpn.tunnels(b.key)
+        else:
+            taken = {vpn.block_of(link) for link in links.values() if {a.key, b.key} & {link.hub, link.spoke}}
+            tunnels = vpn.tunnels(key, frozenset(block for block in taken if block is not None))
+        links[key] = Link(key, a.key, b.key, kind, tunnels, _name_forwarding(cfg, a, b, clusters, principals))
     return links
 
 
@@ -87,13 +103,18 @@ def _all_region_topics(cfg: Config) -> dict[str, Topic]:
     return dict(sorted(topics.items()))
 
 
+def _active(cfg: Config) -> str:
+    """The key of the cluster that takes the traffic: the hub's, or the standby's once activeHub says so."""
+    return standby_key(cfg.standby) if cfg.standby is not None and cfg.active.key == cfg.standby.key else cfg.hub.key
+
+
 def _per_region_routing(cfg: Config, consume_cluster: Callable[[Region], str]) -> dict[str, RoutingContract]:
-    """Produce to the destination's topic on the hub; consume one's own topic."""
+    """Produce to the destination's topic on the active hub; consume one's own topic."""
     produce = {e: {r.key: Route(naming.region_topic(e, r), {}) for r in cfg.regions.values()} for e in cfg.events}
     return {
         r.key: RoutingContract(
             region=r.key,
-            produce_cluster=cfg.hub.key,
+            produce_cluster=_active(cfg),
             consume_cluster=consume_cluster(r),
             produce=produce,
             consume={e: naming.region_topic(e, r) for e in cfg.events},
@@ -103,13 +124,52 @@ def _per_region_routing(cfg: Config, consume_cluster: Callable[[Region], str]) -
     }
 
 
+def _with_standby(
+    cfg: Config,
+    clusters: dict[str, Cluster],
+    topics: dict[str, dict[str, Topic]],
+    mirrors: dict[str, MirrorFlow],
+    routing: dict[str, RoutingContract],
+) -> None:
+    """Adds the standby hub: every hub topic, copied from the active hub to the other, groups' offsets synced.
+
+    The two hub clusters and their topics are the same whichever is active;
+    only the replication's direction and what the contracts name follow
+    activeHub. Each contract names the other hub as where to turn when the
+    active one is unreachable; a region that reads its own local cluster
+    keeps reading it.
+    """
+    if cfg.standby is None:
+        return
+    standby = _standby_cluster(cfg, cfg.standby)
+    hub = clusters[cfg.hub.key]
+    clusters[standby.key] = standby
+    topics[standby.key] = dict(topics[hub.key])
+    active, passive = (standby, hub) if _active(cfg) == standby.key else (hub, standby)
+    key = f"{active.key}->{passive.key}"
+    mirrors[key] = MirrorFlow(
+        key,
+        active.key,
+        passive.key,
+        tuple(sorted(topics[hub.key])),
+        mirror_mechanism(active.region, passive.region),
+        sync_group_offsets=True,
+    )
+    for region, contract in routing.items():
+        consume = passive.key if contract.consume_cluster == active.key else contract.consume_cluster
+        routing[region] = dataclasses.replace(
+            contract, failover=Failover(passive.key, consume, cfg.failover_after_seconds)
+        )
+
+
 def _plan(
     cfg: Config,
     clusters: dict[str, Cluster],
-    topics: Mapping[str, Mapping[str, Topic]],
+    topics: dict[str, dict[str, Topic]],
     mirrors: dict[str, MirrorFlow],
     routing: dict[str, RoutingContract],
 ) -> Plan:
+    _with_standby(cfg, clusters, topics, mirrors, routing)
     principals = access.principals(cfg, {k: c.region for k, c in clusters.items()}, routing, mirrors)
     links = _links(cfg, clusters, principals)
     plan = Plan(cfg, clusters, topics, mirrors, links, routing, principals, plan_api(cfg.api, cfg.regions))
@@ -134,8 +194,8 @@ def header_routing(cfg: Config) -> Plan:
     routing = {
         r.key: RoutingContract(
             region=r.key,
-            produce_cluster=hub.key,
-            consume_cluster=hub.key,
+            produce_cluster=_active(cfg),
+            consume_cluster=_active(cfg),
             produce=produce,
             consume={e: naming.event_topic(e) for e in cfg.events},
             header_filter=router_headers(r),
@@ -148,13 +208,15 @@ def header_routing(cfg: Config) -> Plan:
 def topic_per_region(cfg: Config) -> Plan:
     """One hub cluster, one topic per event and destination region."""
     hub = _cluster(cfg, cfg.hub, ClusterRole.HUB)
-    routing = _per_region_routing(cfg, lambda r: hub.key)
+    routing = _per_region_routing(cfg, lambda r: _active(cfg))
     return _plan(cfg, {hub.key: hub}, {hub.key: _all_region_topics(cfg)}, {}, routing)
 
 
 def regional_clusters(cfg: Config) -> Plan:
-    """Topic per region on the hub, each mirrored to its region's own cluster."""
+    """Topic per region on the hub, each mirrored from the active hub to its region's own cluster."""
     hub = _cluster(cfg, cfg.hub, ClusterRole.HUB)
+    source = _active(cfg)
+    source_region = cfg.active
     clusters = {hub.key: hub}
     topics = {hub.key: _all_region_topics(cfg)}
     mirrors: dict[str, MirrorFlow] = {}
@@ -164,11 +226,15 @@ def regional_clusters(cfg: Config) -> Plan:
         local = _cluster(cfg, region, ClusterRole.LOCAL)
         clusters[local.key] = local
         topics[local.key] = _region_topics(cfg, region)
-        key = f"{hub.key}->{local.key}"
+        # Keyed by its source: re-pointing a flow at the other hub is a new
+        # flow (MSK Replicator cannot change its source in place); the local
+        # cluster and its topics, which hold the data, stay as they are.
+        key = f"{source}->{local.key}"
         mirrors[key] = MirrorFlow(
-            key, hub.key, local.key, tuple(sorted(topics[local.key])), mirror_mechanism(cfg.hub, region)
+            key, source, local.key, tuple(sorted(topics[local.key])), mirror_mechanism(source_region, region)
         )
-    routing = _per_region_routing(cfg, lambda r: r.key)
+    # The hub's region has no cluster of its own: it reads the active hub.
+    routing = _per_region_routing(cfg, lambda r: r.key if r.key != hub.key else source)
     return _plan(cfg, clusters, topics, mirrors, routing)
 
 

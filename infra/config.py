@@ -8,6 +8,7 @@ file or `pulumi.Config` holds them, and returns a frozen `Config` or raises one
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import ipaddress
 import re
@@ -20,7 +21,7 @@ from infra.alerts import AlertSettings
 from infra.api import validate as api_validate
 from infra.api.settings import ApiSettings
 from infra.geo import Region
-from infra.kinds import Architecture
+from infra.kinds import ActiveHub, Architecture
 from infra.network import PRIVATE_RANGES
 from infra.validation import NS, Checker, ConfigError, k
 
@@ -122,6 +123,21 @@ class Config:
     # `multicloud-kafka:scramRotation`: the generation of every SCRAM password
     # of the stack's MSK clusters; raising it makes new ones (docs/security.md).
     scram_rotation: int = 0
+    # `multicloud-kafka:standbyHub`: the region of the standby hub, which holds
+    # every hub topic under the same name; None: the stack has none.
+    standby: Region | None = None
+    # `multicloud-kafka:activeHub`: which of hub and standby takes the traffic.
+    active_hub: ActiveHub = ActiveHub.HUB
+    # `multicloud-kafka:failoverAfterSeconds`: how long the active hub may be
+    # unreachable before the routing client turns to the other one.
+    failover_after_seconds: float = 10.0
+
+    @property
+    def active(self) -> Region:
+        """The region of the hub that takes the traffic: the hub, or the standby once activeHub says so."""
+        if self.active_hub == ActiveHub.STANDBY and self.standby is not None:
+            return self.standby
+        return self.hub
 
 
 def _topic_spec(c: Checker) -> dict[str, tuple[str, Callable[[str, Any], Any]]]:
@@ -375,6 +391,79 @@ def _parse_log_retention(c: Checker, value: Any) -> int:
     return days
 
 
+# failoverAfterSeconds: long enough to ride out a broker restart or a leader
+# election, short enough to keep the outage under half a minute.
+DEFAULT_FAILOVER_AFTER_SECONDS = 10.0
+MAX_FAILOVER_AFTER_SECONDS = 3600.0
+
+
+def _parse_standby(
+    c: Checker, raw: Mapping[str, Any], listed: Mapping[str, Any], regions: Mapping[str, Region], hub_key: Any
+) -> Region | None:
+    """`standbyHub`: one of the stack's regions, not the hub; absent or empty: no standby.
+
+    A key of `listed` (the regions as written) whose region has problems of
+    its own is not reported again here.
+    """
+    key = k("standbyHub")
+    value = raw.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value in listed and value not in regions:
+        return None
+    if not isinstance(value, str) or value not in regions:
+        others = ", ".join(r for r in regions if r != hub_key) or "none besides the hub"
+        c.add(
+            key,
+            value,
+            f"must be one of the keys of {k('regions')} other than the hub (listed: {others}); "
+            "add the region to regions first, or remove the key for no standby",
+        )
+        return None
+    if value == hub_key:
+        c.add(key, value, f"is the hub itself ({k('hub')}): a standby must be in another region; pick another one")
+        return None
+    return regions[value]
+
+
+def _parse_active_hub(c: Checker, raw: Mapping[str, Any], standby: Region | None, standby_refused: bool) -> ActiveHub:
+    key = k("activeHub")
+    value = raw.get(key, ActiveHub.HUB.value)
+    if value not in tuple(ActiveHub):
+        c.add(key, value, f"choose one of {', '.join(ActiveHub)} (hub: the hub takes the traffic)")
+        return ActiveHub.HUB
+    active = ActiveHub(value)
+    if active == ActiveHub.STANDBY and standby is None and not standby_refused:
+        c.add(
+            key,
+            value,
+            f"needs a standby hub: set {k('standbyHub')} to one of the stack's regions, or set activeHub to hub",
+        )
+    return active
+
+
+def _parse_failover_after(c: Checker, value: Any) -> float:
+    key = k("failoverAfterSeconds")
+    seconds = value
+    if isinstance(value, str):
+        # Pulumi hands config values to programs as text.
+        with contextlib.suppress(ValueError):
+            seconds = float(value)
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, (int, float))
+        or not 0 < seconds <= MAX_FAILOVER_AFTER_SECONDS
+    ):
+        c.add(
+            key,
+            value,
+            f"must be a number of seconds above 0 and at most {MAX_FAILOVER_AFTER_SECONDS:g}: how long the active hub "
+            f"may be unreachable before clients turn to the other hub (default {DEFAULT_FAILOVER_AFTER_SECONDS:g})",
+        )
+        return DEFAULT_FAILOVER_AFTER_SECONDS
+    return float(seconds)
+
+
 KEYS = (
     "architecture",
     "hub",
@@ -391,6 +480,9 @@ KEYS = (
     alerts.KEY,
     "logRetentionDays",
     "scramRotation",
+    "standbyHub",
+    "activeHub",
+    "failoverAfterSeconds",
 )
 
 
@@ -426,6 +518,12 @@ def validate(raw: Mapping[str, Any], stack: str) -> Config:
     if hub is None and not (isinstance(hub_key, str) and hub_key in (rmap or {})):
         listed = ", ".join(map(str, rmap or {})) or "none yet"
         c.add(k("hub"), hub_key, f"must be one of the keys of {k('regions')} (listed: {listed})")
+
+    standby = _parse_standby(c, raw, rmap or {}, regions, hub_key)
+    # A standbyHub refused on its own is reported once, not again through activeHub.
+    standby_refused = raw.get(k("standbyHub")) not in (None, "") and standby is None
+    active_hub = _parse_active_hub(c, raw, standby, standby_refused)
+    failover_after = _parse_failover_after(c, raw.get(k("failoverAfterSeconds"), DEFAULT_FAILOVER_AFTER_SECONDS))
 
     defaults = _parse_topic_defaults(c, raw.get(k("topicDefaults")))
     events = _parse_events(c, raw.get(k("events")), defaults)
@@ -481,6 +579,9 @@ def validate(raw: Mapping[str, Any], stack: str) -> Config:
         alerts=alert_settings,
         log_retention_days=retention,
         scram_rotation=rotation or 0,
+        standby=standby,
+        active_hub=active_hub,
+        failover_after_seconds=failover_after,
     )
     # Checked once everything else is valid: they need the regions whole.
     if api is not None:

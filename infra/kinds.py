@@ -23,6 +23,16 @@ class ClusterRole(StrEnum):
 
     HUB = "hub"
     LOCAL = "local"
+    # The standby hub: every hub topic under the same name, replicated from
+    # whichever of the two is active (`multicloud-kafka:standbyHub`).
+    STANDBY = "standby"
+
+
+class ActiveHub(StrEnum):
+    """The stack's `multicloud-kafka:activeHub`: which of the hub and the standby takes the traffic."""
+
+    HUB = "hub"
+    STANDBY = "standby"
 
 
 class LinkKind(StrEnum):

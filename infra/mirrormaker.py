@@ -38,8 +38,12 @@ def alias(cluster_key: str) -> str:
 
 
 def connector_names(flow: MirrorFlow) -> dict[str, str]:
+    """The flow's connectors by role: the source, and the checkpoint one when it syncs group offsets."""
     base = f"mm2-{alias(flow.source)}-to-{alias(flow.target)}"
-    return {"source": f"{base}-source", "checkpoint": f"{base}-checkpoint"}
+    names = {"source": f"{base}-source"}
+    if flow.sync_group_offsets:
+        names["checkpoint"] = f"{base}-checkpoint"
+    return names
 
 
 def connector_configs(
@@ -67,6 +71,8 @@ def connector_configs(
       goes back to the last offset sync at or before the group's position, so
       it may read messages again but never skips one (shown on real Kafka by
       tests/emulator/test_emulator_mirroring.py).
+    - A flow that does not sync group offsets (`MirrorFlow.sync_group_offsets`)
+      has no checkpoint connector.
     - No heartbeat connector: with identity naming the `heartbeats` topic of
       every source would collide on the target; lag is measured on the target.
     """
@@ -87,7 +93,7 @@ def connector_configs(
         for key, value in endpoint.client.items():
             common[f"{side}.cluster.{key}"] = value
     topics = ",".join(flow.topics)
-    return {
+    connectors: dict[str, dict[str, Any]] = {
         names["source"]: {
             **common,
             "name": names["source"],
@@ -102,7 +108,9 @@ def connector_configs(
             # where it left off, not at the last sync many messages back.
             "offset.lag.max": "10",
         },
-        names["checkpoint"]: {
+    }
+    if "checkpoint" in names:
+        connectors[names["checkpoint"]] = {
             **common,
             "name": names["checkpoint"],
             "connector.class": CHECKPOINT,
@@ -115,5 +123,5 @@ def connector_configs(
             "sync.group.offsets.interval.seconds": str(sync_interval_seconds),
             "checkpoints.topic.replication.factor": str(internal_replication_factor),
             "refresh.groups.interval.seconds": "30",
-        },
-    }
+        }
+    return connectors

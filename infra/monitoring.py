@@ -41,9 +41,9 @@ def notification_key(region: Region) -> str:
     return f"sns:{region.key}"
 
 
-def replicator_name(prefix: str, flow: MirrorFlow, regions: Mapping[str, Region]) -> str:
+def replicator_name(plan: Plan, flow: MirrorFlow) -> str:
     """The name `infra.components.aws.replicator` gives the flow's MSK Replicator."""
-    return f"{prefix}-{naming.region_slug(regions[flow.source])}-to-{naming.region_slug(regions[flow.target])}"
+    return plan.flow_name(flow)
 
 
 def broker_count(plan: Plan, cluster: Cluster) -> int:
@@ -165,10 +165,9 @@ class _Builder:
             )
 
     def replicator(self, flow: MirrorFlow) -> None:
-        regions = self.plan.config.regions
-        on = {"ReplicatorName": replicator_name(self.plan.config.name_prefix, flow, regions)}
+        on = {"ReplicatorName": replicator_name(self.plan, flow)}
         # The replicator runs, and reports, in the target's region.
-        r = regions[flow.target]
+        r = self.plan.clusters[flow.target].region
         self.add(
             Subject.REPLICATOR,
             flow.key,
@@ -210,7 +209,7 @@ class _Builder:
         )
 
     def connectors(self, flow: MirrorFlow) -> None:
-        r = self.plan.config.regions[flow.target]
+        r = self.plan.clusters[flow.target].region
         for role, connector in mirrormaker.connector_names(flow).items():
             on = {"ConnectorName": connector}
             self.add(
@@ -310,11 +309,10 @@ def dashboard_body(plan: Plan) -> dict[str, Any]:
             for metric in ("CpuUser", "KafkaDataLogsDiskUsed", "UnderMinIsrPartitionCount"):
                 metrics.append([KAFKA, metric, "Cluster Name", cluster.name, "Broker ID", str(broker)])
         widgets.append(_widget(f"cluster {cluster.key}", cluster.region, metrics, 0, 0))
-    regions = plan.config.regions
     for flow in plan.mirrors.values():
-        target = regions[flow.target]
+        target = plan.clusters[flow.target].region
         if flow.mechanism == MirrorMechanism.MSK_REPLICATOR:
-            name = replicator_name(plan.config.name_prefix, flow, regions)
+            name = replicator_name(plan, flow)
             metrics = [
                 [KAFKA, m, "ReplicatorName", name] for m in ("ReplicationLatency", "MessageLag", "ReplicatorFailure")
             ]

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra import geo
+from infra import geo, naming
 from infra.alerts import Alarm, Notification
 from infra.api.plan import ApiPlan
 from infra.config import Config, TopicSettings
@@ -24,12 +24,28 @@ HEADER_CLOUD = "route-cloud"
 HEADER_REGION = "route-region"
 
 
+# The suffix of the standby hub's cluster key and names: a region may hold a
+# local cluster (regional-clusters) and the standby side by side.
+STANDBY_SUFFIX = "standby"
+
+
 @dataclass(frozen=True)
 class Cluster:
     key: str
     region: Region
     role: ClusterRole
     name: str
+
+    @property
+    def slug(self) -> str:
+        """aws-us-west-2, or aws-us-west-2-standby: the cluster's part of the names of what serves it."""
+        region = naming.region_slug(self.region)
+        return f"{region}-{STANDBY_SUFFIX}" if self.role == ClusterRole.STANDBY else region
+
+
+def standby_key(region: Region) -> str:
+    """aws/us-west-2/standby: the standby cluster's key, whichever hub is active (keys feed resource names)."""
+    return f"{region.key}/{STANDBY_SUFFIX}"
 
 
 @dataclass(frozen=True)
@@ -50,6 +66,10 @@ class MirrorFlow:
     target: str
     topics: tuple[str, ...]
     mechanism: MirrorMechanism
+    # Consumer groups' committed offsets are translated onto the target, so a
+    # consumer moving there resumes where it was (MSK Replicator consumer
+    # group replication; MirrorMaker 2 checkpoints with sync.group.offsets).
+    sync_group_offsets: bool = True
 
 
 @dataclass(frozen=True)
@@ -85,6 +105,22 @@ class Route:
 
 
 @dataclass(frozen=True)
+class Failover:
+    """Where a region's services turn when the active hub is unreachable for `after_seconds`."""
+
+    produce_cluster: str
+    consume_cluster: str
+    after_seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "produceCluster": self.produce_cluster,
+            "consumeCluster": self.consume_cluster,
+            "afterSeconds": self.after_seconds,
+        }
+
+
+@dataclass(frozen=True)
 class RoutingContract:
     """What one region's services need to know, and nothing more."""
 
@@ -97,9 +133,11 @@ class RoutingContract:
     consume: Mapping[str, str]
     # Headers a message must carry to be for this region; empty: take all.
     header_filter: Mapping[str, str]
+    # With a standby hub: the other hub's clusters (same topics, same headers).
+    failover: Failover | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "produceCluster": self.produce_cluster,
             "consumeCluster": self.consume_cluster,
             "produce": {
@@ -109,6 +147,9 @@ class RoutingContract:
             "consume": dict(self.consume),
             "headerFilter": dict(self.header_filter),
         }
+        if self.failover is not None:
+            out["failover"] = self.failover.to_dict()
+        return out
 
 
 @dataclass(frozen=True)
@@ -163,6 +204,18 @@ class Plan:
         return self.clusters[self.config.hub.key]
 
     @property
+    def standby(self) -> Cluster | None:
+        """The standby hub's cluster; None: the stack has none."""
+        s = self.config.standby
+        return None if s is None else self.clusters[standby_key(s)]
+
+    @property
+    def active(self) -> Cluster:
+        """The hub cluster that takes the traffic (`multicloud-kafka:activeHub`)."""
+        standby = self.standby
+        return standby if standby is not None and self.config.active.key == standby.region.key else self.hub
+
+    @property
     def gcp_inbound_dns(self) -> bool:
         """Whether the GCP network must answer DNS queries arriving over a VPN."""
         return any(link.name_forwarding is not None for link in self.links.values())
@@ -172,9 +225,17 @@ class Plan:
         return ends(self.config.regions[link.hub], self.config.regions[link.spoke])
 
     def path(self, a: str, b: str) -> tuple[str, ...]:
-        """Keys of the links between regions `a` and `b`: hub and spoke, each spoke's own link."""
+        """Keys of the links between regions `a` and `b`: their own link, else each one's link to the hub."""
+        for key in (f"{a}<->{b}", f"{b}<->{a}"):
+            if key in self.links:
+                return (key,)
         hub = self.config.hub.key
         return tuple(key for x in dict.fromkeys((a, b)) if x != hub and (key := f"{hub}<->{x}") in self.links)
+
+    def flow_name(self, flow: MirrorFlow) -> str:
+        """mck-prod-aws-us-east-1-to-aws-us-west-2-standby: the base name of what runs a flow."""
+        source, target = self.clusters[flow.source], self.clusters[flow.target]
+        return f"{self.config.name_prefix}-{source.slug}-to-{target.slug}"
 
     def logins(self, cluster: str) -> tuple[str, ...]:
         """Sorted keys of the foreign regions that need a login on `cluster`."""

@@ -53,6 +53,7 @@ def diff(old: Plan, new: Plan) -> list[Change]:
                 True,
             )
         )
+    out.extend(_standby_changes(old, new))
     for key, region in oc.regions.items():
         if key in nc.regions and nc.regions[key].cidr != region.cidr:
             out.append(
@@ -94,8 +95,67 @@ def diff(old: Plan, new: Plan) -> list[Change]:
         for key in sorted(set(b) - set(a)):
             out.append(Change(ADD, kind, key, "", False))
     out.extend(_link_changes(old, new))
+    out.extend(_routing_changes(old, new))
     out.extend(_access_changes(old, new))
     out.extend(_api_changes(old, new))
+    return out
+
+
+def _standby_changes(old: Plan, new: Plan) -> list[Change]:
+    """The standby hub added, moved or removed; the active hub flipped."""
+    out = []
+    a, b = old.config.standby, new.config.standby
+    if (a and a.key) != (b and b.key):
+        gone = f": the standby cluster in {a.key} goes, with the copies of every hub topic" if a else ""
+        out.append(
+            Change(
+                CHANGE,
+                "standbyHub",
+                new.config.stack,
+                f"{a.key if a else 'none'} -> {b.key if b else 'none'}{gone}",
+                a is not None,
+            )
+        )
+    if old.active.key != new.active.key:
+        out.append(
+            Change(
+                CHANGE,
+                "activeHub",
+                new.config.stack,
+                f"{old.config.active_hub} -> {new.config.active_hub}: producers move from {old.active.key} to "
+                f"{new.active.key}, replication reverses and the flows feeding the regions follow; "
+                "both hubs keep their topics",
+                False,
+            )
+        )
+    return out
+
+
+def _routing_changes(old: Plan, new: Plan) -> list[Change]:
+    """Where each region's services produce, consume and fail over: what a change re-points."""
+    out = []
+    for key in sorted(set(old.routing) & set(new.routing)):
+        a, b = old.routing[key], new.routing[key]
+        moved = [
+            f"{what} {x or 'none'} -> {y or 'none'}"
+            for what, x, y in (
+                ("produce", a.produce_cluster, b.produce_cluster),
+                ("consume", a.consume_cluster, b.consume_cluster),
+                (
+                    "failover produce",
+                    a.failover and a.failover.produce_cluster,
+                    b.failover and b.failover.produce_cluster,
+                ),
+                (
+                    "failover consume",
+                    a.failover and a.failover.consume_cluster,
+                    b.failover and b.failover.consume_cluster,
+                ),
+            )
+            if x != y
+        ]
+        if moved:
+            out.append(Change(CHANGE, "routing", key, "; ".join(moved), False))
     return out
 
 

@@ -23,8 +23,12 @@ def table(title: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -
 
 def plan_text(plan: Plan) -> str:
     cfg = plan.config
+    standby = plan.standby
+    hubs = f"hub {cfg.hub.key}" + (
+        f", standby hub {standby.key}, active: {plan.active.key} (activeHub {cfg.active_hub})" if standby else ""
+    )
     parts = [
-        f"stack {cfg.stack}: architecture {plan.architecture}, hub {cfg.hub.key}, "
+        f"stack {cfg.stack}: architecture {plan.architecture}, {hubs}, "
         f"{len(cfg.regions)} regions, {len(cfg.events)} events",
         table(
             "Regions",
@@ -33,8 +37,8 @@ def plan_text(plan: Plan) -> str:
                 (
                     r.key,
                     r.cidr,
-                    "yes" if r.key == cfg.hub.key else "",
-                    plan.clusters[r.key].name if r.key in plan.clusters else "-",
+                    "yes" if r.key == cfg.hub.key else "standby" if standby and r.key == standby.region.key else "",
+                    " ".join(c.name for c in plan.clusters.values() if c.region.key == r.key) or "-",
                 )
                 for r in cfg.regions.values()
             ],
@@ -68,8 +72,11 @@ def plan_text(plan: Plan) -> str:
     parts.append(
         table(
             "Mirror flows",
-            ["flow", "mechanism", "topics"],
-            [(m.key, m.mechanism, " ".join(m.topics)) for m in plan.mirrors.values()],
+            ["flow", "mechanism", "group offsets", "topics"],
+            [
+                (m.key, m.mechanism, "synced" if m.sync_group_offsets else "-", _topics_text(plan, m.source, m.topics))
+                for m in plan.mirrors.values()
+            ],
         )
     )
     parts.append(
@@ -194,6 +201,18 @@ def plan_text(plan: Plan) -> str:
                     (event, dest, route.topic, " ".join(f"{k}={v}" for k, v in route.headers.items()) or "-")
                     for event, dests in rc.produce.items()
                     for dest, route in dests.items()
+                ],
+            )
+        )
+    if standby is not None:
+        parts.append(
+            table(
+                "Failover: where each region turns when the active hub is unreachable",
+                ["region", "produce to", "consume from", "after s"],
+                [
+                    (region, fo.produce_cluster, fo.consume_cluster, f"{fo.after_seconds:g}")
+                    for region, rc in plan.routing.items()
+                    if (fo := rc.failover) is not None
                 ],
             )
         )

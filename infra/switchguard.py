@@ -1,4 +1,4 @@
-"""Refusing an architecture switch that the engine would only half apply.
+"""Refusing an architecture switch (or a standby hub change) that the engine would only half apply.
 
 Pulumi deletes what a program no longer registers after it has created and
 updated everything else, and it stops at the first protected resource it
@@ -7,6 +7,10 @@ delete the unprotected things next to them (mirror flows, their roles and
 connectors) and only then fail, leaving regions cut off from the hub. The
 program calls `refusal` with what the stack last deployed before it
 registers anything, so such a switch fails whole, with the way through.
+
+Moving or removing the standby hub drops its cluster and topics the same
+way, and is refused alike. Flipping `activeHub` keeps both hubs' clusters
+and topics (only flows and contracts are re-pointed) and always passes.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from infra.architectures import build_plan
-from infra.kinds import Architecture
+from infra.kinds import ActiveHub, Architecture
 from infra.plan import Plan
 
 # Where the migration procedures live (docs/engine.md, one section per direction).
@@ -23,10 +27,13 @@ MIGRATIONS = "docs/engine.md, section 'Switching a protected stack'"
 
 @dataclass(frozen=True)
 class Deployed:
-    """What the stack's last update left: its architecture and whether it was protected."""
+    """What the stack's last update left: its architecture, whether it was protected, and its standby hub."""
 
     architecture: str
     protect: bool
+    # The standby hub's region key and which hub was active; None: no standby.
+    standby: str | None = None
+    active_hub: str = ActiveHub.HUB.value
 
 
 @dataclass(frozen=True)
@@ -53,33 +60,61 @@ def dropped(old: Plan, new: Plan) -> Dropped:
     )
 
 
+def _change(previous: Deployed, new: Plan) -> str:
+    """What the update changes, in words: the architecture, the standby hub, or both."""
+    cfg = new.config
+    parts = []
+    if previous.architecture != cfg.architecture:
+        parts.append(f"switching architecture {previous.architecture} -> {cfg.architecture}")
+    standby = cfg.standby.key if cfg.standby is not None else None
+    if previous.standby != standby:
+        parts.append(f"moving the standby hub {previous.standby or 'none'} -> {standby or 'none'}")
+    return " and ".join(parts)
+
+
 def refusal(previous: Deployed | None, new: Plan) -> str | None:
     """Why this update must not start, or None.
 
     Refuses when the stack was or is protected and the plan of its previous
-    architecture (with today's config) holds clusters or topics the new plan
-    does not: the engine could not delete them, and would have deleted the
-    mirror flows feeding the regions before finding out.
+    architecture and standby hub (with today's config) holds clusters or
+    topics the new plan does not: the engine could not delete them, and
+    would have deleted the mirror flows feeding the regions before finding out.
     """
-    if previous is None or previous.architecture == new.config.architecture:
+    if previous is None:
         return None
-    if not (previous.protect or new.config.protect):
+    cfg = new.config
+    standby = cfg.standby.key if cfg.standby is not None else None
+    if previous.architecture == cfg.architecture and previous.standby == standby:
         return None
-    old = build_plan(replace(new.config, architecture=Architecture(previous.architecture)))
+    if not (previous.protect or cfg.protect):
+        return None
+    old_standby = cfg.regions.get(previous.standby) if previous.standby is not None else None
+    old = build_plan(
+        replace(
+            cfg,
+            architecture=Architecture(previous.architecture),
+            standby=old_standby,
+            active_hub=ActiveHub(previous.active_hub) if old_standby is not None else ActiveHub.HUB,
+        )
+    )
     gone = dropped(old, new)
     if not (gone.clusters or gone.topics):
         return None
-    frm, to = previous.architecture, new.config.architecture
-    lines = [
-        f"stack '{new.config.stack}': switching architecture {frm} -> {to} would delete protected resources, "
-        "so nothing was changed:"
-    ]
+    frm, to = previous.architecture, cfg.architecture
+    lines = [f"stack '{cfg.stack}': {_change(previous, new)} would delete protected resources, so nothing was changed:"]
     lines += [f"  - cluster {key} (kept in the cloud, with its data)" for key in gone.clusters]
     lines += [f"  - topic {key} (kept in the cloud, with its data)" for key in gone.topics]
     lines += [f"  - mirror flow {key}: deleted, its region stops receiving through it" for key in gone.mirrors]
-    lines.append(
-        f"Follow the migration '{frm} -> {to}' in {MIGRATIONS}: move the regions' services as it says, "
-        f"then `pulumi up` with protect: false and architecture {frm}, then with architecture {to}, "
-        "then with protect: true again."
-    )
+    if frm != to:
+        lines.append(
+            f"Follow the migration '{frm} -> {to}' in {MIGRATIONS}: move the regions' services as it says, "
+            f"then `pulumi up` with protect: false and architecture {frm}, then with architecture {to}, "
+            "then with protect: true again."
+        )
+    else:
+        lines.append(
+            f"A standby hub holds a copy of every hub topic: to retire it, make sure no service uses it "
+            f"(activeHub: hub), then `pulumi up` with protect: false and the old standbyHub, then with the new "
+            f"one, then with protect: true again ({MIGRATIONS} shows the same three steps)."
+        )
     return "\n".join(lines)

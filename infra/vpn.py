@@ -11,6 +11,8 @@ The four /30s of a link are one /28 chosen from the link's spoke region key
 alone, so adding a region never moves the tunnels of another link. The
 choice is a hash: `tests/plan/test_vpn.py` checks that no two known
 regions of `infra.geo` share a block, and `problems` re-checks a plan.
+A link to the standby hub hashes its own key instead, and steps past the
+blocks the hub links already use at either of its ends.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from infra.kinds import LinkKind
 
 if TYPE_CHECKING:
     # The plan holds each link's tunnels, so it imports this module.
-    from infra.plan import Plan
+    from infra.plan import Link, Plan
 
 TUNNELS = 4
 LINK_LOCAL = ipaddress.ip_network("169.254.0.0/16")
@@ -80,21 +82,31 @@ def _reserved(block: ipaddress.IPv4Network) -> bool:
     return any(block.overlaps(r) for r in AWS_RESERVED)
 
 
-def inside_block(spoke_key: str) -> ipaddress.IPv4Network:
-    """The /28 of 169.254.0.0/16 holding the four tunnels of a spoke's link."""
-    h = int.from_bytes(hashlib.sha256(spoke_key.encode()).digest()[:4], "big")
+def inside_block(seed: str, avoid: frozenset[ipaddress.IPv4Network] = frozenset()) -> ipaddress.IPv4Network:
+    """The /28 of 169.254.0.0/16 holding the four tunnels of a link: from a hub's spoke key, or a standby link's key.
+
+    The first block from the seed's hash that AWS accepts and `avoid` does not hold.
+    """
+    h = int.from_bytes(hashlib.sha256(seed.encode()).digest()[:4], "big")
     size = 2 ** (32 - BLOCK_PREFIX)
     for step in range(_BLOCKS):
         first = LINK_LOCAL.network_address + ((h + step) % _BLOCKS) * size
         block = ipaddress.IPv4Network((first, BLOCK_PREFIX))
-        if not _reserved(block):
+        if not _reserved(block) and block not in avoid:
             return block
     raise AssertionError("169.254.0.0/16 has free blocks")
 
 
-def tunnels(spoke_key: str) -> tuple[Tunnel, ...]:
-    """The four tunnels of the link to one spoke, each with its /30."""
-    cidrs = list(inside_block(spoke_key).subnets(new_prefix=30))
+def block_of(link: Link) -> ipaddress.IPv4Network | None:
+    """The /28 a planned link's tunnels use; None for a link without tunnels."""
+    if not link.tunnels:
+        return None
+    return link.tunnels[0].inside_cidr.supernet(new_prefix=BLOCK_PREFIX)
+
+
+def tunnels(seed: str, avoid: frozenset[ipaddress.IPv4Network] = frozenset()) -> tuple[Tunnel, ...]:
+    """The four tunnels of one link, each with its /30 of `inside_block(seed, avoid)`."""
+    cidrs = list(inside_block(seed, avoid).subnets(new_prefix=30))
     return tuple(
         Tunnel(index=i, gcp_interface=i // 2, aws_connection=i // 2, aws_tunnel=i % 2 + 1, inside_cidr=cidrs[i])
         for i in range(TUNNELS)
@@ -102,17 +114,19 @@ def tunnels(spoke_key: str) -> tuple[Tunnel, ...]:
 
 
 def problems(plan: Plan) -> list[str]:
-    """Two links that meet at one gateway must not share inside addresses."""
+    """Two links that meet at one region's gateway must not share inside addresses."""
     out = []
     seen: dict[tuple[str, ipaddress.IPv4Network], str] = {}
     for link in plan.links.values():
-        if link.kind != LinkKind.HA_VPN:
+        block = block_of(link)
+        if link.kind != LinkKind.HA_VPN or block is None:
             continue
-        key = (link.hub, inside_block(link.spoke))
-        if key in seen:
-            out.append(
-                f"link {link.key}: its tunnel addresses {key[1]} collide with link {seen[key]}'s "
-                f"at {link.hub}; extend infra.vpn.inside_block so the two spokes differ"
-            )
-        seen[key] = link.key
+        for end in (link.hub, link.spoke):
+            key = (end, block)
+            if key in seen:
+                out.append(
+                    f"link {link.key}: its tunnel addresses {block} collide with link {seen[key]}'s "
+                    f"at {end}; extend infra.vpn.inside_block so the two links differ"
+                )
+            seen[key] = link.key
     return out

@@ -11,6 +11,7 @@ from typing import Any
 # A destination is a region key: lower-case cloud, '/', lower-case region name.
 DESTINATION = re.compile(r"[a-z][a-z0-9]*/[a-z][a-z0-9-]*")
 KEYS = ("produceCluster", "consumeCluster", "produce", "consume", "headerFilter")
+FAILOVER_KEYS = ("produceCluster", "consumeCluster", "afterSeconds")
 
 
 class RoutingError(ValueError):
@@ -24,6 +25,15 @@ class Route:
 
 
 @dataclass(frozen=True)
+class Failover:
+    """The other hub: where to produce and consume once the active one is unreachable for `after_seconds`."""
+
+    produce_cluster: str
+    consume_cluster: str
+    after_seconds: float
+
+
+@dataclass(frozen=True)
 class Contract:
     produce_cluster: str
     consume_cluster: str
@@ -32,6 +42,8 @@ class Contract:
     # event -> topic
     consume: Mapping[str, str]
     header_filter: Mapping[str, str]
+    # None: the stack has no standby hub.
+    failover: Failover | None = None
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any] | str) -> Contract:
@@ -69,6 +81,7 @@ class Contract:
             produce,
             _strings("consume", doc["consume"]),
             _strings("headerFilter", doc["headerFilter"]),
+            None if doc.get("failover") is None else _failover(doc["failover"]),
         )
         contract._check_consume()
         return contract
@@ -143,6 +156,25 @@ def _text(key: str, value: object) -> str:
 
 def _strings(key: str, value: object) -> dict[str, str]:
     return {k: _text(f"{key}.{k}", v) for k, v in _map(key, value).items()}
+
+
+def _failover(value: object) -> Failover:
+    doc = _map("failover", value)
+    missing = [k for k in FAILOVER_KEYS if k not in doc]
+    if missing:
+        raise RoutingError(
+            f"routing contract failover lacks {', '.join(missing)}; pass the region's contract as exported"
+        )
+    after = doc["afterSeconds"]
+    if isinstance(after, bool) or not isinstance(after, (int, float)) or not 0 < after < float("inf"):
+        raise RoutingError(
+            f"routing contract failover.afterSeconds must be a number of seconds above 0, not {after!r:.60}"
+        )
+    return Failover(
+        _text("failover.produceCluster", doc["produceCluster"]),
+        _text("failover.consumeCluster", doc["consumeCluster"]),
+        float(after),
+    )
 
 
 def _route(key: str, value: object) -> Route:

@@ -127,7 +127,7 @@ def test_every_replicator_and_connector_has_its_alarms_in_the_target_region(stac
         target = plan.config.regions[flow.target]
         assert all(a.region == target for a in mine.values())
         if flow.mechanism == MirrorMechanism.MSK_REPLICATOR:
-            name = monitoring.replicator_name(plan.config.name_prefix, flow, plan.config.regions)
+            name = monitoring.replicator_name(plan, flow)
             assert set(mine) == {"replication-latency", "message-lag", "failures"}
             assert {a.dimensions["ReplicatorName"] for a in mine.values()} == {name}
             seen += 1

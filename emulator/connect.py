@@ -115,8 +115,8 @@ def configs_for(
             mirrormaker.Endpoint(mirrormaker.alias(flow.target), bootstrap[flow.target]),
             internal_replication_factor=EMULATED_REPLICAS,
         )
-        if fast:
-            checkpoint = mirrormaker.connector_names(flow)["checkpoint"]
+        checkpoint = mirrormaker.connector_names(flow).get("checkpoint")
+        if fast and checkpoint is not None:
             configs[checkpoint] = {**configs[checkpoint], **FAST_SYNC}
         out.update(configs)
     return out

@@ -25,6 +25,7 @@ Each step records what it did in `<stack>/failover.json`, so `status`,
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -106,7 +107,8 @@ def _set_connectors(stack: str, root: Path, target: str, names: Iterable[str], w
 
 
 def _flow(source: str, target: str, topics: tuple[str, ...], like: MirrorFlow) -> MirrorFlow:
-    return MirrorFlow(f"{source}->{target}", source, target, topics, like.mechanism)
+    """`like`, between other clusters."""
+    return dataclasses.replace(like, key=f"{source}->{target}", source=source, target=target, topics=topics)
 
 
 def _partitions(bootstrap: str, topics: Iterable[str]) -> list[tuple[str, int]]:
@@ -163,19 +165,22 @@ def offsets_at(bootstrap: str, topics: Iterable[str], since_ms: Mapping[tuple[st
     """(topic, partition) -> the first offset whose timestamp is `since_ms` or later (the end if none).
 
     `since_ms`: one time for every partition, or a time per partition (a
-    partition not named starts at its beginning).
+    partition not named starts at its beginning). The ends are read before
+    the time index is asked: a message appended in between (a producer that
+    just failed over) is then copied, not skipped.
     """
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": "emulator-failover", **QUIET})
     try:
         tps = _partitions(bootstrap, topics)
+        before = {tp: c.get_watermark_offsets(TopicPartition(*tp), timeout=TIMEOUT_S)[1] for tp in tps}
         times = {tp: since_ms if isinstance(since_ms, int) else since_ms.get(tp, 0) for tp in tps}
         found = c.offsets_for_times([TopicPartition(t, p, times[(t, p)]) for t, p in tps], timeout=TIMEOUT_S)
         out = {}
         for tp in found:
             key = (tp.topic, tp.partition)
-            out[key] = (
-                tp.offset if tp.offset >= 0 else c.get_watermark_offsets(TopicPartition(*key), timeout=TIMEOUT_S)[1]
-            )
+            if tp.error is not None:
+                raise EmulatorError(f"cannot look up offsets by time on {bootstrap} for {key}: {tp.error}")
+            out[key] = tp.offset if tp.offset >= 0 else before[key]
         return out
     except KafkaException as e:
         raise EmulatorError(f"cannot look up offsets by time on {bootstrap}: {e}") from None
@@ -203,7 +208,8 @@ def _start_flow(
     if offsets:
         connect.alter_offsets(url, names["source"], offsets)
     connect.resume(url, names["source"])
-    connect.put_connectors(url, {names["checkpoint"]: configs[names["checkpoint"]]})
+    if "checkpoint" in names:
+        connect.put_connectors(url, {names["checkpoint"]: configs[names["checkpoint"]]})
     return tuple(configs)
 
 

@@ -217,7 +217,11 @@ def test_a_failover_on_command_resumes_from_the_synced_offsets_and_counts_what_c
     producer.close()
     got = first + rest
     assert _ids(got, sent.run) == set(ids) | set(more)
-    again = len(got) - len(set(got))
+    # This run's messages handed out again. (The earlier tests' messages may be on the standby twice: the
+    # failback resumes the hub->standby flow from a time, so it may forward some copied-back ones again.
+    # Those are two records each, not a consumer's replay.)
+    mine = [x for x in got if x[0] == sent.run]
+    again = len(mine) - len(set(mine))
     # What came again is counted, and only that; a resume from the topic's start would repeat every earlier message.
     assert consumer.duplicates == again
     assert again < len(ids)

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from emulator import connect, lag, ports, stack
+from emulator import connect, failover, lag, ports, stack
 from emulator.errors import EmulatorError
 from emulator.topics import clamp_note, emulated_topics
 from infra import stackfile
@@ -59,8 +59,10 @@ def describe(plan: Plan, emulation: stack.Emulation) -> str:
         planned = plan.topics.get(key, {})
         topics = f"{len(present & set(planned))}/{len(planned)}" if present is not None else "-"
         rows.append((key, c.name, c.bootstrap, c.pid, "running" if alive[key] else "stopped", topics))
+    failed_over = failover.state(emulation.stack).get("active")
     parts = [
-        f"stack {emulation.stack}: architecture {emulation.architecture}",
+        f"stack {emulation.stack}: architecture {emulation.architecture}"
+        + (f"; failed over: {failed_over} is the active hub" if failed_over else ""),
         table("Emulated clusters", ["cluster", "name", "bootstrap", "pid", "state", "planned topics"], rows),
     ]
     note = clamp_note(emulated_topics(plan))

@@ -42,6 +42,12 @@ MAIN = "org.apache.kafka.connect.cli.ConnectDistributed"
 REST_TIMEOUT_S = 5
 START_TIMEOUT_S = 90
 RUNNING = "RUNNING"
+# The hub -> standby flow's checkpoint settings on the emulator (configs_for's `fast`).
+FAST_SYNC = {
+    "refresh.groups.interval.seconds": "1",
+    "emit.checkpoints.interval.seconds": "1",
+    "sync.group.offsets.interval.seconds": "1",
+}
 
 
 def worker_properties(target: str, bootstrap: str, rest_port: int, client: Mapping[str, str]) -> dict[str, str]:
@@ -93,12 +99,17 @@ def flows_by_target(flows: Mapping[str, MirrorFlow]) -> dict[str, list[MirrorFlo
 
 
 def configs_for(
-    flows: list[MirrorFlow], bootstrap: Mapping[str, str], credentials: Credentials
+    flows: list[MirrorFlow], bootstrap: Mapping[str, str], credentials: Credentials, *, fast: bool = False
 ) -> dict[str, dict[str, str]]:
     """Connector name -> config, from infra.mirrormaker with the emulated addresses and each flow's own login.
 
     Besides MirrorMaker 2's own clients (source and target), the producer and
     admin client the Connect worker makes for each connector log in as the flow.
+
+    `fast`: the flow between the hub and its standby, whose group offsets a
+    failover within seconds of a demo's start must find synced: new groups
+    are found, and their offsets translated, every second (FAST_SYNC) instead
+    of every 30 and 10 s.
     """
     out: dict[str, dict[str, str]] = {}
     for flow in flows:
@@ -110,6 +121,9 @@ def configs_for(
             mirrormaker.Endpoint(mirrormaker.alias(flow.target), bootstrap[flow.target], client),
             internal_replication_factor=EMULATED_REPLICAS,
         )
+        checkpoint = mirrormaker.connector_names(flow).get("checkpoint")
+        if fast and checkpoint is not None:
+            configs[checkpoint] = {**configs[checkpoint], **FAST_SYNC}
         out.update({name: {**config, **overrides} for name, config in configs.items()})
     return out
 
@@ -165,6 +179,65 @@ def put_connectors(url: str, configs: Mapping[str, Mapping[str, str]]) -> None:
         except urllib.error.HTTPError as e:
             detail = e.read().decode(errors="replace")
             raise EmulatorError(f"the Connect worker at {url} refused connector {name}: {e.code} {detail}") from None
+
+
+def _call(url: str, what: str, method: str, body: object | None = None) -> None:
+    try:
+        rest(url, method, body, timeout=30)
+    except urllib.error.HTTPError as e:
+        detail = e.read().decode(errors="replace")
+        raise EmulatorError(f"the Connect worker refused to {what}: {e.code} {detail}") from None
+
+
+def create_stopped(url: str, name: str, config: Mapping[str, str]) -> None:
+    """Creates a connector that does not run yet, so its offsets can be set first (KIP-980)."""
+    _call(
+        f"{url}/connectors",
+        f"create {name}",
+        "POST",
+        {"name": name, "config": dict(config), "initial_state": "STOPPED"},
+    )
+
+
+def alter_offsets(url: str, name: str, offsets: list[dict]) -> None:
+    """Sets a stopped connector's source offsets (KIP-875: PATCH /connectors/<name>/offsets)."""
+    _call(f"{url}/connectors/{name}/offsets", f"set the offsets of {name}", "PATCH", {"offsets": offsets})
+
+
+def offsets(url: str, name: str) -> list[dict]:
+    """A connector's committed source offsets (KIP-875): [{"partition": {...}, "offset": {...}}, ...]."""
+    doc = rest(f"{url}/connectors/{name}/offsets")
+    return list(doc.get("offsets", [])) if doc else []
+
+
+def resume(url: str, name: str) -> None:
+    _call(f"{url}/connectors/{name}/resume", f"resume {name}", "PUT")
+
+
+def delete(url: str, name: str) -> None:
+    """Deletes a connector; one that is not there is no error."""
+    try:
+        rest(f"{url}/connectors/{name}", "DELETE", timeout=30)
+    except urllib.error.HTTPError as e:
+        if e.code != 404:
+            detail = e.read().decode(errors="replace")
+            raise EmulatorError(f"the Connect worker at {url} refused to delete {name}: {e.code} {detail}") from None
+
+
+def wait_answering(worker: Worker, alive, timeout: float = START_TIMEOUT_S) -> None:
+    """Until the worker's REST API answers (bounded); EmulatorError if the worker stops meanwhile."""
+    deadline = time.monotonic() + timeout
+    while not answering(worker.url):
+        if not alive():
+            raise EmulatorError(
+                f"the MirrorMaker 2 worker for {worker.target} stopped while starting:\n{worker.failure()}"
+            )
+        if time.monotonic() > deadline:
+            raise EmulatorError(
+                f"the MirrorMaker 2 worker for {worker.target} does not answer on {worker.url} "
+                f"after {timeout:.0f} s; log: {worker.log_file}"
+            )
+        time.sleep(0.2)
 
 
 def status(url: str) -> dict[str, dict]:

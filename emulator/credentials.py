@@ -9,6 +9,7 @@ written with mode 0600 under `.emulator/<stack>/`, never in the repository.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import secrets
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infra import access, kafka_acls
+from infra.architectures import build_plan
+from infra.kinds import ActiveHub
 from infra.plan import Plan
 
 FILE = "credentials.json"
@@ -60,8 +63,30 @@ class Credentials:
         return {"security.protocol": PROTOCOL, "sasl.mechanism": MECHANISM, "sasl.jaas.config": self.jaas(login)}
 
 
+def access_plans(plan: Plan) -> tuple[Plan, ...]:
+    """The plans whose principals and ACLs an emulation holds: the plan, and with a standby hub the plan with
+    the other hub active, so that a failover while the hub is down re-points flows without an admin step.
+
+    Services hold the same grants in both (their contracts name both hubs); the
+    flipped plan only adds the flows fed from the standby, each its own login.
+    """
+    if plan.config.standby is None:
+        return (plan,)
+    other = ActiveHub.HUB if plan.config.active_hub == ActiveHub.STANDBY else ActiveHub.STANDBY
+    return plan, build_plan(dataclasses.replace(plan.config, active_hub=other))
+
+
+def acls(plan: Plan, logins: Mapping[str, str]) -> dict[str, tuple[kafka_acls.Acl, ...]]:
+    """Cluster key -> the ACL entries of every plan in `access_plans`."""
+    out: dict[str, set[kafka_acls.Acl]] = {}
+    for p in access_plans(plan):
+        for cluster, entries in kafka_acls.acls(p, logins).items():
+            out.setdefault(cluster, set()).update(entries)
+    return {cluster: tuple(sorted(entries)) for cluster, entries in out.items()}
+
+
 def generate(plan: Plan) -> Credentials:
-    principals = kafka_acls.scram_logins(plan)
+    principals = {k: v for p in access_plans(plan) for k, v in kafka_acls.scram_logins(p).items()}
     logins = [ADMIN, *sorted(set(principals.values()))]
     return Credentials(principals, {login: secrets.token_urlsafe(24) for login in logins})
 

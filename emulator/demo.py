@@ -12,12 +12,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
-from emulator import ports, stack
+from emulator import failover, ports, stack
 from emulator.cli import Terminated, on_sigterm_clean_up, plan_for
 from emulator.errors import EmulatorError
 from emulator.topics import clamp_note, emulated_topics
-from emulator.traffic import MAX_SIZE, PRODUCER_MESSAGE_MAX_BYTES, TrafficResult, run_traffic
+from emulator.traffic import MAX_SIZE, PRODUCER_MESSAGE_MAX_BYTES, HubKill, TrafficResult, run_ids_on, run_traffic
 from infra.plan import Plan
 from infra.render import table
 from infra.validation import ConfigError
@@ -64,6 +65,8 @@ def report_text(plan: Plan, result: TrafficResult) -> str:
         *(("mirror p50 ms", "mirror p99 ms") if mirrored else ()),
     ]
     lines = [table(title, header, rows), ""]
+    if result.kill is not None:
+        lines += [*kill_lines(result), ""]
     if result.complete:
         lines.append(
             f"all {result.messages} delivered in {result.total_s:.2f} s: {result.throughput:,.0f} msg/s end to end "
@@ -100,6 +103,50 @@ def report_text(plan: Plan, result: TrafficResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def kill_lines(result: TrafficResult) -> list[str]:
+    kill = result.kill
+    assert kill is not None
+    rto = kill.rto_s(result.regions)
+    return [
+        f"hub killed (SIGKILL) at message {kill.at}; producer on the standby after "
+        + (f"{kill.producer_failover_s:.1f} s" if kill.producer_failover_s is not None else "- (never)")
+        + "; mirror flows re-pointed after "
+        + (f"{kill.repointed_s:.1f} s" if kill.repointed_s is not None else "- (never)"),
+        "RTO "
+        + (f"{rto:.1f} s" if rto is not None else "- (a region received nothing sent after the kill)")
+        + ": from the kill until every region received a message sent after it",
+        f"RPO {len(kill.unreplicated)} messages: acknowledged by the hub, never on the standby "
+        f"(replication lag at the kill: {kill.lag_at_kill} messages); of {len(kill.acked_before)} acknowledged "
+        "before the kill",
+        f"resent by the producer to the standby: {kill.resent} (the hub had not acknowledged them); "
+        f"handed out again by the consumers after failover: {kill.consumer_duplicates}",
+        "lost counts what the hub acknowledged and replicated before the kill, and everything after; "
+        "duplicates are expected after a failover",
+    ]
+
+
+def _hub_kill(plan: Plan, emulation: stack.Emulation, messages: int, log, root: Path = stack.DATA) -> HubKill:
+    """Kills the hub's broker a quarter of the way through `messages`; fails the emulator over after the producer."""
+    pair = failover.hubs(plan)
+    name = plan.config.stack
+    bootstrap = emulation.bootstrap()
+    if failover.state(name, root).get("active"):
+        raise EmulatorError(
+            f"stack '{name}' has already failed over to its standby: bring it down and up again to kill its hub"
+        )
+
+    def kill() -> dict[tuple[str, int], int]:
+        stack.stop_process(name, pair.hub, worker=False, kill=True, root=root)
+        return failover.ends(bootstrap[pair.standby], emulation.admin(), pair.forward.topics)
+
+    return HubKill(
+        at=messages // 4,
+        kill=kill,
+        fail_over=lambda at_ms: failover.fail_over(plan, emulation, at_ms, root=root, log=log),
+        standby_ids=lambda run: run_ids_on(bootstrap[pair.standby], emulation.admin(), list(pair.forward.topics), run),
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="scripts/demo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -116,6 +163,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None, help="seed for the random destinations")
     parser.add_argument("--timeout", type=float, default=60, help="seconds to wait for every message (default 60)")
     parser.add_argument("--keep", action="store_true", help="leave the stack running afterwards")
+    parser.add_argument(
+        "--kill-hub",
+        action="store_true",
+        help="SIGKILL the hub's broker a quarter of the way through: the clients fail over to the standby hub; "
+        "prints RPO and RTO (a stack with multicloud-kafka:standbyHub)",
+    )
     parser.add_argument(
         "--base-port",
         type=int,
@@ -150,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
                 + (f" at {args.rate:g} msg/s ..." if args.rate else " as fast as possible ...")
             )
             t0 = time.monotonic()
+            kill = _hub_kill(plan, emulation, args.messages, err) if args.kill_hub else None
             result = run_traffic(
                 plan,
                 emulation.bootstrap(),
@@ -160,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
                 rate=args.rate,
                 timeout=args.timeout,
                 progress=err,
+                kill=kill,
             )
             err(f"done in {time.monotonic() - t0:.1f} s")
         finally:

@@ -38,7 +38,8 @@ from emulator.errors import EmulatorError
 from emulator.topics import EmulatedTopic, emulated_topics
 from infra import kafka_acls
 from infra.kafka_acls import Acl
-from infra.plan import Plan
+from infra.kinds import ClusterRole
+from infra.plan import MirrorFlow, Plan
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".emulator"
@@ -173,8 +174,9 @@ def load(stack: str, root: Path = DATA) -> Emulation | None:
 
 
 def ports_needed(plan: Plan) -> int:
-    """Consecutive loopback ports from the base that `plan` takes."""
-    return ports.needed(len(plan.clusters), len(connect.flows_by_target(plan.mirrors)))
+    """Consecutive loopback ports from the base that `plan` takes (with a standby hub, one more for failback's worker)."""
+    standby = any(c.role == ClusterRole.STANDBY for c in plan.clusters.values())
+    return ports.needed(len(plan.clusters), len(connect.flows_by_target(plan.mirrors)) + standby)
 
 
 def up(plan: Plan, *, base_port: int = ports.DEFAULT_BASE, root: Path = DATA, log: Log = print) -> Emulation:
@@ -249,7 +251,7 @@ def up(plan: Plan, *, base_port: int = ports.DEFAULT_BASE, root: Path = DATA, lo
         _wait_ready([b for b, _ in brokers], READY_TIMEOUT_S, admin, log, lap)
         log(f"brokers ready ({lap()}), creating topics and ACLs ...")
         topics = emulated_topics(plan)
-        acls = kafka_acls.acls(plan, logins.principals)
+        acls = credentials.acls(plan, logins.principals)
         # Each cluster independently; in parallel, as the brokers are.
         with ThreadPoolExecutor(len(brokers)) as pool:
             for done in [
@@ -292,7 +294,7 @@ def _start_mirroring(
         f"{flows} mirror flow{'s' if flows > 1 else ''} ({lap()}), creating connectors ..."
     )
     for key, (worker, _) in list(workers.items()):
-        configs = connect.configs_for(by_target[key], bootstrap, logins)
+        configs = connect.configs_for(by_target[key], bootstrap, logins, fast=_between_hubs(plan, by_target[key]))
         _wait_answering(worker)
         connect.put_connectors(worker.url, configs)
         workers[key] = (worker, tuple(configs))
@@ -300,6 +302,12 @@ def _start_mirroring(
         connect.wait_running(worker, list(names), worker_alive(worker))
         log(f"  MirrorMaker 2 into {worker.target}: {len(names)} connectors running ({lap()})")
     log(f"mirroring running ({lap()})")
+
+
+def _between_hubs(plan: Plan, flows: list[MirrorFlow]) -> bool:
+    """True for the flows between the hub and its standby, whichever way activeHub points them."""
+    hubs = (ClusterRole.HUB, ClusterRole.STANDBY)
+    return all(plan.clusters[f.source].role in hubs and plan.clusters[f.target].role in hubs for f in flows)
 
 
 def worker_alive(worker: connect.Worker):

@@ -10,6 +10,13 @@ A region that reads its own cluster (regional-clusters) gets its messages
 through MirrorMaker 2; its mirror lag is the time from the hub acknowledging
 a message (send time plus the producer's measured delivery latency) to its
 receipt from the regional cluster.
+
+With a HubKill (`demo --kill-hub`), the clients are the failover ones
+(routing_client.failover): mid-stream the hub's broker is SIGKILLed, the
+clients turn to the standby once the hub stayed unreachable for the
+contract's afterSeconds, and the emulator re-points what the hub fed. A
+message the hub acknowledged that never reached the standby is the RPO: it is
+not expected anywhere; everything else is.
 """
 
 from __future__ import annotations
@@ -22,9 +29,12 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
 from infra import access
 from infra.plan import Plan
 from routing_client import RoutingConsumer, RoutingProducer
+from routing_client.failover import STANDBY, FailoverConsumer, FailoverProducer
 
 STATS_INTERVAL_MS = 500
 # Long enough for two statistics reports after the last message, so the
@@ -38,6 +48,11 @@ PRODUCER_MESSAGE_MAX_BYTES = 1_000_000
 # What a demo message carries besides its padding: the JSON around it, the key, the route headers.
 MESSAGE_OVERHEAD_BYTES = 512
 MAX_SIZE = PRODUCER_MESSAGE_MAX_BYTES - MESSAGE_OVERHEAD_BYTES
+# The clients of a demo that kills the hub: librdkafka logs critical errors only (it would log every refused
+# connection to the dead hub), and consumers commit every second (default 5 s), so the group offsets
+# MirrorMaker 2 syncs to the standby are recent and a failover hands out less again.
+KILLED_HUB_CLIENTS = {"log_level": 2}
+KILLED_HUB_COMMIT = {"auto.commit.interval.ms": 1000}
 
 
 @dataclass
@@ -66,9 +81,12 @@ class RegionResult:
     def addressed(self) -> int:
         return len(self.addressed_ids)
 
+    # Acknowledged by the hub before it was killed, never on the standby (the RPO): expected nowhere.
+    unreplicated_ids: set[int] = field(default_factory=set)
+
     @property
     def lost(self) -> int:
-        return len(self.addressed_ids - self.received_ids)
+        return len(self.addressed_ids - self.received_ids - self.unreplicated_ids)
 
     def latency(self, q: float) -> float | None:
         """The q-quantile (nearest rank) of end-to-end latency in ms."""
@@ -88,6 +106,45 @@ def quantile(values: list[float], q: float) -> float | None:
 
 
 @dataclass
+class HubKill:
+    """`demo --kill-hub`: how to kill the hub and fail the emulator over, and what was measured.
+
+    `kill()` SIGKILLs the hub's broker and returns the standby's end offsets
+    right after; `fail_over(at_ms)` re-points what the hub fed (run in a
+    thread once the producer has turned to the standby); `standby_ids(run)`
+    are the ids of a run's messages on the standby.
+    """
+
+    at: int
+    kill: Callable[[], Mapping[tuple[str, int], int]]
+    fail_over: Callable[[int], None]
+    standby_ids: Callable[[str], set[int]]
+    killed_ns: int = 0
+    # Ids the hub acknowledged before the kill, and its acknowledged end per partition then.
+    acked_before: set[int] = field(default_factory=set)
+    hub_ends: dict[tuple[str, int], int] = field(default_factory=dict)
+    # Messages on the hub not on the standby at the kill: the hub's acknowledged ends minus the standby's.
+    lag_at_kill: int = 0
+    # Kill -> the producer turned to the standby; kill -> the emulator re-pointed the mirror flows.
+    producer_failover_s: float | None = None
+    repointed_s: float | None = None
+    unreplicated: set[int] = field(default_factory=set)
+    resent: int = 0
+    consumer_duplicates: int = 0
+    error: BaseException | None = None
+
+    def rto_s(self, results: Mapping[str, RegionResult]) -> float | None:
+        """Kill -> every region received again: the latest, over regions, first receipt of a message sent after it."""
+        firsts = []
+        for r in results.values():
+            after = [t for i, t in r.first_receipt_ns.items() if i >= self.at]
+            if not after:
+                return None
+            firsts.append(min(after))
+        return (max(firsts) - self.killed_ns) / 1e9 if firsts else None
+
+
+@dataclass
 class TrafficResult:
     messages: int
     size: int
@@ -100,6 +157,7 @@ class TrafficResult:
     complete: bool
     # Key and value bytes of every message sent (the routes' headers not included).
     key_value_bytes: int = 0
+    kill: HubKill | None = None
 
     @property
     def throughput(self) -> float:
@@ -108,15 +166,20 @@ class TrafficResult:
 
     @property
     def ok(self) -> bool:
+        """Everything expected arrived, exactly where addressed; a failover may duplicate (counted), never lose."""
         return (
             self.complete
             and self.delivery_failures == 0
-            and all(r.lost == 0 and r.duplicates == 0 and r.misrouted == 0 for r in self.regions.values())
+            and (self.kill is None or self.kill.error is None)
+            and all(
+                r.lost == 0 and r.misrouted == 0 and (r.duplicates == 0 or self.kill is not None)
+                for r in self.regions.values()
+            )
         )
 
 
 class _RegionReader(threading.Thread):
-    def __init__(self, region: str, consumer: RoutingConsumer, result: RegionResult, run: str):
+    def __init__(self, region: str, consumer: RoutingConsumer | FailoverConsumer, result: RegionResult, run: str):
         super().__init__(name=f"consumer {region}", daemon=True)
         self.consumer, self.result, self.run_id = consumer, result, run
         self.stop = threading.Event()
@@ -158,7 +221,7 @@ class _RegionReader(threading.Thread):
 
     def received(self) -> int:
         with self.lock:
-            return len(self.result.received_ids & self.result.addressed_ids)
+            return len(self.result.received_ids & (self.result.addressed_ids - self.result.unreplicated_ids))
 
 
 def run_traffic(
@@ -172,13 +235,15 @@ def run_traffic(
     rate: float = 0,
     timeout: float = 60,
     progress: Callable[[str], None] = lambda line: None,
+    kill: HubKill | None = None,
 ) -> TrafficResult:
     """Sends `messages` messages to random regions and waits (bounded) for all of them.
 
     `clients`: region key -> its client settings (its own login, `Emulation.clients`);
     each region's consumer and the hub region's producer use their region's.
     `rate` paces the producer in messages per second; 0 sends as fast as it can
-    (throughput, with latency that is mostly queueing).
+    (throughput, with latency that is mostly queueing). `kill`: kill the hub
+    mid-stream, with failover clients.
     """
     rng = random.Random(seed)
     run = uuid.uuid4().hex
@@ -186,14 +251,23 @@ def run_traffic(
     hub_cluster = plan.routing[plan.config.hub.key].produce_cluster
     results = {r: RegionResult(r, mirrored=plan.routing[r].consume_cluster != hub_cluster) for r in regions}
     readers = []
+    consumer_class = RoutingConsumer if kill is None else FailoverConsumer
+    # With the hub killed, librdkafka logs every refused connection to it until the clients turn away.
+    quiet = {} if kill is None else KILLED_HUB_CLIENTS
     for region in regions:
-        consumer = RoutingConsumer(
+        consumer = consumer_class(
             plan.routing[region].to_dict(),
             bootstrap,
             # Under the region's group prefix: the only groups its login may join.
             group_id=f"{access.group_prefix(plan.config.regions[region])}demo-{run[:8]}",
             # From the end: a stack kept running may hold earlier runs' messages.
-            config={**clients[region], "statistics.interval.ms": STATS_INTERVAL_MS, "auto.offset.reset": "latest"},
+            config={
+                **clients[region],
+                "statistics.interval.ms": STATS_INTERVAL_MS,
+                "auto.offset.reset": "latest",
+                **quiet,
+                **({} if kill is None else KILLED_HUB_COMMIT),
+            },
         )
         readers.append(_RegionReader(region, consumer, results[region], run))
     for reader in readers:
@@ -202,11 +276,12 @@ def run_traffic(
     # gives it a producer id (about half a second); wait for that outside the
     # timed part, as a long-running service would have.
     producer_state = {}
-    producer = RoutingProducer(
+    producer = (RoutingProducer if kill is None else FailoverProducer)(
         plan.routing[plan.config.hub.key].to_dict(),
         bootstrap,
         config={
             **clients[plan.config.hub.key],
+            **quiet,
             "linger.ms": 5,
             "statistics.interval.ms": 100,
             "stats_cb": lambda text: producer_state.update(json.loads(text).get("eos", {})),
@@ -221,7 +296,7 @@ def run_traffic(
             producer.poll(0.05)
         for reader in readers:
             reader.wire_baseline = reader.consumer.wire_bytes
-        return _send_and_wait(plan, producer, messages, rng, run, size, rate, timeout, results, readers, progress)
+        return _send_and_wait(plan, producer, messages, rng, run, size, rate, timeout, results, readers, progress, kill)
     finally:
         for reader in readers:
             reader.stop.set()
@@ -236,7 +311,7 @@ def _check(readers: list[_RegionReader]) -> None:
 
 
 def _send_and_wait(
-    plan, producer, messages, rng, run, size, rate, timeout, results, readers, progress
+    plan, producer, messages, rng, run, size, rate, timeout, results, readers, progress, kill
 ) -> TrafficResult:
     source = plan.config.hub.key
     regions = list(results)
@@ -251,13 +326,43 @@ def _send_and_wait(
             acked += 1
             i = int(msg.key())
             acked_ns[i] = sent_ns[i] + round(msg.latency() * 1e9)
+            if kill is not None and not kill.killed_ns:
+                kill.acked_before.add(i)
+                tp = (msg.topic(), msg.partition())
+                kill.hub_ends[tp] = max(kill.hub_ends.get(tp, 0), msg.offset() + 1)
         else:
             failed += 1
+
+    repointing: list[threading.Thread] = []
+
+    def follow_producer() -> None:
+        """Once the producer has turned to the standby, the emulator fails over too (in a thread)."""
+        if kill is not None and kill.killed_ns and not repointing and producer.active == STANDBY:
+            kill.producer_failover_s = (time.time_ns() - kill.killed_ns) / 1e9
+            progress(f"  producer turned to the standby after {kill.producer_failover_s:.1f} s")
+            repointing.append(threading.Thread(target=fail_over_emulator, name="fail over", daemon=True))
+            repointing[0].start()
+
+    def fail_over_emulator() -> None:
+        try:
+            kill.fail_over(kill.killed_ns // 1_000_000)
+            kill.repointed_s = (time.time_ns() - kill.killed_ns) / 1e9
+        except BaseException as e:
+            kill.error = e
 
     pad = "x" * max(0, size - 120)
     started = time.monotonic()
     next_report = started + 1
     for i in range(messages):
+        if kill is not None:
+            if i == kill.at:
+                # Serve the acknowledgments already in, so that what the hub acknowledged is known.
+                producer.poll(0)
+                kill.killed_ns = time.time_ns()
+                standby_ends = kill.kill()
+                kill.lag_at_kill = sum(max(0, end - standby_ends.get(tp, 0)) for tp, end in kill.hub_ends.items())
+                progress(f"  killed the hub's broker (SIGKILL) at message {i}")
+            follow_producer()
         if rate > 0:
             # poll() returns early once it has served a delivery report: wait out the rest.
             due = started + i / rate
@@ -274,16 +379,25 @@ def _send_and_wait(
             next_report += 1
             progress(_progress_line(i + 1, messages, acked, readers))
             _check(readers)
-    left = producer.flush(FLUSH_TIMEOUT_S)
+    if kill is None:
+        left = producer.flush(FLUSH_TIMEOUT_S)
+    else:
+        # The producer may still be waiting out the hub's outage: it turns to the standby meanwhile.
+        flush_until = time.monotonic() + FLUSH_TIMEOUT_S
+        while (left := producer.flush(0.2)) and time.monotonic() < flush_until:
+            follow_producer()
+        follow_producer()
     send_s = time.monotonic() - started
     progress(_progress_line(messages, messages, acked, readers))
+    if kill is not None:
+        _after_kill(kill, producer, repointing, run, results, readers, progress)
 
     deadline = time.monotonic() + timeout
     last = started
     while True:
         _check(readers)
         got = sum(r.received() for r in readers)
-        if got >= messages - failed - left:
+        if got >= messages - failed - left - (len(kill.unreplicated) if kill is not None else 0):
             last = time.monotonic()
             break
         if time.monotonic() > deadline:
@@ -292,7 +406,8 @@ def _send_and_wait(
             next_report += 1
             progress(_progress_line(messages, messages, acked, readers))
         time.sleep(0.01)
-    complete = sum(r.received() for r in readers) == messages
+    expected = messages - (len(kill.unreplicated) if kill is not None else 0)
+    complete = sum(r.received() for r in readers) == expected
     total_s = (last if complete else time.monotonic()) - started
     time.sleep(GRACE_S)
     for reader in readers:
@@ -303,9 +418,64 @@ def _send_and_wait(
     for r in results.values():
         if r.mirrored:
             r.mirror_lags_ms = [(t - acked_ns[i]) / 1e6 for i, t in r.first_receipt_ns.items() if i in acked_ns]
+    if kill is not None:
+        kill.resent = producer.resent
+        kill.consumer_duplicates = sum(r.consumer.duplicates for r in readers)
     return TrafficResult(
-        messages, size, rate, source, results, send_s, total_s, failed + left, complete, key_value_bytes
+        messages, size, rate, source, results, send_s, total_s, failed + left, complete, key_value_bytes, kill
     )
+
+
+def _after_kill(kill: HubKill, producer, repointing, run, results, readers, progress) -> None:
+    """Once everything is sent: the emulator has failed over, and what never reached the standby is known."""
+    if kill.killed_ns and not repointing:
+        raise RuntimeError("the hub was killed but the producer never turned to the standby")
+    repointing[0].join(READY_TIMEOUT_S * 4)
+    if kill.error is not None:
+        raise RuntimeError(f"failing the emulator over failed: {kill.error}") from kill.error
+    on_standby = kill.standby_ids(run)
+    kill.unreplicated = kill.acked_before - on_standby
+    for reader in readers:
+        with reader.lock:
+            reader.result.unreplicated_ids = reader.result.addressed_ids & kill.unreplicated
+    progress(
+        f"  {len(kill.acked_before)} acknowledged by the hub before the kill, "
+        f"{len(kill.unreplicated)} of them never reached the standby"
+    )
+
+
+def run_ids_on(bootstrap: str, login: Mapping[str, str], topics: list[str], run: str, timeout: float = 30) -> set[int]:
+    """The ids of run `run`'s messages on a cluster's `topics`, read (as `login`) from their start to their end now."""
+    c = Consumer(
+        {"bootstrap.servers": bootstrap, **login, "group.id": f"demo-audit-{run[:8]}", "enable.auto.commit": False}
+    )
+    try:
+        meta = c.list_topics(timeout=10).topics
+        ends = {}
+        for t in topics:
+            for p in meta[t].partitions if t in meta else ():
+                low, high = c.get_watermark_offsets(TopicPartition(t, p), timeout=10)
+                if high > low:
+                    ends[(t, p)] = high
+        c.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in ends])
+        ids: set[int] = set()
+        done: set[tuple[str, int]] = set()
+        deadline = time.monotonic() + timeout
+        while len(done) < len(ends):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"reading {len(ends)} partitions on {bootstrap} took over {timeout:.0f} s")
+            for msg in c.consume(1000, 0.5):
+                if msg.error() is not None:
+                    continue
+                tp = (msg.topic() or "", msg.partition() or 0)
+                payload = json.loads(msg.value() or b"{}")
+                if payload.get("run") == run:
+                    ids.add(payload["id"])
+                if (msg.offset() or 0) + 1 >= ends[tp]:
+                    done.add(tp)
+        return ids
+    finally:
+        c.close()
 
 
 def _progress_line(sent: int, total: int, acked: int, readers: list[_RegionReader]) -> str:

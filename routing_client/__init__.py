@@ -15,12 +15,15 @@ contract's contents. Depends on confluent-kafka only. See README.md here.
 
 from routing_client.consumer import Received, RoutingConsumer, Unroutable
 from routing_client.contract import Contract, Route, RoutingError
+from routing_client.failover import FailoverConsumer, FailoverProducer
 from routing_client.producer import DeliveryError, FailedMessage, RoutingProducer
 
 __all__ = [
     "Contract",
     "DeliveryError",
     "FailedMessage",
+    "FailoverConsumer",
+    "FailoverProducer",
     "Received",
     "Route",
     "RoutingConsumer",

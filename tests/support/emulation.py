@@ -13,6 +13,7 @@ from emulator import ports, stack
 from emulator.errors import EmulatorError
 from infra import stackfile
 from infra.architectures import build_plan
+from infra.config import Config, validate
 from infra.plan import Plan
 
 
@@ -44,9 +45,19 @@ def up_on_free_ports(plan: Plan, root: Path, tries: int = 3) -> stack.Emulation:
             attempt += 1
 
 
-def running(stack_name: str, root: Path) -> Iterator[tuple[Plan, stack.Emulation]]:
-    """(plan, emulation) of a stack file's plan, up under `root` until the generator is closed; then all stopped."""
-    plan = build_plan(stackfile.load(stack_name))
+def with_standby(stack_name: str, standby: str, **keys: object) -> Config:
+    """A stack file's config with a standby hub in region `standby` (and other `multicloud-kafka:` keys), named
+    `<stack>-standby` so that its emulator data never meets the stack file's own."""
+    raw = stackfile.read(stackfile.stack_path(stack_name))
+    raw["multicloud-kafka:standbyHub"] = standby
+    raw.update({f"multicloud-kafka:{k}": v for k, v in keys.items()})
+    return validate(raw, f"{stack_name}-standby")
+
+
+def running(stack_name: str | Config, root: Path) -> Iterator[tuple[Plan, stack.Emulation]]:
+    """(plan, emulation) of a stack file's (or a config's) plan, up under `root` until the generator is closed;
+    then all stopped."""
+    plan = build_plan(stackfile.load(stack_name) if isinstance(stack_name, str) else stack_name)
     emulation = None
     try:
         emulation = up_on_free_ports(plan, root)

@@ -77,11 +77,12 @@ def access_plans(plan: Plan) -> tuple[Plan, ...]:
 
 
 def acls(plan: Plan, logins: Mapping[str, str]) -> dict[str, tuple[kafka_acls.Acl, ...]]:
-    """Cluster key -> the ACL entries of every plan in `access_plans`."""
+    """Cluster key -> the plan's ACL entries, and those of the flows the other hub active would add."""
     out: dict[str, set[kafka_acls.Acl]] = {}
     for p in access_plans(plan):
+        extra = {logins[k] for k in p.principals if k not in plan.principals}
         for cluster, entries in kafka_acls.acls(p, logins).items():
-            out.setdefault(cluster, set()).update(entries)
+            out.setdefault(cluster, set()).update(e for e in entries if p is plan or e.login in extra)
     return {cluster: tuple(sorted(entries)) for cluster, entries in out.items()}
 
 

@@ -437,14 +437,14 @@ def test_route_headers_among_other_headers_or_in_another_order_are_routed_all_th
         "other, traced": [("route-cloud", b"aws"), ("route-region", b"us-east-1"), ("trace-id", b"t2")],
         "traced": [("trace-id", b"t1"), ("route-cloud", b"gcp"), ("route-region", b"europe-west1")],
     }
-    p = Producer({"bootstrap.servers": bootstrap[plan.config.hub.key], **QUIET})
+    p = Producer({"bootstrap.servers": bootstrap[plan.config.hub.key], **emulation.client(OTHER), **QUIET})
     # One partition for the lot (same key), so the order is known.
     for name, headers in sent.items():
         p.produce(TOPIC, f"{run}:{name}".encode(), key=run, headers=headers)
     assert p.flush(10) == 0
     hooked: list[Unroutable] = []
     kept: list[str] = []
-    with _consumer(plan, bootstrap, f"order-{run}") as consumer:
+    with _consumer(plan, emulation, f"order-{run}") as consumer:
         consumer.on_unroutable = hooked.append
         deadline = time.monotonic() + WAIT_S
         while f"{run}:traced" not in kept:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -55,8 +54,8 @@ from confluent_kafka.admin import (
 
 from emulator import broker as emulated
 from emulator import jars, java, ports
+from emulator.credentials import ADMIN, Credentials
 
-ADMIN = "admin"
 # Test support on loopback only; the broker's super user.
 ADMIN_PASSWORD = "stand-in-admin"
 MECHANISM = "SCRAM-SHA-512"
@@ -82,47 +81,13 @@ def client_config(address: str, user: str = ADMIN, password: str = ADMIN_PASSWOR
 
 
 class SecuredBroker(emulated.Broker):
-    """An emulator broker whose clients log in with SCRAM and get only what ACLs allow.
-
-    The controller listener stays PLAINTEXT on loopback (the broker reaches its
-    own controller as ANONYMOUS, so that principal is a super user too).
-    """
+    """An emulator broker (SASL/SCRAM, StandardAuthorizer, nothing allowed without an ACL) with only the
+    stand-in's own super user: every other login and ACL is what the program under test makes."""
 
     QUIET_LOGGERS: ClassVar[dict[str, str]] = {**emulated.Broker.QUIET_LOGGERS, "kafka.authorizer.logger": "warn"}
 
-    def prepare(self) -> Any:
-        props = emulated.server_properties(self.node_dir, self.broker_port, self.controller_port)
-        host = ports.HOST
-        props.update(
-            {
-                "listeners": f"SASL_PLAINTEXT://{host}:{self.broker_port},CONTROLLER://{host}:{self.controller_port}",
-                "advertised.listeners": f"SASL_PLAINTEXT://{host}:{self.broker_port}",
-                "listener.security.protocol.map": "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
-                "inter.broker.listener.name": "SASL_PLAINTEXT",
-                "sasl.enabled.mechanisms": MECHANISM,
-                "sasl.mechanism.inter.broker.protocol": MECHANISM,
-                "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config": (
-                    "org.apache.kafka.common.security.scram.ScramLoginModule required "
-                    f'username="{ADMIN}" password="{ADMIN_PASSWORD}";'
-                ),
-                "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-                "super.users": f"User:{ADMIN};User:ANONYMOUS",
-                "allow.everyone.if.no.acl.found": "false",
-            }
-        )
-        config = self.write_config("server.properties", props)
-        cmd = self.java_command(
-            "kafka.tools.StorageTool",
-            "format",
-            "-t",
-            emulated.cluster_id(),
-            "-c",
-            str(config),
-            "--add-scram",
-            f"{MECHANISM}=[name={ADMIN},password={ADMIN_PASSWORD}]",
-        )
-        with open(self.node_dir / "format.log", "wb") as out:
-            return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+    def prepare(self) -> Any:  # type: ignore[override]
+        return super().prepare(Credentials({}, {ADMIN: ADMIN_PASSWORD}))
 
 
 class Brokers:

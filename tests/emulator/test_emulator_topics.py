@@ -55,7 +55,10 @@ def test_each_mirror_target_gets_one_worker_port_after_the_clusters():
     targets = list(connect.flows_by_target(plan.mirrors))
     assert sorted(targets) == sorted(f.target for f in plan.mirrors.values())
     rest = ports.worker_layout(len(plan.clusters), targets, 30000)
-    assert sorted(rest.values()) == list(range(30000 + 2 * len(plan.clusters), 30000 + stack.ports_needed(plan)))
+    first = 30000 + 2 * len(plan.clusters)
+    assert sorted(rest.values()) == list(range(first, first + len(targets)))
+    # prod has a standby hub: one more port, for the worker that copies back to the hub on failback.
+    assert stack.ports_needed(plan) == 2 * len(plan.clusters) + len(targets) + 1
 
 
 def test_mirror_connectors_are_the_clouds_but_for_addresses_and_internal_replication():

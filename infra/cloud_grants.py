@@ -21,7 +21,7 @@ from typing import Any
 
 from infra.kafka_acls import translated_groups
 from infra.kinds import Auth, PrincipalKind
-from infra.mirrormaker import alias
+from infra.mirrormaker import checkpoints_topic
 from infra.plan import Grant, Plan
 
 # "Semantics of IAM authorization policy actions and resources" (Amazon MSK
@@ -130,7 +130,7 @@ def mirror_extras(plan: Plan, principal: str, cluster: str) -> dict[str, set[Acl
         for topic in flow.topics:
             _add(out, f"topic/{topic}", principal, [READ])
         _add(out, f"topicPrefixed/{OFFSET_SYNCS_PREFIX}", principal, [CREATE, READ, WRITE])
-        _add(out, f"topic/{alias(flow.source)}.checkpoints.internal", principal, [CREATE, READ, WRITE])
+        _add(out, f"topic/{checkpoints_topic(flow)}", principal, [CREATE, READ, WRITE])
     return out
 
 

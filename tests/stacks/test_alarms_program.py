@@ -6,31 +6,18 @@ import json
 
 import pytest
 
-from infra import stackfile
-from tests.support.program import of_type, plan_of, run_main
-from tests.support.stacks import GCP_HUB, raw_config, stack_file_config
+from tests.support.program import ALARM_CASES, ALERT_EMAILS, of_type, realize_alarm_case
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 TOPIC = "aws:sns/topic:Topic"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
-EMAILS = ["oncall@example.com", "kafka@example.com"]
+EMAILS = ALERT_EMAILS
 
 
-def _gcp_hub() -> dict[str, str]:
-    return raw_config("regional-clusters", GCP_HUB, hub="gcp/europe-west1", alerts={"emails": EMAILS})
-
-
-CASES = {**{s: (lambda s=s: stack_file_config(s)) for s in stackfile.stacks()}, "gcp-hub": _gcp_hub}
-
-
-@pytest.fixture(scope="module", params=list(CASES))
+@pytest.fixture(scope="module", params=ALARM_CASES)
 def realized(request):
-    config = CASES[request.param]()
-    stack = request.param if request.param != "gcp-hub" else "test"
-    regs, outputs, refused = run_main(config, stack)
-    assert refused is None
-    return plan_of(config, stack), regs, outputs
+    return realize_alarm_case(request.param, emails=False)
 
 
 def _regions(regs) -> dict[str, str]:

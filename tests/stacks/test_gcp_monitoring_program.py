@@ -11,37 +11,19 @@ import json
 
 import pytest
 
-from infra import geo, monitoring, stackfile
+from infra import geo, monitoring
 from infra.kinds import MirrorMechanism
-from tests.support.program import of_type, plan_of, run_main
-from tests.support.stacks import GCP_HUB, raw_config, stack_file_config
+from tests.support.program import ALARM_CASES, ALERT_EMAILS, of_type, realize_alarm_case
 
 POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
 CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
 DASHBOARD = "gcp:monitoring/dashboard:Dashboard"
-EMAILS = ["oncall@example.com", "kafka@example.com"]
+EMAILS = ALERT_EMAILS
 
 
-def _gcp_hub() -> dict[str, str]:
-    return raw_config("regional-clusters", GCP_HUB, hub="gcp/europe-west1", alerts={"emails": EMAILS})
-
-
-def _with_emails(stack: str) -> dict[str, str]:
-    config = stack_file_config(stack)
-    config["multicloud-kafka:alerts"] = json.dumps({"emails": EMAILS})
-    return config
-
-
-CASES = {**{s: (lambda s=s: _with_emails(s)) for s in stackfile.stacks()}, "gcp-hub": _gcp_hub}
-
-
-@pytest.fixture(scope="module", params=list(CASES))
+@pytest.fixture(scope="module", params=ALARM_CASES)
 def realized(request):
-    config = CASES[request.param]()
-    stack = request.param if request.param != "gcp-hub" else "test"
-    regs, outputs, refused = run_main(config, stack)
-    assert refused is None
-    return plan_of(config, stack), regs, outputs
+    return realize_alarm_case(request.param, emails=True)
 
 
 def _filters(policy) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import runpy
 from typing import Any
 
@@ -11,7 +12,7 @@ from infra.components.base import RealizationError
 from infra.config import validate
 from infra.plan import Plan
 from tests.support import mocks
-from tests.support.stacks import MAIN
+from tests.support.stacks import GCP_HUB, MAIN, raw_config, stack_file_config
 
 
 def run_main(
@@ -38,3 +39,27 @@ def plan_of(config: dict[str, str], stack: str = "test") -> Plan:
 
 def of_type(registrations: list[mocks.Registration], type_: str) -> list[mocks.Registration]:
     return [r for r in registrations if r.type == type_]
+
+
+ALERT_EMAILS = ["oncall@example.com", "kafka@example.com"]
+# The stacks the alarm tests realize: every repo stack file, and a mixed-cloud stack with a GCP hub.
+GCP_HUB_CASE = "gcp-hub"
+ALARM_CASES = [*stackfile.stacks(), GCP_HUB_CASE]
+
+
+def realize_alarm_case(case: str, emails: bool) -> tuple[Plan, list[mocks.Registration], dict[str, Any]]:
+    """(plan, registrations, outputs) of one alarm case; `emails`: the stack files also get ALERT_EMAILS.
+
+    The GCP-hub stack always notifies ALERT_EMAILS.
+    """
+    if case == GCP_HUB_CASE:
+        config = raw_config("regional-clusters", GCP_HUB, hub="gcp/europe-west1", alerts={"emails": ALERT_EMAILS})
+        stack = "test"
+    else:
+        config = stack_file_config(case)
+        if emails:
+            config["multicloud-kafka:alerts"] = json.dumps({"emails": ALERT_EMAILS})
+        stack = case
+    regs, outputs, refused = run_main(config, stack)
+    assert refused is None
+    return plan_of(config, stack), regs, outputs

@@ -75,6 +75,8 @@ class _Failures:
     def __init__(self) -> None:
         self.failed: list[FailedMessage] = []
         self.count = 0
+        # Messages whose delivery report was served, acknowledged or failed: `sent - settled` are queued.
+        self.settled = 0
 
     def take(self) -> list[FailedMessage]:
         failed, self.failed = self.failed, []
@@ -101,6 +103,7 @@ class _Report:
         self.failures = failures
 
     def __call__(self, err: KafkaError | None, msg: Message) -> None:
+        self.failures.settled += 1
         if err is not None:
             self.failures.failed.append(
                 FailedMessage(
@@ -108,6 +111,20 @@ class _Report:
                 )
             )
             self.failures.count += 1
+
+
+class _Settles:
+    """A caller's delivery callback, counted as settled before it is called."""
+
+    __slots__ = ("callback", "failures")
+
+    def __init__(self, callback: DeliveryCallback, failures: _Failures):
+        self.callback = callback
+        self.failures = failures
+
+    def __call__(self, err: KafkaError | None, msg: Message) -> None:
+        self.failures.settled += 1
+        self.callback(err, msg)
 
 
 def _flush_abandoned(producer: Producer, failures: _Failures) -> None:
@@ -216,8 +233,12 @@ class RoutingProducer:
             route_headers = [(k, v) for k, v in headers.items() if k not in report.names] + (route_headers or [])
             if on_delivery is None:
                 on_delivery = _Report(event, destination, route_headers, self._failures)
+            else:
+                on_delivery = _Settles(on_delivery, self._failures)
         elif on_delivery is None:
             on_delivery = report
+        else:
+            on_delivery = _Settles(on_delivery, self._failures)
         try:
             self._produce(topic, value, key, on_delivery=on_delivery, headers=route_headers)
         except BufferError:
@@ -249,10 +270,10 @@ class RoutingProducer:
         return self._producer.poll(timeout)
 
     def __len__(self) -> int:
-        """Messages queued and not yet acknowledged or failed (delivery reports waiting are served first)."""
-        # librdkafka counts reports and events not yet served as queued too.
+        """Messages sent and not yet acknowledged or failed (delivery reports waiting are served first)."""
+        # Counted from our own reports: librdkafka's length also counts its error events not yet served.
         self._poll(0)
-        return len(self._producer)
+        return self.sent - self._failures.settled
 
     def flush(self, timeout: float = 30) -> int:
         """Waits (up to `timeout`) for every queued message; returns how many are still queued.
@@ -261,7 +282,8 @@ class RoutingProducer:
         `on_delivery` failed since the last flush; those are then handed over
         (the next flush does not report them again).
         """
-        left = self._producer.flush(timeout)
+        self._producer.flush(timeout)
+        left = self.sent - self._failures.settled
         failed = self._failures.take()
         if failed:
             raise DeliveryError(failed, left)

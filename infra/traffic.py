@@ -24,7 +24,7 @@ import yaml
 
 from infra import geo
 from infra.geo import Region
-from infra.kinds import LinkKind
+from infra.kinds import LinkKind, MirrorMechanism
 from infra.plan import Plan
 from infra.validation import ConfigError, Problem
 
@@ -57,8 +57,13 @@ DEFAULT_PRICES: dict[str, float] = {
     "aws.brokerHour.kafka.m7g.2xlarge": 0.816,
     "gcp.vcpuHour": 0.09,
     "gcp.memoryGibHour": 0.0125,
+    # A MirrorMaker 2 flow on MSK Connect or Managed Kafka Connect, per hour.
     "aws.mirrorHour": 0.30,
     "gcp.mirrorHour": 0.30,
+    # MSK Replicator is billed per Replicator-hour and per GB it replicates
+    # (Amazon MSK pricing, "MSK Replicator"); a flow it runs pays these instead.
+    "aws.replicatorHour": 0.30,
+    "aws.replicatorPerGb": 0.08,
     # One AWS VPN connection is two tunnels; an HA VPN link has four tunnels
     # on the GCP side and two connections on the AWS side.
     "aws.vpnConnectionHour": 0.05,
@@ -236,7 +241,11 @@ def monthly_cost(plan: Plan, f: Flows, prices: Mapping[str, float]) -> Cost:
                 mk.vcpu_count * prices["gcp.vcpuHour"] + mk.memory_gib * prices["gcp.memoryGibHour"]
             )
     mirrors = sum(
-        HOURS_PER_MONTH * prices[f"{plan.clusters[m.target].region.cloud}.mirrorHour"] for m in plan.mirrors.values()
+        HOURS_PER_MONTH * prices["aws.replicatorHour"]
+        + f.mirrored_by_flow.get(m.key, 0.0) * SECONDS_PER_MONTH / GB * prices["aws.replicatorPerGb"]
+        if m.mechanism == MirrorMechanism.MSK_REPLICATOR
+        else HOURS_PER_MONTH * prices[f"{plan.clusters[m.target].region.cloud}.mirrorHour"]
+        for m in plan.mirrors.values()
     )
     vpn_links = sum(1 for link in plan.links.values() if link.kind == LinkKind.HA_VPN)
     links = vpn_links * HOURS_PER_MONTH * (2 * prices["aws.vpnConnectionHour"] + 4 * prices["gcp.vpnTunnelHour"])

@@ -7,7 +7,7 @@ import pytest
 
 from infra import cli, diagram, stackfile, traffic
 from infra.architectures import build_plan
-from infra.kinds import Architecture, ClusterRole
+from infra.kinds import Architecture, ClusterRole, MirrorMechanism
 from infra.validation import ConfigError
 
 LOAD = traffic.Traffic(messages_per_second=100, payload_bytes=1000, record_overhead_bytes=0)
@@ -134,3 +134,22 @@ def test_diagram_command_writes_the_file(tmp_path, capsys):
     out = tmp_path / "d.svg"
     assert cli.main(["diagram", "dev", "--architecture", "regional-clusters", "-o", str(out)]) == 0
     assert "regional-clusters" in out.read_text()
+
+
+def test_an_msk_replicator_flow_pays_per_hour_and_per_gb_replicated_instead_of_a_mirror_hour():
+    """MSK Replicator is billed per Replicator-hour and per GB replicated (Amazon MSK pricing, "MSK Replicator")."""
+    plan = plan_as("prod", "topic-per-region")
+    (replicated,) = [m for m in plan.mirrors.values() if m.mechanism == MirrorMechanism.MSK_REPLICATOR]
+    f = traffic.flows(plan, LOAD)
+    gb = f.mirrored_by_flow[replicated.key] * traffic.SECONDS_PER_MONTH / traffic.GB
+    assert gb > 0
+    free = {**traffic.DEFAULT_PRICES, "aws.replicatorHour": 0.0, "aws.replicatorPerGb": 0.0}
+    base = traffic.monthly_cost(plan, f, free).mirrors
+    assert traffic.monthly_cost(plan, f, {**free, "aws.replicatorPerGb": 0.5}).mirrors == pytest.approx(base + 0.5 * gb)
+    hourly = traffic.monthly_cost(plan, f, {**free, "aws.replicatorHour": 1.0}).mirrors
+    assert hourly == pytest.approx(base + traffic.HOURS_PER_MONTH)
+    # The flow pays no MirrorMaker 2 hour: only the other flows do.
+    others = [m for m in plan.mirrors.values() if m is not replicated]
+    assert base == pytest.approx(
+        sum(traffic.HOURS_PER_MONTH * free[f"{plan.clusters[m.target].region.cloud}.mirrorHour"] for m in others)
+    )

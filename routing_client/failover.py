@@ -375,25 +375,34 @@ def fingerprint(msg: Message) -> Fingerprint:
 class Replay:
     """Which messages of the new side a consumer already handed out on the old one (pure; no I/O).
 
-    Per partition, the last message handed out on the old side; on the new
-    side, everything up to it again is a duplicate, and so is anything older
-    than it. The first message later than it ends the replay of its
-    partition, even if it never came (it had not reached the new side).
-    Timestamps must not go back within a partition (one producer per
-    partition, or log-append time), as Kafka's time index assumes too.
+    Per partition: the latest timestamp handed out on the old side, and the
+    messages handed out with exactly that timestamp (a millisecond can hold
+    several). On the new side, a message older than that timestamp is a
+    duplicate, and so is one of those messages; another message of that same
+    timestamp is not (it came after them and was never handed out). The first
+    message later than it ends the replay of its partition, even if some of
+    those never came (they had not reached the new side). Timestamps must not
+    go back within a partition (one producer per partition, or log-append
+    time), as Kafka's time index assumes too.
     """
 
-    def __init__(self, last: Mapping[tuple[str, int], Fingerprint]):
-        self.pending = dict(last)
+    def __init__(self, last: Mapping[tuple[str, int], tuple[int, Iterable[Fingerprint]]]):
+        self.pending = {tp: (ts, set(fps)) for tp, (ts, fps) in last.items()}
 
     def seen(self, tp: tuple[str, int], fp: Fingerprint) -> bool:
         last = self.pending.get(tp)
         if last is None:
             return False
-        if fp[0] > last[0]:
+        ts, handed = last
+        if fp[0] < ts:
+            return True
+        if fp[0] > ts:
             del self.pending[tp]
             return False
-        if fp == last:
+        if fp not in handed:
+            return False
+        handed.discard(fp)
+        if not handed:
             del self.pending[tp]
         return True
 
@@ -436,7 +445,8 @@ class FailoverConsumer:
             ("received", "confirmed", "redelivered", "ignored", "unroutable", "errors", "fetched_bytes", "wire_bytes"),
             0,
         )
-        self._last: dict[tuple[str, int], Message] = {}
+        # Per partition: the latest timestamp handed out, and the messages handed out with it.
+        self._last: dict[tuple[str, int], tuple[int, list[Message]]] = {}
         self._replay = Replay({})
         self._consumer = self._open(PRIMARY, self._config)
         self._watch = self._watch_of(PRIMARY)
@@ -521,7 +531,7 @@ class FailoverConsumer:
             watch.stop()
         for k in self._before:
             self._before[k] += getattr(old, k)
-        last = {tp: fingerprint(m) for tp, m in self._last.items()}
+        last = {tp: (ts, [fingerprint(m) for m in handed]) for tp, (ts, handed) in self._last.items()}
         if reachable:
             # Commits what was confirmed, for MirrorMaker 2 to translate onto the other side.
             old.close()
@@ -539,7 +549,12 @@ class FailoverConsumer:
     def _mark(self, got: Received) -> Received:
         msg = got.message
         tp = (msg.topic() or "", msg.partition() or 0)
-        self._last[tp] = msg
+        ts = msg.timestamp()[1]
+        latest = self._last.get(tp)
+        if latest is not None and latest[0] == ts:
+            latest[1].append(msg)
+        else:
+            self._last[tp] = (ts, [msg])
         if self._replay.pending and self._replay.seen(tp, fingerprint(msg)):
             self.duplicates += 1
             return Received(got.event, msg, True)

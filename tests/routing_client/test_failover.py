@@ -50,7 +50,7 @@ def _fp(ts: int, n: int) -> tuple[int, bytes, bytes]:
 
 def test_replay_counts_up_to_the_last_message_handed_out_and_stops_there():
     tp = ("T", 0)
-    replay = Replay({tp: _fp(1000, 7)})
+    replay = Replay({tp: (1000, [_fp(1000, 7)])})
     # The new side resumes a few messages back (the last offset sync before the group's position).
     assert [replay.seen(tp, _fp(t, n)) for t, n in [(990, 5), (995, 6), (1000, 7), (1000, 8), (1010, 9)]] == [
         True,
@@ -64,15 +64,28 @@ def test_replay_counts_up_to_the_last_message_handed_out_and_stops_there():
 
 def test_replay_ends_at_a_later_message_when_the_last_one_never_reached_the_new_side():
     tp = ("T", 0)
-    replay = Replay({tp: _fp(1000, 7)})
+    replay = Replay({tp: (1000, [_fp(1000, 7)])})
     assert replay.seen(tp, _fp(999, 6))
     # Message 7 was lost with the old hub (RPO): 8 is new to the service.
     assert not replay.seen(tp, _fp(1005, 8))
     assert not replay.seen(tp, _fp(990, 5))
 
 
+def test_replay_tells_the_messages_of_the_last_millisecond_handed_out_from_those_that_were_not():
+    tp = ("T", 0)
+    # 6 and 7 were handed out in millisecond 1000; 8, of the same millisecond, was fetched but not handed out.
+    replay = Replay({tp: (1000, [_fp(1000, 6), _fp(1000, 7)])})
+    assert [replay.seen(tp, _fp(t, n)) for t, n in [(999, 5), (1000, 6), (1000, 7), (1000, 8)]] == [
+        True,
+        True,
+        True,
+        False,
+    ]
+    assert replay.pending == {}
+
+
 def test_replay_leaves_partitions_the_consumer_never_read_alone():
-    replay = Replay({("T", 0): _fp(1000, 7)})
+    replay = Replay({("T", 0): (1000, [_fp(1000, 7)])})
     assert not replay.seen(("T", 1), _fp(10, 1))
     assert not replay.seen(("U", 0), _fp(10, 1))
 

@@ -34,7 +34,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from infra import access
 from infra.plan import Plan
 from routing_client import RoutingConsumer, RoutingProducer
-from routing_client.failover import STANDBY, FailoverConsumer, FailoverProducer
+from routing_client.failover import PRIMARY, STANDBY, FailoverConsumer, FailoverProducer
 
 STATS_INTERVAL_MS = 500
 # Long enough for two statistics reports after the last message, so the
@@ -120,9 +120,11 @@ class HubKill:
     fail_over: Callable[[int], None]
     standby_ids: Callable[[str], set[int]]
     killed_ns: int = 0
-    # Ids the hub acknowledged before the kill, and its acknowledged end per partition then.
+    # Ids the hub acknowledged (necessarily before the kill), and its acknowledged end per partition.
     acked_before: set[int] = field(default_factory=set)
     hub_ends: dict[tuple[str, int], int] = field(default_factory=dict)
+    # The standby's end per partition right after the kill.
+    standby_ends: Mapping[tuple[str, int], int] = field(default_factory=dict)
     # Messages on the hub not on the standby at the kill: the hub's acknowledged ends minus the standby's.
     lag_at_kill: int = 0
     # Kill -> the producer turned to the standby; kill -> the emulator re-pointed the mirror flows.
@@ -326,7 +328,9 @@ def _send_and_wait(
             acked += 1
             i = int(msg.key())
             acked_ns[i] = sent_ns[i] + round(msg.latency() * 1e9)
-            if kill is not None and not kill.killed_ns:
+            # Acknowledged by the hub: a killed hub acknowledges nothing, but a report it sent just before
+            # the kill may be served just after, so the side that reported it says which hub it was.
+            if kill is not None and producer.active == PRIMARY:
                 kill.acked_before.add(i)
                 tp = (msg.topic(), msg.partition())
                 kill.hub_ends[tp] = max(kill.hub_ends.get(tp, 0), msg.offset() + 1)
@@ -359,8 +363,7 @@ def _send_and_wait(
                 # Serve the acknowledgments already in, so that what the hub acknowledged is known.
                 producer.poll(0)
                 kill.killed_ns = time.time_ns()
-                standby_ends = kill.kill()
-                kill.lag_at_kill = sum(max(0, end - standby_ends.get(tp, 0)) for tp, end in kill.hub_ends.items())
+                kill.standby_ends = kill.kill()
                 progress(f"  killed the hub's broker (SIGKILL) at message {i}")
             follow_producer()
         if rate > 0:
@@ -433,6 +436,8 @@ def _after_kill(kill: HubKill, producer, repointing, run, results, readers, prog
     repointing[0].join(READY_TIMEOUT_S * 4)
     if kill.error is not None:
         raise RuntimeError(f"failing the emulator over failed: {kill.error}") from kill.error
+    # Every report of the hub is served by now (the producer left it), so its acknowledged ends are whole.
+    kill.lag_at_kill = sum(max(0, end - kill.standby_ends.get(tp, 0)) for tp, end in kill.hub_ends.items())
     on_standby = kill.standby_ids(run)
     kill.unreplicated = kill.acked_before - on_standby
     for reader in readers:

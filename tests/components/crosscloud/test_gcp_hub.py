@@ -12,7 +12,7 @@ from infra.components.aws.msk_connect import bucket_name, log_bucket_name
 from infra.components.gcp.managed_kafka import account_id
 from infra.kinds import MirrorMechanism
 from infra.naming import managed_kafka_domain
-from infra.plugin_jars import MM2_JARS
+from infra.plugin_jars import BUILT_JARS, PLUGIN_JARS
 from tests.support.mocks import secret, unsecret
 from tests.support.outputs import ACCOUNT, dns_forwarder
 from tests.support.stacks import GCP_HUB, PROJECT, make_plan
@@ -108,7 +108,7 @@ def test_the_plugin_is_kafkas_mirrormaker_in_a_private_bucket(reg):
     assert len(objects) == len(INTO_AWS)
     for o in objects:
         with zipfile.ZipFile(o.inputs["source"].path) as z:
-            assert sorted(z.namelist()) == sorted(f"mm2/{j.file_name}" for j in MM2_JARS)
+            assert sorted(z.namelist()) == sorted(f"mm2/{j.file_name}" for j in (*PLUGIN_JARS, *BUILT_JARS))
         assert {"mm2/connect-mirror-3.7.2.jar", "mm2/connect-mirror-client-3.7.2.jar"} <= set(z.namelist())
     buckets = [b for b in reg.of_type("aws:s3/bucket:Bucket") if b.name.endswith("-plugin")]
     assert len(buckets) == len(INTO_AWS)

@@ -219,6 +219,9 @@ class MskConnectMirror(pulumi.ComponentResource):
     TYPE = "multicloud-kafka:aws:MskConnectMirror"
 
     def __init__(self, name: str, args: MskConnectMirrorArgs, opts: pulumi.ResourceOptions):
+        logins = {side: s.login for side, s in (("source", args.source), ("target", args.target)) if s.login}
+        if logins and args.secrets_endpoint is None:
+            raise ValueError(f"{name}: a login in Secrets Manager needs the VPC's Secrets Manager endpoint")
         super().__init__(self.TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         topics = sorted(args.flow.topics)
@@ -246,10 +249,9 @@ class MskConnectMirror(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        logins = {side: s.login for side, s in (("source", args.source), ("target", args.target)) if s.login}
         self.secrets: dict[str, aws.secretsmanager.Secret] = {}
         self.secrets_key: aws.kms.Key | None = None
-        sides = {"source": args.source.endpoint(), "target": args.target.endpoint()}
+        sides = {side: s.endpoint() for side, s in (("source", args.source), ("target", args.target)) if not s.login}
         if logins:
             self.secrets_key = aws.kms.Key(
                 f"{name}-logins",
@@ -352,11 +354,7 @@ class MskConnectMirror(pulumi.ComponentResource):
         configs = mirrormaker.connector_configs(args.flow, sides["source"], sides["target"])
         if logins:
             configs = {k: {**c, **secretrefs.NO_RELOAD} for k, c in configs.items()}
-        waits = [policy, *args.depends_on]
-        if logins:
-            if args.secrets_endpoint is None:
-                raise ValueError(f"{name}: a login in Secrets Manager needs the VPC's Secrets Manager endpoint")
-            waits.append(args.secrets_endpoint)
+        waits = [policy, *args.depends_on, *([args.secrets_endpoint] if args.secrets_endpoint else [])]
         after = pulumi.ResourceOptions(parent=self, depends_on=waits)
         self.connectors: dict[str, aws.mskconnect.Connector] = {}
         for role, connector in mirrormaker.connector_names(args.flow).items():
@@ -423,6 +421,9 @@ class MskConnectMirror(pulumi.ComponentResource):
             name=secret_name,
             description=f"MirrorMaker 2 login to the {side} of {args.flow.key}, read by its MSK Connect workers",
             kms_key_id=key.arn,
+            # Deleted at once when the flow goes: its content is made again from the login whenever the flow
+            # comes back, and a secret still in its recovery window would keep the name from being reused.
+            recovery_window_in_days=0,
             opts=child,
         )
         version = aws.secretsmanager.SecretVersion(

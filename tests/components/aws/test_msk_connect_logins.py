@@ -74,6 +74,8 @@ def test_each_login_is_a_secret_under_the_flows_key_used_only_through_secrets_ma
         name = PLAN.flow_name(flow)
         s = secrets[f"{name}-source-login"]
         assert s.inputs["name"] == secretrefs.secret_name(name, "source")
+        # A flow dropped and planned again within 30 days must find its secret's name free.
+        assert s.inputs["recoveryWindowInDays"] == 0
         key = keys[f"{name}-logins"]
         assert s.inputs["kmsKeyId"] == mock_arn(key.type, key.name, reg.provider_region(key))
         policy = json.loads(key.inputs["policy"])

@@ -208,11 +208,25 @@ def maven_build(jar: BuiltJar, workdir: Path) -> Path:
     return module / "target" / jar.file_name
 
 
-def built_jar(jar: BuiltJar, cache: Path, build: Build = maven_build) -> Path:
-    """The built jar in `cache`, checked against its pin; built only if not there."""
+def sources_digest(module: Path) -> str:
+    """One hash of a module's files (its build output aside): a cached build of other sources is not used."""
+    files = sorted(f for f in module.rglob("*") if f.is_file() and "target" not in f.relative_to(module).parts)
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f"{f.relative_to(module).as_posix()}\0{len(f.read_bytes())}\0".encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def built_jar(jar: BuiltJar, cache: Path, build: Build = maven_build, root: Path = ROOT) -> Path:
+    """The built jar in `cache`, checked against its pin; built again only if missing or its sources changed
+    (so that sources edited without a new pin are refused, not hidden by the cache)."""
     cache.mkdir(parents=True, exist_ok=True)
     path = cache / jar.file_name
-    if path.exists() and _sha256(path.read_bytes()) == jar.sha256:
+    stamp = cache / f"{jar.file_name}.sources"
+    digest = sources_digest(root / jar.module)
+    fresh = stamp.exists() and stamp.read_text().strip() == digest
+    if fresh and path.exists() and _sha256(path.read_bytes()) == jar.sha256:
         return path
     with tempfile.TemporaryDirectory(prefix="build-", dir=cache) as workdir:
         data = build(jar, Path(workdir)).read_bytes()
@@ -224,6 +238,7 @@ def built_jar(jar: BuiltJar, cache: Path, build: Build = maven_build) -> Path:
             f"otherwise build with JDK {jar.jdk}, whose javac made the pinned bytes"
         )
     _write_atomically(path, data)
+    _write_atomically(stamp, f"{digest}\n".encode())
     return path
 
 

@@ -40,6 +40,26 @@ def test_the_provider_is_built_once_checked_against_its_pin_and_zipped_with_the_
     assert not list(tmp_path.glob("build-*")), "the build's scratch copy is removed"
 
 
+def test_edited_sources_are_built_again_and_refused_until_pinned(tmp_path: Path):
+    """The cache never hides sources changed without a new pin: they are built, and the build is refused."""
+    module = tmp_path / "src" / FAKE.module
+    (module / "src").mkdir(parents=True)
+    (module / "src" / "Provider.java").write_text("class Provider {}")
+    (module / "target").mkdir()
+    (module / "target" / "junk.class").write_text("build output is not a source")
+    build = Builds(b"built bytes")
+    cache = tmp_path / "cache"
+    plugin_jars.built_jar(FAKE, cache, build, root=tmp_path / "src")
+    (module / "target" / "junk.class").write_text("changed build output")
+    plugin_jars.built_jar(FAKE, cache, build, root=tmp_path / "src")
+    assert build.runs == 1
+    (module / "src" / "Provider.java").write_text("class Provider { int changed; }")
+    build.data = b"bytes of the changed sources"
+    with pytest.raises(plugin_jars.PluginError, match="put the new hash"):
+        plugin_jars.built_jar(FAKE, cache, build, root=tmp_path / "src")
+    assert build.runs == 2
+
+
 def test_a_build_that_differs_from_its_pin_is_refused_with_what_to_do(tmp_path: Path):
     with pytest.raises(plugin_jars.PluginError) as e:
         plugin_jars.built_jar(FAKE, tmp_path, Builds(b"other bytes"))

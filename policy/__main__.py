@@ -109,6 +109,9 @@ def policies() -> Sequence[ResourceValidationPolicy | StackValidationPolicy]:
             rules.network_ranges,
         ),
         resource_policy("kafka-authentication", rules.kafka_auth.__doc__ or "", rules.kafka_auth),
+        resource_policy(
+            "connector-logins-by-reference", rules.logins_by_reference.__doc__ or "", rules.logins_by_reference
+        ),
         PROTECT,
         resource_policy("msk-topic-api", rules.topic_api.__doc__ or "", rules.topic_api),
         resource_policy("aws-zones", rules.zones.__doc__ or "", rules.zones),

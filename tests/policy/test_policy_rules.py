@@ -17,6 +17,7 @@ RESOURCE_RULES = {
     "encryption": rules.encryption,
     "public_access": rules.public_access,
     "kafka_auth": rules.kafka_auth,
+    "logins_by_reference": rules.logins_by_reference,
     "topic_api": rules.topic_api,
     "zones": rules.zones,
     "key_policies": rules.key_policies,
@@ -495,4 +496,19 @@ def test_security_groups_used_flags_a_group_nothing_depends_on():
     alone = [r for r in resources if r not in users]
     assert rules.security_groups_used(alone) == [
         (group.urn, f"security group {group.name}: no resource uses it; do not create it")
+    ]
+
+
+def test_logins_by_reference_flags_a_password_in_an_msk_connect_connector_in_clear():
+    # No repo stack runs MSK Connect: a GCP hub with AWS spokes does.
+    registrations, _, _ = run_main(raw_config("regional-clusters", GCP_HUB, hub="gcp/europe-west1"))
+    connectors = of_type(resources_of(registrations), rules.MSK_CONNECTOR)
+    assert connectors and messages(rules.logins_by_reference, connectors) == []
+    c = connectors[0]
+    config = dict(c.props["connectorConfiguration"])
+    jaas = config["source.cluster.sasl.jaas.config"]
+    config["source.cluster.sasl.jaas.config"] = rules.JAAS_PASSWORD.sub('password="the-key-itself"', jaas)
+    assert rules.logins_by_reference(changed(c, connectorConfiguration=config)) == [
+        f"MSK Connect connector {c.name}: source.cluster.sasl.jaas.config holds a password in clear; keep the "
+        "login in Secrets Manager and name it ${secretsmanager:<secret>:password} (infra/secretrefs.py)"
     ]

@@ -376,10 +376,10 @@ def test_plugin_jars_are_verified_and_fetched_once(tmp_path: Path, jar_server: s
     jar = plugin_jars.Jar("org.example", "mirror", "1.0", hashlib.sha256(content).hexdigest())
     _Jars.files = {f"/{jar.repo_path}": content}
     fetch = _fetch_from(jar_server)
-    first = plugin_jars.plugin_zip([jar], tmp_path / "cache", tmp_path / "m2", fetch)
+    first = plugin_jars.plugin_zip([jar], tmp_path / "cache", tmp_path / "m2", fetch, built=())
     data = first.read_bytes()
     first.unlink()
-    again = plugin_jars.plugin_zip([jar], tmp_path / "cache", tmp_path / "m2", fetch)
+    again = plugin_jars.plugin_zip([jar], tmp_path / "cache", tmp_path / "m2", fetch, built=())
     assert _Jars.hits == [f"/{jar.repo_path}"]
     assert again.read_bytes() == data
     with zipfile.ZipFile(again) as z:
@@ -391,7 +391,7 @@ def test_a_jar_with_another_checksum_is_refused(tmp_path: Path, jar_server: str)
     jar = plugin_jars.Jar("org.example", "mirror", "1.0", "0" * 64)
     _Jars.files = {f"/{jar.repo_path}": b"tampered"}
     with pytest.raises(plugin_jars.PluginError, match="not the pinned 0000"):
-        plugin_jars.plugin_zip([jar], tmp_path / "cache", tmp_path / "m2", _fetch_from(jar_server))
+        plugin_jars.plugin_zip([jar], tmp_path / "cache", tmp_path / "m2", _fetch_from(jar_server), built=())
     assert not list((tmp_path / "cache").glob("*.jar"))
 
 

@@ -173,6 +173,12 @@ def _revision(r: Resource) -> dict[str, Any]:
     return {"latestRevision": 1}
 
 
+def _secret_version(r: Resource) -> dict[str, Any]:
+    """Secrets Manager's version IDs are UUIDs; one per version, stable per resource here."""
+    h = hashlib.sha256(f"version/{r.name}".encode()).hexdigest()
+    return {"versionId": f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"}
+
+
 def _acm_certificate(r: Resource) -> dict[str, Any]:
     domains = [r.inputs["domainName"], *r.inputs.get("subjectAlternativeNames", [])]
     return {
@@ -228,6 +234,7 @@ OUTPUTS: dict[str, Callable[[Resource], dict[str, Any]]] = {
     "aws:ec2/vpnConnection:VpnConnection": _vpn_connection,
     "aws:mskconnect/customPlugin:CustomPlugin": _revision,
     "aws:mskconnect/workerConfiguration:WorkerConfiguration": _revision,
+    "aws:secretsmanager/secretVersion:SecretVersion": _secret_version,
     "aws:acm/certificate:Certificate": _acm_certificate,
     "aws:route53/record:Record": _record,
     "aws:apigatewayv2/domainName:DomainName": _domain_name,

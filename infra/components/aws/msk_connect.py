@@ -1,4 +1,11 @@
-"""One mirror flow from a GCP cluster into MSK: MSK Connect running MirrorMaker 2."""
+"""One mirror flow from a GCP cluster into MSK: MSK Connect running MirrorMaker 2.
+
+No password or key sits in a connector configuration: a side reached with a
+login (the GCP source's service account key, an MSK side's SCRAM password)
+gets a Secrets Manager secret of the flow's own, and the connectors name it
+by reference (infra/secretrefs.py), resolved by this project's config
+provider in the plugin (plugins/secretsmanager-config-provider).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra import access, key_policies, mirrormaker, naming, network, plugin_jars
+from infra import access, key_policies, mirrormaker, naming, network, plugin_jars, secretrefs
 from infra.components.aws.msk import MskCluster
 from infra.components.aws.network import AwsNetwork, log_group
 from infra.components.base import Context, Site, expect
@@ -24,6 +31,7 @@ MCU_PER_WORKER = 1
 S3_BUCKET_MAX = 63
 ACCOUNT_ID_LENGTH = 12
 MSK_IAM_PORT = 9098
+HTTPS_PORT = 443
 WORKER_PROPERTIES = "".join(
     f"{k}={v}\n"
     for k, v in {
@@ -74,19 +82,49 @@ def _arns(cluster_arn: str, kind: str, names: Sequence[str]) -> list[str]:
     return [f"{base}/{n}" for n in names]
 
 
-def execution_policy(target_arn: str, topics: Sequence[str], groups: Sequence[str] = ()) -> dict[str, Any]:
+def logins_statements(secret_arns: Sequence[str], key_arn: str, region: str) -> list[dict[str, Any]]:
+    """Read exactly the flow's login secrets, and decrypt them only through Secrets Manager of the region."""
+    if not secret_arns:
+        return []
+    return [
+        {
+            "Sid": "ReadLogins",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": sorted(secret_arns),
+        },
+        {
+            "Sid": "DecryptLogins",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": [key_arn],
+            "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
+        },
+    ]
+
+
+def execution_policy(
+    target_arn: str,
+    topics: Sequence[str],
+    groups: Sequence[str] = (),
+    secret_arns: Sequence[str] = (),
+    key_arn: str = "",
+    region: str = "",
+) -> dict[str, Any]:
     """What MirrorMaker 2 may do on the target: write the flow's topics, its own
     internal topics (Connect's `__amazon_msk_connect_*`, MirrorMaker's offset
     syncs and checkpoints), MSK Connect's own consumer groups
     (`__amazon_msk_connect_*`) and the groups whose offsets the checkpoint
     connector translates (`groups`, prefixes: the target region's services'),
     never every group. The source is in GCP, outside IAM: it is reached with
-    its own SASL/PLAIN login.
+    its own SASL/PLAIN login, which the workers read from the flow's secrets
+    (`secret_arns`, encrypted with `key_arn`) and from nothing else.
     """
     internal = ["__amazon_msk_connect_*", "mm2-offset-syncs.*", "*.checkpoints.internal"]
     return {
         "Version": "2012-10-17",
         "Statement": [
+            *logins_statements(secret_arns, key_arn, region),
             {
                 "Sid": "Cluster",
                 "Effect": "Allow",
@@ -133,8 +171,9 @@ def execution_policy(target_arn: str, topics: Sequence[str], groups: Sequence[st
 @dataclass(frozen=True)
 class MskConnectMirrorArgs:
     flow: MirrorFlow
-    source: mirrormaker.Endpoint
-    target: mirrormaker.Endpoint
+    # The two sides; a side's login goes into a secret of the flow's, never into a connector config.
+    source: endpoints.Side
+    target: endpoints.Side
     target_cluster_arn: pulumi.Input[str]
     # Prefixes of the consumer groups whose offsets the checkpoint connector
     # commits on the target (access.group_prefix of the target region).
@@ -154,6 +193,10 @@ class MskConnectMirrorArgs:
     log_retention_days: int
     # Resources to exist first: the target's topics, the source's logins.
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
+    # How the workers reach Secrets Manager from the target's VPC (its
+    # interface endpoint, AwsNetwork.secrets_manager_endpoint): needed, and
+    # waited for, only when a side has a login.
+    secrets_endpoint: pulumi.Resource | None = None
     # The plugin zip on local disk. Default: infra.plugin_jars.plugin_zip(),
     # the pinned jars, fetched once into the cache.
     plugin_zip: str = ""
@@ -162,16 +205,23 @@ class MskConnectMirrorArgs:
 class MskConnectMirror(pulumi.ComponentResource):
     """MirrorMaker 2 on MSK Connect, attached to the target MSK cluster (IAM auth).
 
-    Owns the MirrorMaker 2 plugin (Kafka's own connect-mirror jars, pinned by
-    checksum, uploaded to a private bucket named with the account ID), a
-    worker configuration, the service execution role,
-    the workers' log group and security group, and one MSK Connect connector
-    per MirrorMaker 2 connector of `infra.mirrormaker.connector_configs`.
+    Owns the MirrorMaker 2 plugin (Kafka's own connect-mirror jars and the
+    Secrets Manager config provider, pinned by checksum, uploaded to a
+    private bucket named with the account ID), a worker configuration that
+    declares the provider, a secret per login (under a key of its own that
+    principals use only through Secrets Manager), the service execution role
+    (which may read exactly those secrets), the workers' log group and
+    security group, and one MSK Connect connector per MirrorMaker 2
+    connector of `infra.mirrormaker.connector_configs`, which names the
+    logins by reference only.
     """
 
     TYPE = "multicloud-kafka:aws:MskConnectMirror"
 
     def __init__(self, name: str, args: MskConnectMirrorArgs, opts: pulumi.ResourceOptions):
+        logins = {side: s.login for side, s in (("source", args.source), ("target", args.target)) if s.login}
+        if logins and args.secrets_endpoint is None:
+            raise ValueError(f"{name}: a login in Secrets Manager needs the VPC's Secrets Manager endpoint")
         super().__init__(self.TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         topics = sorted(args.flow.topics)
@@ -199,10 +249,33 @@ class MskConnectMirror(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        self.secrets: dict[str, aws.secretsmanager.Secret] = {}
+        self.secrets_key: aws.kms.Key | None = None
+        sides = {side: s.endpoint() for side, s in (("source", args.source), ("target", args.target)) if not s.login}
+        if logins:
+            self.secrets_key = aws.kms.Key(
+                f"{name}-logins",
+                description=f"MSK Connect {name}: the MirrorMaker 2 logins in Secrets Manager",
+                enable_key_rotation=True,
+                deletion_window_in_days=30,
+                policy=identity.apply(
+                    lambda i: json.dumps(
+                        key_policies.via_services_key_policy(
+                            key_policies.partition_of(i.arn), i.account_id, args.region, ["secretsmanager"]
+                        )
+                    )
+                ),
+                opts=child,
+            )
+            for side, login in logins.items():
+                sides[side] = self._login_secret(name, side, login, self.secrets_key, args, child)
+        properties = WORKER_PROPERTIES
+        if logins:
+            properties += "".join(f"{k}={v}\n" for k, v in secretrefs.worker_properties(args.region).items())
         self.worker_configuration = aws.mskconnect.WorkerConfiguration(
             f"{name}-workers",
             name=f"{name}-workers",
-            properties_file_content=WORKER_PROPERTIES,
+            properties_file_content=properties,
             opts=child,
         )
         self.role = aws.iam.Role(
@@ -223,19 +296,21 @@ class MskConnectMirror(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        key_arn: pulumi.Input[str] = self.secrets_key.arn if self.secrets_key is not None else ""
         policy = aws.iam.RolePolicy(
             f"{name}-role",
             role=self.role.id,
-            policy=pulumi.Output.from_input(args.target_cluster_arn).apply(
-                lambda arn: json.dumps(execution_policy(arn, topics, groups))
+            policy=pulumi.Output.all(args.target_cluster_arn, key_arn, *(s.arn for s in self.secrets.values())).apply(
+                lambda v: json.dumps(execution_policy(v[0], topics, groups, v[2:], v[1], args.region))
             ),
             opts=child,
         )
         self.log_group = log_group(
             f"{name}-workers", f"/msk-connect/{name}", args.log_key_arn, args.log_retention_days, child
         )
-        # Egress only: to the source's Kafka ports over the VPN, and to the
-        # target's IAM listener in this VPC.
+        # Egress only: to the source's Kafka ports over the VPN, to the
+        # target's IAM listener in this VPC, and with logins to Secrets
+        # Manager's endpoint in this VPC.
         self.security_group = aws.ec2.SecurityGroup(
             f"{name}-workers",
             name=f"{name}-workers",
@@ -259,12 +334,28 @@ class MskConnectMirror(pulumi.ComponentResource):
                     cidr_blocks=[args.target_cidr],
                     description="target MSK (IAM)",
                 ),
+                *(
+                    [
+                        aws.ec2.SecurityGroupEgressArgs(
+                            protocol="tcp",
+                            from_port=HTTPS_PORT,
+                            to_port=HTTPS_PORT,
+                            cidr_blocks=[args.target_cidr],
+                            description="Secrets Manager endpoint",
+                        )
+                    ]
+                    if logins
+                    else []
+                ),
             ],
             tags={"Name": f"{name}-workers"},
             opts=child,
         )
-        configs = mirrormaker.connector_configs(args.flow, args.source, args.target)
-        after = pulumi.ResourceOptions(parent=self, depends_on=[policy, *args.depends_on])
+        configs = mirrormaker.connector_configs(args.flow, sides["source"], sides["target"])
+        if logins:
+            configs = {k: {**c, **secretrefs.NO_RELOAD} for k, c in configs.items()}
+        waits = [policy, *args.depends_on, *([args.secrets_endpoint] if args.secrets_endpoint else [])]
+        after = pulumi.ResourceOptions(parent=self, depends_on=waits)
         self.connectors: dict[str, aws.mskconnect.Connector] = {}
         for role, connector in mirrormaker.connector_names(args.flow).items():
             self.connectors[connector] = aws.mskconnect.Connector(
@@ -313,6 +404,39 @@ class MskConnectMirror(pulumi.ComponentResource):
                 opts=after,
             )
         self.register_outputs({"connectors": {k: c.arn for k, c in self.connectors.items()}, "roleArn": self.role.arn})
+
+    def _login_secret(
+        self,
+        name: str,
+        side: str,
+        login: endpoints.Login,
+        key: aws.kms.Key,
+        args: MskConnectMirrorArgs,
+        child: pulumi.ResourceOptions,
+    ) -> mirrormaker.Endpoint:
+        """A secret holding one side's login; the side's endpoint with a reference to its current version."""
+        secret_name = secretrefs.secret_name(name, side)
+        secret = aws.secretsmanager.Secret(
+            f"{name}-{side}-login",
+            name=secret_name,
+            description=f"MirrorMaker 2 login to the {side} of {args.flow.key}, read by its MSK Connect workers",
+            kms_key_id=key.arn,
+            # Deleted at once when the flow goes: its content is made again from the login whenever the flow
+            # comes back, and a secret still in its recovery window would keep the name from being reused.
+            recovery_window_in_days=0,
+            opts=child,
+        )
+        version = aws.secretsmanager.SecretVersion(
+            f"{name}-{side}-login",
+            secret_id=secret.id,
+            secret_string=pulumi.Output.json_dumps(
+                {secretrefs.USERNAME: login.username, secretrefs.PASSWORD: login.password}
+            ),
+            opts=child,
+        )
+        self.secrets[side] = secret
+        ref = version.version_id.apply(lambda v: secretrefs.reference(secret_name, secretrefs.PASSWORD, v))
+        return (args.source if side == "source" else args.target).endpoint(ref)
 
     def _plugin_bucket_hardened(
         self,
@@ -411,12 +535,14 @@ def realize_mirror(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -
     region = target.plan.region
     cluster = expect(target.cluster, MskCluster, f"mirror flow {flow.key}")
     net = expect(target.network, AwsNetwork, f"mirror flow {flow.key}")
+    src = endpoints.side(ctx.plan, source, access.mirror_key(flow.key))
+    dst = endpoints.side(ctx.plan, target, access.mirror_key(flow.key))
     return MskConnectMirror(
         ctx.plan.flow_name(flow),
         MskConnectMirrorArgs(
             flow=flow,
-            source=endpoints.endpoint(ctx.plan, source, access.mirror_key(flow.key)),
-            target=endpoints.endpoint(ctx.plan, target, access.mirror_key(flow.key)),
+            source=src,
+            target=dst,
             target_cluster_arn=cluster.arn,
             groups=(access.group_prefix(region),),
             vpc_id=net.vpc.id,
@@ -435,6 +561,7 @@ def realize_mirror(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -
                 *target.topics.topics.values(),
                 *ctx.path(source.plan.region.key, region.key),
             ],
+            secrets_endpoint=net.secrets_manager_endpoint() if src.login or dst.login else None,
             plugin_zip=ctx.once("msk-connect-plugin", lambda: str(plugin_jars.plugin_zip())),
         ),
         pulumi.ResourceOptions(parent=ctx.parent, provider=ctx.provider(region)),

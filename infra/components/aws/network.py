@@ -13,6 +13,8 @@ from infra import aws_rules, geo, key_policies, naming, network
 from infra.components.base import Context
 from infra.geo import Region
 
+HTTPS_PORT = 443
+
 
 def _nth(i: int) -> Callable[[Sequence[str]], str]:
     """The i-th of the chosen zone IDs."""
@@ -120,6 +122,7 @@ class AwsNetwork(pulumi.ComponentResource):
         self._name = name
         self._kafka_client_cidrs = sorted(args.kafka_client_cidrs)
         self._security_group: aws.ec2.SecurityGroup | None = None
+        self._secrets_endpoint: aws.ec2.VpcEndpoint | None = None
         self.subnet_ids = [s.id for s in self.subnets]
         # The subnets an HTTP API VPC link accepts: all of them but in regions
         # with too few such zones for the brokers (infra/aws_rules.py).
@@ -162,6 +165,43 @@ class AwsNetwork(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
         return self._security_group
+
+    def secrets_manager_endpoint(self) -> aws.ec2.VpcEndpoint:
+        """Secrets Manager's interface endpoint in every subnet, made on first use, with private DNS so that
+        the SDK's default regional name resolves to it; HTTPS from this VPC only."""
+        if self._secrets_endpoint is None:
+            name, region = self._name, self.region
+            opts = pulumi.ResourceOptions(parent=self)
+            group = aws.ec2.SecurityGroup(
+                f"{name}-secretsmanager",
+                name=f"{name}-secretsmanager",
+                description="HTTPS to the Secrets Manager endpoint from this VPC only",
+                vpc_id=self.vpc.id,
+                ingress=[
+                    aws.ec2.SecurityGroupIngressArgs(
+                        protocol="tcp",
+                        from_port=HTTPS_PORT,
+                        to_port=HTTPS_PORT,
+                        cidr_blocks=[str(region.cidr)],
+                        description="HTTPS from the VPC",
+                    )
+                ],
+                egress=[],
+                tags={"Name": f"{name}-secretsmanager"},
+                opts=opts,
+            )
+            self._secrets_endpoint = aws.ec2.VpcEndpoint(
+                f"{name}-secretsmanager",
+                vpc_id=self.vpc.id,
+                service_name=f"com.amazonaws.{region.name}.secretsmanager",
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=self.subnet_ids,
+                security_group_ids=[group.id],
+                tags={"Name": f"{name}-secretsmanager"},
+                opts=opts,
+            )
+        return self._secrets_endpoint
 
     def log_group(self, name: str, log_group_name: str, opts: pulumi.ResourceOptions) -> aws.cloudwatch.LogGroup:
         """A log group of this region: under its log key, kept the stack's retention."""

@@ -1,8 +1,11 @@
 """How a client in one region reaches a realized cluster of either cloud.
 
 MirrorMaker 2 is such a client twice over (of its source and its target), so
-a mirror flow builds its two `infra.mirrormaker.Endpoint`s here. Passwords
-and keys stay Pulumi secrets; the endpoint's client properties place them.
+a mirror flow builds its two `infra.mirrormaker.Endpoint`s here. A side
+reached with a username and password (a `Login`) gets client properties with
+the password in place, a Pulumi secret, or with a config provider's
+reference standing for it (`Side.endpoint`, infra/secretrefs.py): MSK
+Connect's connectors take the reference.
 
 | cluster | client in AWS | client in GCP |
 |---|---|---|
@@ -12,11 +15,13 @@ and keys stay Pulumi secrets; the endpoint's client properties place them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 
-from infra import geo, mirrormaker
+from infra import geo, mirrormaker, secretrefs
 from infra.components.aws.msk import MskCluster
 from infra.components.base import Site, expect
 from infra.components.gcp.managed_kafka import ManagedKafkaCluster
@@ -31,28 +36,64 @@ MSK_IAM = {
 
 
 def msk_scram(username: str, password: pulumi.Input[str]) -> dict[str, Any]:
-    jaas: pulumi.Output[str] = pulumi.Output.secret(
-        pulumi.Output.format(
-            'org.apache.kafka.common.security.scram.ScramLoginModule required username="{0}" password="{1}";',
-            username,
-            password,
+    return Login("SCRAM-SHA-512", username, pulumi.Output.secret(password)).client()
+
+
+@dataclass(frozen=True)
+class Login:
+    """A username and password login: SCRAM on MSK, SASL/PLAIN with a service account's key on Managed Kafka."""
+
+    mechanism: str
+    username: pulumi.Input[str]
+    password: pulumi.Output[str]
+
+    def client(self, password: pulumi.Input[str] | None = None) -> dict[str, Any]:
+        """Client properties with the password itself (a Pulumi secret), or with `password` standing for it."""
+        jaas = pulumi.Output.format(
+            secretrefs.jaas_template(self.mechanism), self.username, self.password if password is None else password
         )
-    )
-    return {"security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512", "sasl.jaas.config": jaas}
+        return {
+            "security.protocol": "SASL_SSL",
+            "sasl.mechanism": self.mechanism,
+            "sasl.jaas.config": pulumi.Output.secret(jaas) if password is None else jaas,
+        }
 
 
-def endpoint(plan: Plan, site: Site, principal: str) -> mirrormaker.Endpoint:
+@dataclass(frozen=True)
+class Side:
+    """A cluster as one principal reaches it: address, and either its own identity's client settings or a login."""
+
+    alias: str
+    bootstrap: pulumi.Input[str]
+    client: Mapping[str, Any] = field(default_factory=dict)
+    login: Login | None = None
+
+    def endpoint(self, password: pulumi.Input[str] | None = None) -> mirrormaker.Endpoint:
+        """The endpoint, its login's password in place or, given, `password` (a reference) standing for it."""
+        client = dict(self.client) if self.login is None else self.login.client(password)
+        return mirrormaker.Endpoint(self.alias, self.bootstrap, client)
+
+
+def side(plan: Plan, site: Site, principal: str) -> Side:
     """The cluster of `site` as principal `principal` reaches it, with its own login where it needs one."""
     who = plan.principals[principal]
     grant = who.grants[site.plan.key]
     client_cloud = plan.config.regions[who.home].cloud
+    alias = mirrormaker.alias(site.plan.key)
     bootstrap = site.cluster.bootstrap(client_cloud)
     what = f"cluster {site.plan.key}"
     if site.plan.region.cloud == geo.AWS:
         if grant.login is None:
-            client: dict[str, Any] = dict(MSK_IAM)
-        else:
-            client = msk_scram(grant.login, expect(site.cluster, MskCluster, what).scram_passwords[grant.login])
-    else:
-        client = dict(expect(site.cluster, ManagedKafkaCluster, what).client_properties(grant.login))
-    return mirrormaker.Endpoint(mirrormaker.alias(site.plan.key), bootstrap, client)
+            return Side(alias, bootstrap, MSK_IAM)
+        password = expect(site.cluster, MskCluster, what).scram_passwords[grant.login]
+        return Side(alias, bootstrap, login=Login("SCRAM-SHA-512", grant.login, password))
+    cluster = expect(site.cluster, ManagedKafkaCluster, what)
+    if grant.login is None:
+        return Side(alias, bootstrap, cluster.client_properties(None))
+    key = cluster.logins[grant.login]
+    return Side(alias, bootstrap, login=Login("PLAIN", key.username, key.password))
+
+
+def endpoint(plan: Plan, site: Site, principal: str) -> mirrormaker.Endpoint:
+    """The cluster of `site` as principal `principal` reaches it, passwords and keys in place as Pulumi secrets."""
+    return side(plan, site, principal).endpoint()

@@ -12,12 +12,13 @@ from infra.components.aws.msk_connect import bucket_name, log_bucket_name
 from infra.components.gcp.managed_kafka import account_id
 from infra.kinds import MirrorMechanism
 from infra.naming import managed_kafka_domain
-from infra.plugin_jars import MM2_JARS
+from infra.plugin_jars import BUILT_JARS, PLUGIN_JARS
 from tests.support.mocks import secret, unsecret
-from tests.support.outputs import ACCOUNT, dns_forwarder
+from tests.support.outputs import ACCOUNT, Resource, dns_forwarder, mock_arn, resource_outputs
 from tests.support.stacks import GCP_HUB, PROJECT, make_plan
 
 CONNECTOR = "aws:mskconnect/connector:Connector"
+SECRET = "aws:secretsmanager/secret:Secret"
 
 PLAN = make_plan("regional-clusters", GCP_HUB, hub="gcp/europe-west1")
 HUB = PLAN.hub
@@ -51,7 +52,8 @@ def test_each_flow_into_aws_runs_source_and_checkpoint_on_msk_connect_in_the_tar
         assert len(mine) == 2
         for c in mine:
             assert reg.provider_region(c) == target.region.name
-            config = secret(c.inputs["connectorConfiguration"])
+            config, is_secret = unsecret(c.inputs["connectorConfiguration"])
+            assert not is_secret, "no secret left in the connector configuration: it holds references only"
             assert config["topics"] == ",".join(flow.topics)
             assert config["replication.policy.class"] == mirrormaker.IDENTITY
             cluster = c.inputs["kafkaCluster"]["apacheKafkaCluster"]
@@ -64,22 +66,29 @@ def test_each_flow_into_aws_runs_source_and_checkpoint_on_msk_connect_in_the_tar
             assert c.inputs["workerConfiguration"]["revision"] == 1
 
 
-def test_mirrormaker_reads_the_gcp_hub_with_the_flows_own_service_account_key(reg):
+def test_mirrormaker_reads_the_gcp_hub_with_the_flows_own_service_account_key_by_reference(reg):
     keys = {k.name: k for k in reg.of_type("gcp:serviceaccount/key:Key")}
+    versions = {v.name: v for v in reg.of_type("aws:secretsmanager/secretVersion:SecretVersion")}
     for flow in INTO_AWS:
         email = f"{account_id(HUB.name, access.mirror_login(flow))}@{PROJECT}.iam.gserviceaccount.com"
+        name = PLAN.flow_name(flow)
+        version = versions[f"{name}-source-login"]
+        version_id = resource_outputs(Resource(version.type, version.name, {}))["versionId"]
         for c in connectors_of(reg, flow):
-            config = secret(c.inputs["connectorConfiguration"])
+            config, _ = unsecret(c.inputs["connectorConfiguration"])
             assert config["source.cluster.bootstrap.servers"].startswith(
                 f"bootstrap.{HUB.name}.{HUB.region.name}.managedkafka."
             )
             assert config["source.cluster.sasl.mechanism"] == "PLAIN"
-            jaas = config["source.cluster.sasl.jaas.config"]
-            assert f'username="{email}"' in jaas
-            password = jaas.split('password="')[1].split('"')[0]
-            key_id = json.loads(base64.b64decode(password))["private_key_id"]
-            assert key_id == f"{HUB.name}-{access.mirror_login(flow)}" and key_id in keys
+            assert config["source.cluster.sasl.jaas.config"] == (
+                "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                f'username="{email}" password="${{secretsmanager:{name}/source-login#{version_id}:password}}";'
+            )
             assert config["target.cluster.sasl.mechanism"] == "AWS_MSK_IAM"
+        login = json.loads(secret(version.inputs["secretString"]))
+        assert login["username"] == email
+        key_id = json.loads(base64.b64decode(login["password"]))["private_key_id"]
+        assert key_id == f"{HUB.name}-{access.mirror_login(flow)}" and key_id in keys
 
 
 def test_the_execution_role_is_trusted_by_msk_connect_and_scoped_to_the_target(reg):
@@ -98,7 +107,11 @@ def test_the_execution_role_is_trusted_by_msk_connect_and_scoped_to_the_target(r
         statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
         flow_topics = statements["FlowTopics"]["Resource"]
         assert sorted(a.rsplit("/", 1)[1] for a in flow_topics) == sorted(flow.topics)
-        assert all(f"/{target.name}/" in a for s in statements.values() for a in s["Resource"])
+        logins = {"ReadLogins", "DecryptLogins"}
+        assert all(f"/{target.name}/" in a for k, s in statements.items() if k not in logins for a in s["Resource"])
+        secrets = {mock_arn(r.type, r.name, reg.provider_region(r)): r.name for r in reg.of_type(SECRET)}
+        read = statements["ReadLogins"]["Resource"]
+        assert [secrets[a] for a in read] == [f"{PLAN.flow_name(flow)}-source-login"]
 
 
 def test_the_plugin_is_kafkas_mirrormaker_in_a_private_bucket(reg):
@@ -108,7 +121,7 @@ def test_the_plugin_is_kafkas_mirrormaker_in_a_private_bucket(reg):
     assert len(objects) == len(INTO_AWS)
     for o in objects:
         with zipfile.ZipFile(o.inputs["source"].path) as z:
-            assert sorted(z.namelist()) == sorted(f"mm2/{j.file_name}" for j in MM2_JARS)
+            assert sorted(z.namelist()) == sorted(f"mm2/{j.file_name}" for j in (*PLUGIN_JARS, *BUILT_JARS))
         assert {"mm2/connect-mirror-3.7.2.jar", "mm2/connect-mirror-client-3.7.2.jar"} <= set(z.namelist())
     buckets = [b for b in reg.of_type("aws:s3/bucket:Bucket") if b.name.endswith("-plugin")]
     assert len(buckets) == len(INTO_AWS)
@@ -128,7 +141,7 @@ def test_the_plugin_is_kafkas_mirrormaker_in_a_private_bucket(reg):
         )
 
 
-def test_workers_may_reach_only_the_source_kafka_port_and_the_targets_iam_listener(reg):
+def test_workers_may_reach_only_the_source_kafka_port_the_targets_iam_listener_and_secrets_manager(reg):
     groups = [g for g in reg.of_type("aws:ec2/securityGroup:SecurityGroup") if g.name.endswith("-workers")]
     assert len(groups) == len(INTO_AWS)
     for g in groups:
@@ -136,7 +149,7 @@ def test_workers_may_reach_only_the_source_kafka_port_and_the_targets_iam_listen
         target_cidr = next(
             str(r.cidr) for r in PLAN.config.regions.values() if g.name.endswith(f"{r.cloud}-{r.name}-workers")
         )
-        assert rules == {(9092, (str(HUB.region.cidr),)), (9098, (target_cidr,))}
+        assert rules == {(9092, (str(HUB.region.cidr),)), (9098, (target_cidr,)), (443, (target_cidr,))}
         assert "ingress" not in g.inputs or g.inputs["ingress"] == []
 
 

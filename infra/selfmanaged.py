@@ -94,23 +94,26 @@ def openings(plan: Plan) -> list[Opening]:
     return out
 
 
-def password_env(login: str) -> str:
-    """MCK_PASSWORD_MIRROR_AWS_US_EAST_1_TO_...: the environment variable holding one login's password."""
-    return "MCK_PASSWORD_" + re.sub(r"[^A-Z0-9]+", "_", login.upper()).strip("_")
+def password_env(cluster: str, login: str) -> str:
+    """MCK_PASSWORD_AWS_US_EAST_1_MIRROR_...: the environment variable holding `login`'s password on `cluster`.
+
+    Named by both, since a flow logs in to its source and its target under one name with two passwords.
+    """
+    return "MCK_PASSWORD_" + re.sub(r"[^A-Z0-9]+", "_", f"{cluster}_{login}".upper()).strip("_")
 
 
-def env_reference(login: str) -> str:
+def env_reference(variable: str) -> str:
     """${env:MCK_PASSWORD_...}: how a worker or connector setting names a password it must not hold."""
-    return "${env:" + password_env(login) + "}"
+    return "${env:" + variable + "}"
 
 
-def scram_client(mechanism: str, tls: bool, login: str) -> dict[str, str]:
-    """Kafka client settings of a SCRAM login whose password comes from the worker's environment."""
+def scram_client(mechanism: str, tls: bool, login: str, variable: str) -> dict[str, str]:
+    """Kafka client settings of a SCRAM login whose password is environment variable `variable` of the worker."""
     return {
         "security.protocol": "SASL_SSL" if tls else "SASL_PLAINTEXT",
         "sasl.mechanism": mechanism,
         "sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule required "
-        f'username="{login}" password="{env_reference(login)}";',
+        f'username="{login}" password="{env_reference(variable)}";',
     }
 
 
@@ -130,7 +133,7 @@ def operator_worker(plan: Plan, target: str) -> dict[str, str]:
     sm = plan.config.self_managed[plan.clusters[target].region.key]
     logins = {access.mirror_key(f.key): access.mirror_login(f) for f in plan.mirrors.values() if f.target == target}
     login = worker_login(plan, target, logins)
-    client = scram_client(sm.mechanism, sm.tls, login)
+    client = scram_client(sm.mechanism, sm.tls, login, password_env(target, login))
     rf = max((t.settings.replication_factor for t in plan.topics.get(target, {}).values()), default=3)
     return {
         "bootstrap.servers": ",".join(sm.bootstrap),

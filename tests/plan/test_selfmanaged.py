@@ -19,6 +19,8 @@ from tests.support.stacks import (
     SECRET_KEYS,
     SELF_MANAGED_KEY,
     SELF_MANAGED_REGIONS,
+    api_key,
+    aws_backend,
     config_of,
     self_managed_file_raw,
     self_managed_raw,
@@ -239,3 +241,13 @@ def test_a_self_managed_cluster_and_its_mirrormaker_cost_nothing_but_traffic_to_
     assert flows.by_payer[(traffic.CROSS_CLOUD, geo.AWS)] > 0
     # What the self-managed region sends leaves no cloud: counted, priced at nothing.
     assert flows.by_payer[(traffic.CROSS_CLOUD, geo.SELF_MANAGED)] > 0
+
+
+def test_the_regional_api_skips_a_self_managed_region_and_refuses_a_backend_there() -> None:
+    """Entry points are load balancers the stack makes in a cloud; it makes none in a self-managed region."""
+    served = {"aws/us-east-1": aws_backend("us-east-1"), "gcp/europe-west1": "skip"}
+    plan = plan_for(api=api_key({**served, SELF_MANAGED_KEY: "skip"}))
+    assert plan.api is not None and SELF_MANAGED_KEY in plan.api.skipped
+    problems = problems_of(self_managed_file_raw(api=api_key({**served, SELF_MANAGED_KEY: aws_backend("us-east-1")})))
+    assert [p.key for p in problems] == [f"{k('api')}.backends.{SELF_MANAGED_KEY}"]
+    assert "set 'skip'" in problems[0].fix

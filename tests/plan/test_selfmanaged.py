@@ -251,3 +251,17 @@ def test_the_regional_api_skips_a_self_managed_region_and_refuses_a_backend_ther
     problems = problems_of(self_managed_file_raw(api=api_key({**served, SELF_MANAGED_KEY: aws_backend("us-east-1")})))
     assert [p.key for p in problems] == [f"{k('api')}.backends.{SELF_MANAGED_KEY}"]
     assert "set 'skip'" in problems[0].fix
+
+
+def test_with_a_standby_hub_it_can_fail_over_and_its_flow_follows_the_active_hub() -> None:
+    plan = plan_for("regional-clusters", standbyHub="gcp/europe-west1")
+    standby = "gcp/europe-west1/standby"
+    services = plan.principals[access.services_key(SELF_MANAGED_KEY)]
+    assert services.grants[standby].auth == Auth.GCP_KEY
+    failover = plan.routing[SELF_MANAGED_KEY].failover
+    assert failover is not None and failover.consume_cluster == SELF_MANAGED_KEY
+    destinations = {o.destination.split()[0] for o in selfmanaged.openings(plan) if o.source == "10.50.0.0/16"}
+    assert destinations == {"aws/us-east-1", standby}
+    flipped = plan_for("regional-clusters", standbyHub="gcp/europe-west1", activeHub="standby")
+    [flow] = selfmanaged.operator_flows(flipped).values()
+    assert (flow.source, flow.target, flow.mechanism) == (standby, SELF_MANAGED_KEY, MirrorMechanism.MM2_OPERATOR)

@@ -133,15 +133,17 @@ def test_its_services_get_their_login_on_their_own_cluster_as_a_secret_output(re
     assert login["username"] == access.scram_username(plan.config.regions[SELF_MANAGED_KEY])
 
 
-def test_the_handover_output_names_both_passwords_and_holds_them_as_secrets() -> None:
-    """The program's own outputs: the worker and connector settings hold no password, the environment holds both."""
+@pytest.mark.parametrize("hub", ["aws/us-east-1", "gcp/europe-west1"])
+def test_the_handover_output_names_both_passwords_and_holds_them_as_secrets(hub: str) -> None:
+    """The program's own outputs: the worker and connector settings hold no password, the environment holds
+    both; the flow logs in to an MSK hub with SCRAM, to a Managed Kafka hub with its service account's key."""
     import pulumi
 
     from infra.components import program
 
-    config = self_managed_raw("regional-clusters")
-    plan = plan_of(self_managed_file_raw("regional-clusters"))
-    flow = plan.mirrors[f"aws/us-east-1->{SELF_MANAGED_KEY}"]
+    config = self_managed_raw("regional-clusters", hub=hub)
+    plan = plan_of(self_managed_file_raw("regional-clusters", hub=hub))
+    flow = plan.mirrors[f"{hub}->{SELF_MANAGED_KEY}"]
     login = access.mirror_login(flow)
     seen: dict[str, Any] = {}
 
@@ -169,6 +171,8 @@ def test_the_handover_output_names_both_passwords_and_holds_them_as_secrets() ->
             variable = selfmanaged.password_env(getattr(flow, side), login)
             assert f"${{env:{variable}}}" in connector[f"{side}.cluster.sasl.jaas.config"], name
         assert connector["topics"] == ",".join(flow.topics)
+        assert connector["source.cluster.sasl.mechanism"] == ("SCRAM-SHA-512" if hub.startswith("aws/") else "PLAIN")
+        assert connector["target.cluster.sasl.mechanism"] == "SCRAM-SHA-512"
     assert seen["worker"]["bootstrap.servers"] == "kafka-1.paris.example.com:9096"
 
 

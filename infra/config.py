@@ -691,7 +691,9 @@ def validate(raw: Mapping[str, Any], stack: str, is_secret: Callable[[str], bool
         ns, _, name = full.partition(":")
         if ns == NS and name not in KEYS and full not in passwords:
             known = ", ".join(KEYS)
-            c.add(full, raw[full], f"is not a {NS} setting; known: {known}")
+            # A secret is never repeated in an error: a password key no region names yet is one.
+            shown = "(secret)" if is_secure(raw[full]) or is_secret(full) else raw[full]
+            c.add(full, shown, f"is not a {NS} setting; known: {known}")
 
     arch = raw.get(k("architecture"))
     if arch not in tuple(Architecture):

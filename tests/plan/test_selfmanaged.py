@@ -265,3 +265,12 @@ def test_with_a_standby_hub_it_can_fail_over_and_its_flow_follows_the_active_hub
     flipped = plan_for("regional-clusters", standbyHub="gcp/europe-west1", activeHub="standby")
     [flow] = selfmanaged.operator_flows(flipped).values()
     assert (flow.source, flow.target, flow.mechanism) == (standby, SELF_MANAGED_KEY, MirrorMechanism.MM2_OPERATOR)
+
+
+def test_a_secret_no_region_names_is_reported_without_its_value() -> None:
+    """A misspelt adminPasswordKey leaves the password key unknown: the error names it, never its value."""
+    raw = self_managed_raw(regions=with_region(adminPasswordKey="parisAdminPasswd"))
+    with pytest.raises(ConfigError) as e:
+        validate(stackfile.decode(raw), "t", lambda key: key in SECRET_KEYS)
+    assert ADMIN_PASSWORD not in str(e.value)
+    assert (PASSWORD, "(secret)") in [(p.key, p.value) for p in e.value.problems]

@@ -27,7 +27,7 @@ from infra import access, geo, mirrormaker, naming
 from infra.config import SelfManagedCluster
 from infra.kafka_acls import worker_login
 from infra.kinds import Auth
-from infra.plan import MirrorFlow, Plan
+from infra.plan import Plan
 
 # The listener a login from outside the cluster's cloud uses (infra/network.py KAFKA_PORTS).
 CLOUD_PORT = {(geo.AWS, Auth.SCRAM): 9096, (geo.GCP, Auth.GCP_KEY): 9092}
@@ -117,9 +117,13 @@ def scram_client(mechanism: str, tls: bool, login: str, variable: str) -> dict[s
     }
 
 
-def operator_flows(plan: Plan) -> dict[str, MirrorFlow]:
-    """The flows MirrorMaker 2 on the operator's machines runs: those into a self-managed cluster."""
-    return {key: f for key, f in plan.mirrors.items() if geo.is_self_managed(plan.clusters[f.target].region)}
+def internal_replication(plan: Plan, target: str) -> int:
+    """The replication of MirrorMaker 2's internal topics on self-managed cluster `target`: its planned topics'.
+
+    The stack cannot know how many brokers the cluster has; its planned topics
+    say what replication the operator's cluster was configured to accept.
+    """
+    return max((t.settings.replication_factor for t in plan.topics.get(target, {}).values()), default=3)
 
 
 def operator_worker(plan: Plan, target: str) -> dict[str, str]:
@@ -127,14 +131,13 @@ def operator_worker(plan: Plan, target: str) -> dict[str, str]:
 
     It runs next to its cluster and stores its state there, as the flows'
     own login (`kafka_acls.worker_login`, whose ACLs cover the worker's group
-    and topics). Its internal topics get the replication of the planned
-    topics there, since the cluster is as durable as the operator made it.
+    and topics).
     """
     sm = plan.config.self_managed[plan.clusters[target].region.key]
     logins = {access.mirror_key(f.key): access.mirror_login(f) for f in plan.mirrors.values() if f.target == target}
     login = worker_login(plan, target, logins)
     client = scram_client(sm.mechanism, sm.tls, login, password_env(target, login))
-    rf = max((t.settings.replication_factor for t in plan.topics.get(target, {}).values()), default=3)
+    rf = internal_replication(plan, target)
     return {
         "bootstrap.servers": ",".join(sm.bootstrap),
         "group.id": mirrormaker.worker_group(target),

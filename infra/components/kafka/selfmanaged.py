@@ -294,12 +294,13 @@ def realize_mirror(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -
         cluster.bootstrap(geo.SELF_MANAGED),
         selfmanaged.scram_client(sm.mechanism, sm.tls, login, dst_variable),
     )
-    rf = max((t.settings.replication_factor for t in ctx.plan.topics[flow.target].values()), default=3)
     return OperatorMirror(
         ctx.plan.flow_name(flow),
         OperatorMirrorArgs(
             worker=selfmanaged.operator_worker(ctx.plan, flow.target),
-            connectors=mirrormaker.connector_configs(flow, src, dst, internal_replication_factor=rf),
+            connectors=mirrormaker.connector_configs(
+                flow, src, dst, internal_replication_factor=selfmanaged.internal_replication(ctx.plan, flow.target)
+            ),
             environment={src_variable: src_password, dst_variable: cluster.scram_passwords[login]},
         ),
         # The configuration is whole once the logins, their ACLs and the topics it copies into exist.

@@ -47,7 +47,8 @@ BROKER_HOST = re.compile(
 SCRAM_USER = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 # A project config key (`multicloud-kafka:<name>`), as `pulumi config set` accepts it without --path.
 CONFIG_KEY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
-SELF_MANAGED_FIELDS = ("cidr", "bootstrap", "saslMechanism", "adminUser", "adminPasswordKey", "tls")
+SELF_MANAGED_FIELDS = ("cidr", "bootstrap", "saslMechanism", "adminUser", "adminPasswordKey", "tls", "caCert")
+PEM_CERTIFICATE = re.compile(r"-----BEGIN CERTIFICATE-----\s+[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----")
 MSK_INSTANCE = re.compile(r"^kafka\.(t3\.small|m5\.({})|m7g\.({}))$".format("|".join(MSK_SIZES), "|".join(MSK_SIZES)))
 
 
@@ -91,6 +92,9 @@ class SelfManagedCluster:
     # TLS on the SASL listener (SASL_SSL). Default: true; false only for a
     # cluster on a trusted network (SASL_PLAINTEXT), such as a test broker.
     tls: bool = True
+    # PEM of the CA(s) that signed the brokers' certificates, when not one
+    # the clients' system trust store holds (a private CA). Default: none.
+    ca_cert: str | None = None
 
 
 @dataclass(frozen=True)
@@ -325,9 +329,23 @@ def _parse_self_managed(
         ok = False
     password_key = _parse_password_key(c, f"{rkey}.adminPasswordKey", fields.get("adminPasswordKey"), raw, is_secret)
     tls = c.boolean(f"{rkey}.tls", fields.get("tls", True))
+    ca_cert = fields.get("caCert")
+    if ca_cert is not None and (not isinstance(ca_cert, str) or not PEM_CERTIFICATE.search(ca_cert)):
+        c.add(
+            f"{rkey}.caCert",
+            ca_cert if not isinstance(ca_cert, str) else f"{ca_cert[:40]}...",
+            "must be the PEM of the CA that signed the brokers' certificates (-----BEGIN CERTIFICATE----- ...), "
+            "or left out when the system trust store holds it",
+        )
+        ok = False
+    elif ca_cert is not None and tls is False:
+        c.add(f"{rkey}.caCert", "(PEM)", "is set but tls is false: remove it, or set tls to true")
+        ok = False
     if bootstrap is None or password_key is None or tls is None or not ok:
         return None
-    return SelfManagedCluster(bootstrap, str(user), password_key, ScramMechanism(mechanism), tls)
+    return SelfManagedCluster(
+        bootstrap, str(user), password_key, ScramMechanism(mechanism), tls, ca_cert.strip() if ca_cert else None
+    )
 
 
 def _parse_bootstrap(c: Checker, key: str, value: Any) -> tuple[str, ...] | None:

@@ -107,14 +107,25 @@ def env_reference(variable: str) -> str:
     return "${env:" + variable + "}"
 
 
-def scram_client(mechanism: str, tls: bool, login: str, variable: str) -> dict[str, str]:
-    """Kafka client settings of a SCRAM login whose password is environment variable `variable` of the worker."""
-    return {
+def scram_client(mechanism: str, tls: bool, login: str, variable: str, ca_cert: str | None = None) -> dict[str, str]:
+    """Kafka client settings of a SCRAM login whose password is environment variable `variable` of the worker.
+
+    With `ca_cert`, the client trusts that CA (PEM truststore, Kafka 2.7 or later) instead of the JVM's.
+    """
+    out = {
         "security.protocol": "SASL_SSL" if tls else "SASL_PLAINTEXT",
         "sasl.mechanism": mechanism,
         "sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule required "
         f'username="{login}" password="{env_reference(variable)}";',
     }
+    if ca_cert is not None:
+        out |= {"ssl.truststore.type": "PEM", "ssl.truststore.certificates": ca_cert}
+    return out
+
+
+def cluster_client(sm: SelfManagedCluster, target: str, login: str) -> dict[str, str]:
+    """How `login` reaches self-managed cluster `target`, its password by reference."""
+    return scram_client(sm.mechanism, sm.tls, login, password_env(target, login), sm.ca_cert)
 
 
 def internal_replication(plan: Plan, target: str) -> int:
@@ -136,7 +147,7 @@ def operator_worker(plan: Plan, target: str) -> dict[str, str]:
     sm = plan.config.self_managed[plan.clusters[target].region.key]
     logins = {access.mirror_key(f.key): access.mirror_login(f) for f in plan.mirrors.values() if f.target == target}
     login = worker_login(plan, target, logins)
-    client = scram_client(sm.mechanism, sm.tls, login, password_env(target, login))
+    client = cluster_client(sm, target, login)
     rf = internal_replication(plan, target)
     return {
         "bootstrap.servers": ",".join(sm.bootstrap),

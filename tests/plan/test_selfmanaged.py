@@ -29,6 +29,8 @@ from tests.support.stacks import (
 
 REGIONS_KEY = k("regions")
 SM = f"{REGIONS_KEY}.{SELF_MANAGED_KEY}"
+# Not a real CA: the shape validation and clients read.
+CA_PEM = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUexample0000000000000000000000=\n-----END CERTIFICATE-----"
 PASSWORD = k(ADMIN_PASSWORD_KEY)
 
 
@@ -101,6 +103,8 @@ BAD: dict[str, tuple[dict[str, Any], str, str]] = {
     ),
     "tls not a boolean": (with_region(tls="maybe"), f"{SM}.tls", "true or false"),
     "public range": (with_region(cidr="8.8.8.0/24"), f"{SM}.cidr", "private"),
+    "ca not a certificate": (with_region(caCert="my-ca.pem"), f"{SM}.caCert", "BEGIN CERTIFICATE"),
+    "ca without tls": (with_region(caCert=CA_PEM, tls=False), f"{SM}.caCert", "tls"),
 }
 
 
@@ -274,3 +278,13 @@ def test_a_secret_no_region_names_is_reported_without_its_value() -> None:
         validate(stackfile.decode(raw), "t", lambda key: key in SECRET_KEYS)
     assert ADMIN_PASSWORD not in str(e.value)
     assert (PASSWORD, "(secret)") in [(p.key, p.value) for p in e.value.problems]
+
+
+def test_a_private_ca_is_trusted_by_the_operators_worker() -> None:
+    plan = plan_for(regions=with_region(caCert=CA_PEM + "\n"))
+    assert plan.config.self_managed[SELF_MANAGED_KEY].ca_cert == CA_PEM
+    worker = selfmanaged.operator_worker(plan, SELF_MANAGED_KEY)
+    for prefix in ("", "producer.", "consumer.", "admin."):
+        assert worker[f"{prefix}ssl.truststore.type"] == "PEM"
+        assert worker[f"{prefix}ssl.truststore.certificates"] == CA_PEM
+    assert "ssl.truststore.type" not in selfmanaged.operator_worker(plan_for(), SELF_MANAGED_KEY)

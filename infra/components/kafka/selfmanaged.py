@@ -66,6 +66,7 @@ def realize_provider(ctx: Context, region: Region) -> kafka.Provider:
         sasl_username=sm.admin_user,
         sasl_password=pulumi.Config(NS).require_secret(sm.admin_password_key),
         tls_enabled=sm.tls,
+        ca_cert=sm.ca_cert,
         opts=pulumi.ResourceOptions(parent=ctx.parent),
     )
 
@@ -292,7 +293,7 @@ def realize_mirror(ctx: Context, flow: MirrorFlow, source: Site, target: Site) -
     dst = mirrormaker.Endpoint(
         mirrormaker.alias(flow.target),
         cluster.bootstrap(geo.SELF_MANAGED),
-        selfmanaged.scram_client(sm.mechanism, sm.tls, login, dst_variable),
+        selfmanaged.cluster_client(sm, flow.target, login),
     )
     return OperatorMirror(
         ctx.plan.flow_name(flow),

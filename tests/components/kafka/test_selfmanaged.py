@@ -15,7 +15,15 @@ from infra.validation import ConfigError
 from tests.components.kafka.test_acls import ACL, KAFKA_PROVIDER, _wire
 from tests.support import mocks
 from tests.support.program import of_type, plan_of, run_main
-from tests.support.stacks import ADMIN_PASSWORD, SECRET_KEYS, SELF_MANAGED_KEY, self_managed_file_raw, self_managed_raw
+from tests.support.stacks import (
+    ADMIN_PASSWORD,
+    SECRET_KEYS,
+    SELF_MANAGED_KEY,
+    SELF_MANAGED_REGIONS,
+    self_managed_file_raw,
+    self_managed_raw,
+    self_managed_region,
+)
 
 SCRAM = "kafka:index/userScramCredential:UserScramCredential"
 TOPIC = "kafka:index/topic:Topic"
@@ -201,3 +209,21 @@ def _ancestors(by_urn: dict[str, mocks.Registration], r: mocks.Registration) -> 
 def test_a_password_in_clear_text_stops_the_program_before_anything_is_registered() -> None:
     with pytest.raises(ConfigError, match="in clear text"):
         run_main(self_managed_raw("regional-clusters"))
+
+
+def test_the_hubs_network_admits_the_regions_range() -> None:
+    """Its principals reach the hub over the operator's connectivity: the hub's Kafka ports admit its CIDR."""
+    regs, _, _ = run_main(self_managed_raw("topic-per-region"), secret_keys=SECRET_KEYS)
+    cidr = SELF_MANAGED_REGIONS[SELF_MANAGED_KEY]["cidr"]
+    [group] = of_type(regs, "aws:ec2/securityGroup:SecurityGroup")
+    assert all(cidr in rule["cidrBlocks"] for rule in group.inputs["ingress"])
+    [firewall] = of_type(regs, "gcp:compute/firewall:Firewall")
+    assert cidr in firewall.inputs["sourceRanges"]
+
+
+def test_a_private_ca_reaches_the_admin_provider() -> None:
+    pem = "-----BEGIN CERTIFICATE-----\nMIIBexample=\n-----END CERTIFICATE-----"
+    regions = {**SELF_MANAGED_REGIONS, SELF_MANAGED_KEY: self_managed_region(caCert=pem)}
+    regs, _, _ = run_main(self_managed_raw("regional-clusters", regions), secret_keys=SECRET_KEYS)
+    [provider] = [r for r in of_type(regs, KAFKA_PROVIDER) if "self-managed" in r.name]
+    assert provider.inputs["caCert"] == pem

@@ -26,11 +26,17 @@ from infra.kinds import Auth, ClusterRole, PrincipalKind
 from infra.plan import Grant, MirrorFlow, Plan, Principal, RoutingContract
 
 # (cluster's cloud, principal's cloud) -> how the principal authenticates.
+# A self-managed region's principals have no identity either cloud knows, so
+# they get a login on the hub like the other cloud's; on a self-managed
+# cluster every principal logs in with SCRAM (Kafka's ACLs authorize it).
 AUTH = {
     (geo.AWS, geo.AWS): Auth.AWS_IAM,
     (geo.AWS, geo.GCP): Auth.SCRAM,
+    (geo.AWS, geo.SELF_MANAGED): Auth.SCRAM,
     (geo.GCP, geo.GCP): Auth.GCP_IAM,
     (geo.GCP, geo.AWS): Auth.GCP_KEY,
+    (geo.GCP, geo.SELF_MANAGED): Auth.GCP_KEY,
+    **{(geo.SELF_MANAGED, cloud): Auth.SCRAM for cloud in geo.KINDS},
 }
 FOREIGN = (Auth.SCRAM, Auth.GCP_KEY)
 

@@ -61,6 +61,8 @@ def _links(cfg: Config, clusters: Mapping[str, Cluster], principals: Mapping[str
     for a, b in pairs:
         key = f"{a.key}<->{b.key}"
         kind = network.link_kind(a.cloud, b.cloud)
+        if kind is None:
+            continue
         if kind != LinkKind.HA_VPN:
             links[key] = Link(key, a.key, b.key, kind)
             continue

@@ -77,7 +77,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     cfg = stackfile.load(args.stack)
     plans = _plans_of_every_architecture(cfg)
     load = traffic.Traffic(messages_per_second=args.rate, payload_bytes=args.size)
-    clouds = ", ".join(f"{sum(r.cloud == c for r in cfg.regions.values())} {c}" for c in geo.CLOUDS)
+    clouds = ", ".join(
+        f"{sum(r.cloud == c for r in cfg.regions.values())} {c}"
+        for c in geo.KINDS
+        if c in geo.CLOUDS or any(r.cloud == c for r in cfg.regions.values())
+    )
     standby = f", standby hub {cfg.standby.key}" if cfg.standby is not None else ""
     print(
         f"stack {cfg.stack}: {len(cfg.regions)} regions ({clouds}), {len(cfg.events)} events, hub "

@@ -13,7 +13,7 @@ import dataclasses
 import ipaddress
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from infra import alerts, aws_rules, geo, kafka_admin, naming
@@ -22,7 +22,7 @@ from infra.api import validate as api_validate
 from infra.api.settings import ApiSettings
 from infra.geo import Region
 from infra.kafka_admin import KafkaAdmin
-from infra.kinds import ActiveHub, Architecture
+from infra.kinds import ActiveHub, Architecture, ScramMechanism
 from infra.network import PRIVATE_RANGES
 from infra.validation import NS, Checker, ConfigError, k
 
@@ -37,6 +37,18 @@ CLEANUP_POLICIES = ("delete", "compact", "compact,delete")
 # A settings dataclass that `_merge` fills from its parsed keys.
 _S = TypeVar("_S", "TopicSettings", "MskSettings", "ManagedKafkaSettings", "VpnSettings")
 MSK_SIZES = ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
+# A self-managed region's name (`self-managed/<name>`): a DNS label, since it
+# becomes part of resource names, logins and (upper-cased) topic names.
+SELF_MANAGED_NAME = re.compile(r"^[a-z][a-z0-9-]{0,28}[a-z0-9]$")
+BROKER_HOST = re.compile(
+    r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
+# SCRAM user names Kafka stores as they are; kept to characters no client config needs to escape.
+SCRAM_USER = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
+# A project config key (`multicloud-kafka:<name>`), as `pulumi config set` accepts it without --path.
+CONFIG_KEY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+SELF_MANAGED_FIELDS = ("cidr", "bootstrap", "saslMechanism", "adminUser", "adminPasswordKey", "tls", "caCert")
+PEM_CERTIFICATE = re.compile(r"-----BEGIN CERTIFICATE-----\s+[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----")
 MSK_INSTANCE = re.compile(r"^kafka\.(t3\.small|m5\.({})|m7g\.({}))$".format("|".join(MSK_SIZES), "|".join(MSK_SIZES)))
 
 
@@ -57,6 +69,32 @@ class TopicSettings:
             "min.insync.replicas": str(self.min_insync_replicas),
             "retention.ms": str(self.retention_ms),
         }
+
+
+@dataclass(frozen=True)
+class SelfManagedCluster:
+    """How the stack reaches the Kafka cluster of a self-managed region (its entry under `regions`).
+
+    The stack creates no cluster there: it logs in to the brokers as this
+    administrator with pulumi-kafka and makes the planned topics, SCRAM
+    logins and ACLs (docs/config.md, Self-managed Kafka).
+    """
+
+    # host:port of the brokers' SASL listener, in the order given.
+    bootstrap: tuple[str, ...]
+    # The administrator's login; it must be a super user or hold ALTER on the cluster.
+    admin_user: str
+    # The project config key (`multicloud-kafka:<key>`) holding the administrator's
+    # password, which must be a Pulumi secret (`pulumi config set --secret`).
+    admin_password_key: str
+    # The mechanism of the administrator's login and of every login the stack makes there.
+    mechanism: ScramMechanism = ScramMechanism.SHA_512
+    # TLS on the SASL listener (SASL_SSL). Default: true; false only for a
+    # cluster on a trusted network (SASL_PLAINTEXT), such as a test broker.
+    tls: bool = True
+    # PEM of the CA(s) that signed the brokers' certificates, when not one
+    # the clients' system trust store holds (a private CA). Default: none.
+    ca_cert: str | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +173,8 @@ class Config:
     # `multicloud-kafka:failoverAfterSeconds`: how long the active hub may be
     # unreachable before the routing client turns to the other one.
     failover_after_seconds: float = 10.0
+    # Region key -> how the stack reaches the cluster of each self-managed region.
+    self_managed: Mapping[str, SelfManagedCluster] = field(default_factory=dict)
 
     @property
     def active(self) -> Region:
@@ -190,9 +230,23 @@ def _parse_region(c: Checker, key: str, value: Any) -> Region | None:
     if not sep or not name:
         c.add(rkey, key, "region keys are '<cloud>/<region>', for example 'aws/us-east-1' or 'gcp/europe-west1'")
         return None
-    if cloud not in geo.CLOUDS:
-        c.add(rkey, key, f"unknown cloud '{cloud}': use one of {', '.join(geo.CLOUDS)}")
+    if cloud not in geo.KINDS:
+        c.add(
+            rkey,
+            key,
+            f"unknown cloud '{cloud}': use one of {', '.join(geo.CLOUDS)}, or {geo.SELF_MANAGED} for a Kafka "
+            "cluster that already runs elsewhere",
+        )
         ok = False
+    elif cloud == geo.SELF_MANAGED:
+        if not SELF_MANAGED_NAME.match(name):
+            c.add(
+                rkey,
+                key,
+                f"'{name}' cannot name a {geo.SELF_MANAGED} region: use 2 to 30 lower-case letters, digits and '-', "
+                "starting with a letter, for example self-managed/paris-dc1",
+            )
+            ok = False
     elif name not in geo.REGIONS[cloud]:
         near = sorted(r for r in geo.REGIONS[cloud] if r.split("-")[0] == name.split("-")[0])
         hint = f" (known {cloud} regions like it: {', '.join(near)})" if near else ""
@@ -201,8 +255,9 @@ def _parse_region(c: Checker, key: str, value: Any) -> Region | None:
     fields = c.mapping(rkey, value, "region settings, for example {cidr: 10.10.0.0/16}")
     if fields is None:
         return None
-    for extra in set(fields) - {"cidr"}:
-        c.add(f"{rkey}.{extra}", fields[extra], "is not a region setting; known: cidr")
+    known = SELF_MANAGED_FIELDS if cloud == geo.SELF_MANAGED else ("cidr",)
+    for extra in sorted(set(fields) - set(known), key=str):
+        c.add(f"{rkey}.{extra}", fields[extra], f"is not a setting of a {cloud} region; known: {', '.join(known)}")
     if "cidr" not in fields:
         c.add(f"{rkey}.cidr", None, "is required: give the region's private network range, for example 10.10.0.0/16")
         return None
@@ -229,6 +284,9 @@ def _parse_cidr(c: Checker, key: str, value: Any, cloud: str) -> ipaddress.IPv4N
             key, value, "is not a private (RFC 1918) range: use one inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16"
         )
         return None
+    if cloud == geo.SELF_MANAGED:
+        # No subnet is carved from it: it is only where the region's brokers and services are.
+        return net
     if net.prefixlen > MIN_REGION_PREFIX:
         c.add(key, value, f"is too small: a region needs at least a /{MIN_REGION_PREFIX} to carve its subnets from")
         return None
@@ -236,6 +294,135 @@ def _parse_cidr(c: Checker, key: str, value: Any, cloud: str) -> ipaddress.IPv4N
         c.add(key, value, f"is larger than an AWS VPC may be (/{MAX_AWS_VPC_PREFIX} at most): use a /16 or smaller")
         return None
     return net
+
+
+def is_secure(value: Any) -> bool:
+    """Whether a stack file holds `value` encrypted: `{secure: v1:...}`, as `pulumi config set --secret` writes it."""
+    return isinstance(value, Mapping) and set(value) == {"secure"}
+
+
+def _parse_self_managed(
+    c: Checker, key: str, value: Any, raw: Mapping[str, Any], is_secret: Callable[[str], bool]
+) -> SelfManagedCluster | None:
+    """The connection settings of a self-managed region's entry; None (problems in `c`) if any is wrong."""
+    rkey = f"{k('regions')}.{key}"
+    fields = value if isinstance(value, Mapping) else {}
+    ok = True
+    bootstrap = _parse_bootstrap(c, f"{rkey}.bootstrap", fields.get("bootstrap"))
+    mechanism = fields.get("saslMechanism", ScramMechanism.SHA_512.value)
+    if mechanism not in tuple(ScramMechanism):
+        c.add(
+            f"{rkey}.saslMechanism",
+            mechanism,
+            f"must be one of {', '.join(ScramMechanism)}: the mechanism of the brokers' SASL listener "
+            f"(default {ScramMechanism.SHA_512})",
+        )
+        ok = False
+    user = fields.get("adminUser")
+    if not isinstance(user, str) or not SCRAM_USER.match(user):
+        c.add(
+            f"{rkey}.adminUser",
+            user,
+            "is required: the SCRAM login, a super user of the cluster or one allowed ALTER on it, that "
+            "pulumi-kafka makes the topics, logins and ACLs as (letters, digits and . _ @ -, up to 64)",
+        )
+        ok = False
+    password_key = _parse_password_key(c, f"{rkey}.adminPasswordKey", fields.get("adminPasswordKey"), raw, is_secret)
+    tls = c.boolean(f"{rkey}.tls", fields.get("tls", True))
+    ca_cert = fields.get("caCert")
+    if ca_cert is not None and (not isinstance(ca_cert, str) or not PEM_CERTIFICATE.search(ca_cert)):
+        c.add(
+            f"{rkey}.caCert",
+            ca_cert if not isinstance(ca_cert, str) else f"{ca_cert[:40]}...",
+            "must be the PEM of the CA that signed the brokers' certificates (-----BEGIN CERTIFICATE----- ...), "
+            "or left out when the system trust store holds it",
+        )
+        ok = False
+    elif ca_cert is not None and tls is False:
+        c.add(f"{rkey}.caCert", "(PEM)", "is set but tls is false: remove it, or set tls to true")
+        ok = False
+    if bootstrap is None or password_key is None or tls is None or not ok:
+        return None
+    return SelfManagedCluster(
+        bootstrap, str(user), password_key, ScramMechanism(mechanism), tls, ca_cert.strip() if ca_cert else None
+    )
+
+
+def _parse_bootstrap(c: Checker, key: str, value: Any) -> tuple[str, ...] | None:
+    """host:port of each broker, as a list or a comma-separated string."""
+    example = "[kafka-1.dc1.example.com:9096, kafka-2.dc1.example.com:9096]"
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list) or not items:
+        c.add(key, value, f"is required: the host:port of the brokers' SASL listener, for example {example}")
+        return None
+    out: list[str] = []
+    for item in items:
+        host, sep, port = str(item).strip().rpartition(":")
+        if not sep or not BROKER_HOST.match(host) or not port.isdigit() or not 0 < int(port) < 65536:
+            c.add(key, value, f"{str(item).strip()!r} is not host:port (a DNS name or IPv4 address, then a port)")
+            return None
+        address = f"{host.lower()}:{int(port)}"
+        if address in out:
+            c.add(key, value, f"names {address} twice: list each broker once")
+            return None
+        out.append(address)
+    return tuple(out)
+
+
+def _parse_password_key(
+    c: Checker, key: str, value: Any, raw: Mapping[str, Any], is_secret: Callable[[str], bool]
+) -> str | None:
+    """The name of the project config key holding the administrator's password, which must be a secret."""
+    if not isinstance(value, str) or not CONFIG_KEY_NAME.match(value) or value in KEYS:
+        c.add(
+            key,
+            value,
+            "is required: the name of the config key holding the administrator's password, for example "
+            "dc1KafkaAdminPassword, set with `pulumi config set --secret dc1KafkaAdminPassword <password>` "
+            "(not one of this project's settings)",
+        )
+        return None
+    full = k(value)
+    if full not in raw:
+        c.add(
+            full,
+            None,
+            f"is not set, and {key} names it: run `pulumi config set --secret {value} <password>` "
+            "(the administrator's password, kept encrypted in the stack file)",
+        )
+        return None
+    if not (is_secure(raw[full]) or is_secret(full)):
+        c.add(
+            full,
+            "(clear text)",
+            f"holds the password of a Kafka administrator in clear text: remove it from the stack file and run "
+            f"`pulumi config set --secret {value} <password>`, then change that password on the cluster",
+        )
+        return None
+    return value
+
+
+def _check_self_managed_logins(c: Checker, regions: Mapping[str, Region], sm: Mapping[str, SelfManagedCluster]) -> None:
+    """An administrator named like a login the stack makes would have its password replaced by the stack's."""
+    made = {naming.region_slug(r) for r in regions.values()}
+    for key, cluster in sm.items():
+        if cluster.admin_user in made or cluster.admin_user.startswith("mirror-"):
+            c.add(
+                f"{k('regions')}.{key}.adminUser",
+                cluster.admin_user,
+                "is a name the stack gives the logins it makes (a region's slug, or mirror-...), so the stack "
+                "would replace this administrator's password: use another login, such as pulumi-admin",
+            )
+
+
+def _refuse_self_managed_hub(c: Checker, key: str, value: Any) -> None:
+    c.add(
+        key,
+        value,
+        f"is a {geo.SELF_MANAGED} region, which cannot be a hub (docs/adr/0009-self-managed-kafka-is-never-a-hub.md): "
+        "a hub is a cluster the stack creates, sizes, links, monitors and replicates with the clouds' own "
+        "services; choose an aws/ or gcp/ region",
+    )
 
 
 def _check_overlaps(c: Checker, regions: Mapping[str, Region]) -> None:
@@ -427,6 +614,9 @@ def _parse_standby(
     if value == hub_key:
         c.add(key, value, f"is the hub itself ({k('hub')}): a standby must be in another region; pick another one")
         return None
+    if geo.is_self_managed(regions[value]):
+        _refuse_self_managed_hub(c, key, value)
+        return None
     return regions[value]
 
 
@@ -491,14 +681,37 @@ KEYS = (
 )
 
 
-def validate(raw: Mapping[str, Any], stack: str) -> Config:
-    """Validates a stack's config; raises ConfigError listing every problem."""
+def _password_keys(rmap: Any) -> set[str]:
+    """The config keys self-managed regions name for their administrators' passwords."""
+    if not isinstance(rmap, Mapping):
+        return set()
+    return {
+        k(str(v["adminPasswordKey"]))
+        for key, v in rmap.items()
+        if str(key).startswith(f"{geo.SELF_MANAGED}/") and isinstance(v, Mapping) and "adminPasswordKey" in v
+    }
+
+
+def _never_secret(key: str) -> bool:
+    return False
+
+
+def validate(raw: Mapping[str, Any], stack: str, is_secret: Callable[[str], bool] = _never_secret) -> Config:
+    """Validates a stack's config; raises ConfigError listing every problem.
+
+    `is_secret(full key)`: whether Pulumi holds a key as a secret. A stack
+    file shows it by the value itself (`{secure: ...}`); a running program
+    gets the plain value, and passes Pulumi's own answer here.
+    """
     c = Checker()
+    passwords = _password_keys(raw.get(k("regions")))
     for full in raw:
         ns, _, name = full.partition(":")
-        if ns == NS and name not in KEYS:
+        if ns == NS and name not in KEYS and full not in passwords:
             known = ", ".join(KEYS)
-            c.add(full, raw[full], f"is not a {NS} setting; known: {known}")
+            # A secret is never repeated in an error: a password key no region names yet is one.
+            shown = "(secret)" if is_secure(raw[full]) or is_secret(full) else raw[full]
+            c.add(full, shown, f"is not a {NS} setting; known: {known}")
 
     arch = raw.get(k("architecture"))
     if arch not in tuple(Architecture):
@@ -512,17 +725,26 @@ def validate(raw: Mapping[str, Any], stack: str) -> Config:
             raw.get(k("regions")),
             "needs at least one region, for example {aws/us-east-1: {cidr: 10.10.0.0/16}}",
         )
+    self_managed: dict[str, SelfManagedCluster] = {}
     for key, value in (rmap or {}).items():
         region = _parse_region(c, str(key), value)
         if region is not None:
             regions[region.key] = region
+        if str(key).startswith(f"{geo.SELF_MANAGED}/") and isinstance(value, Mapping):
+            settings = _parse_self_managed(c, str(key), value, raw, is_secret)
+            if settings is not None and region is not None:
+                self_managed[region.key] = settings
     _check_overlaps(c, regions)
+    _check_self_managed_logins(c, regions, self_managed)
 
     hub_key = raw.get(k("hub"))
     hub = regions.get(hub_key) if isinstance(hub_key, str) else None
     if hub is None and not (isinstance(hub_key, str) and hub_key in (rmap or {})):
         listed = ", ".join(map(str, rmap or {})) or "none yet"
         c.add(k("hub"), hub_key, f"must be one of the keys of {k('regions')} (listed: {listed})")
+    if isinstance(hub_key, str) and hub_key.startswith(f"{geo.SELF_MANAGED}/"):
+        _refuse_self_managed_hub(c, k("hub"), hub_key)
+        hub = None
 
     standby = _parse_standby(c, raw, rmap or {}, regions, hub_key)
     # A standbyHub refused on its own is reported once, not again through activeHub.
@@ -591,6 +813,7 @@ def validate(raw: Mapping[str, Any], stack: str) -> Config:
         standby=standby,
         active_hub=active_hub,
         failover_after_seconds=failover_after,
+        self_managed=dict(sorted(self_managed.items())),
     )
     # Checked once everything else is valid: they need the regions whole.
     if api is not None:

@@ -11,7 +11,11 @@ from infra.kinds import LinkKind
 from infra.plan import Plan
 
 BOX_W, BOX_H, GAP, MARGIN, HEAD = 300, 96, 36, 40, 90
-COLUMNS = {geo.AWS: ("AWS", "#ff9900", "#fff7ea"), geo.GCP: ("Google Cloud", "#4285f4", "#eef4fe")}
+COLUMNS = {
+    geo.AWS: ("AWS", "#ff9900", "#fff7ea"),
+    geo.GCP: ("Google Cloud", "#4285f4", "#eef4fe"),
+    geo.SELF_MANAGED: ("Self-managed", "#4b5563", "#f3f4f6"),
+}
 LINK_STYLE = {
     LinkKind.VPC_PEERING: ("#6b7280", "6 4"),
     LinkKind.SHARED_VPC: ("#9ca3af", "2 4"),
@@ -21,7 +25,7 @@ LINK_STYLE = {
 
 def svg(plan: Plan) -> str:
     cfg = plan.config
-    clouds = [c for c in geo.CLOUDS if any(r.cloud == c for r in cfg.regions.values())]
+    clouds = [c for c in geo.KINDS if any(r.cloud == c for r in cfg.regions.values())]
     rows = {c: [r for r in cfg.regions.values() if r.cloud == c] for c in clouds}
     # Put the hub first in its column so every link starts at the top.
     for c in clouds:

@@ -13,6 +13,13 @@ from dataclasses import dataclass
 AWS = "aws"
 GCP = "gcp"
 CLOUDS = (AWS, GCP)
+# A Kafka cluster that already runs outside the two clouds (on-premises, or
+# another platform): `self-managed/<name>`, its name the operator's choice.
+# The stack creates no network or cluster there, only topics, logins and ACLs
+# through its brokers (docs/config.md, Self-managed Kafka).
+SELF_MANAGED = "self-managed"
+# Every first part a region key may have.
+KINDS = (*CLOUDS, SELF_MANAGED)
 
 # Commercial partition only: GovCloud and the sovereign partitions need their
 # own accounts and endpoints, which this project does not model.
@@ -152,6 +159,10 @@ GCP_LATENCY_REGION = {
     "australia-southeast1": "ap-southeast-2",  # Sydney
     "australia-southeast2": "ap-southeast-4",  # Melbourne
 }
+
+
+def is_self_managed(region: Region) -> bool:
+    return region.cloud == SELF_MANAGED
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,10 @@ class MirrorMechanism(StrEnum):
     MSK_REPLICATOR = "msk-replicator"
     MM2_GCP_CONNECT = "mm2-managed-kafka-connect"
     MM2_MSK_CONNECT = "mm2-msk-connect"
+    # Into a self-managed cluster: no managed service of either cloud reaches
+    # it for sure, so the operator runs MirrorMaker 2 next to it, with the
+    # worker and connector configuration the stack renders (docs/adr/0009).
+    MM2_OPERATOR = "mm2-run-by-operator"
 
 
 class Auth(StrEnum):
@@ -56,12 +60,20 @@ class Auth(StrEnum):
 
     # In AWS, to MSK: the principal's IAM role (SASL/IAM, port 9098).
     AWS_IAM = "aws-iam"
-    # From GCP, to MSK: a SASL/SCRAM-SHA-512 user (port 9096).
+    # From GCP or a self-managed region, to MSK: a SASL/SCRAM-SHA-512 user
+    # (port 9096); to a self-managed cluster, from anywhere: a SCRAM user there.
     SCRAM = "scram"
     # In GCP, to Managed Kafka: the workload's own service account (OAUTHBEARER).
     GCP_IAM = "gcp-iam"
-    # From AWS, to Managed Kafka: a service account and its key (SASL/PLAIN).
+    # From AWS or a self-managed region, to Managed Kafka: a service account and its key (SASL/PLAIN).
     GCP_KEY = "gcp-key"
+
+
+class ScramMechanism(StrEnum):
+    """The SASL mechanism of a self-managed cluster's logins, as Kafka spells it."""
+
+    SHA_512 = "SCRAM-SHA-512"
+    SHA_256 = "SCRAM-SHA-256"
 
 
 class PrincipalKind(StrEnum):

@@ -33,12 +33,17 @@ def reserved_subnet(cidr: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
     return quarters(cidr)[AZ_COUNT]
 
 
-def link_kind(a_cloud: str, b_cloud: str) -> LinkKind:
-    """How two regions reach each other privately.
+def link_kind(a_cloud: str, b_cloud: str) -> LinkKind | None:
+    """How two regions reach each other privately; None where the stack makes no link.
 
     Two GCP regions share the stack's one global VPC; two AWS regions peer
-    their VPCs; AWS and GCP meet over HA VPN (four tunnels, BGP).
+    their VPCs; AWS and GCP meet over HA VPN (four tunnels, BGP). A
+    self-managed region is reached over the operator's own connectivity
+    (a VPN or an interconnect the stack does not own): `infra.selfmanaged`
+    says what it must let through.
     """
+    if geo.SELF_MANAGED in (a_cloud, b_cloud):
+        return None
     if a_cloud == b_cloud:
         return LinkKind.SHARED_VPC if a_cloud == geo.GCP else LinkKind.VPC_PEERING
     return LinkKind.HA_VPN

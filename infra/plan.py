@@ -252,7 +252,10 @@ class Plan:
 
 
 def mirror_mechanism(source: Region, target: Region) -> MirrorMechanism:
-    """The managed service that runs a flow, chosen by the two clouds."""
+    """The managed service that runs a flow, chosen by the two clouds; the operator's MirrorMaker 2 into a
+    self-managed cluster, which no managed service of either cloud is sure to reach (docs/adr/0009)."""
+    if geo.is_self_managed(target):
+        return MirrorMechanism.MM2_OPERATOR
     if target.cloud == geo.GCP:
         return MirrorMechanism.MM2_GCP_CONNECT
     return MirrorMechanism.MSK_REPLICATOR if source.cloud == geo.AWS else MirrorMechanism.MM2_MSK_CONNECT

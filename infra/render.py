@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from infra import access
+from infra import access, selfmanaged
 from infra.alerts import Formula
 from infra.api.settings import AwsBackend, GcpBackend
 from infra.plan import Plan, RoutingContract
@@ -119,6 +119,17 @@ def plan_text(plan: Plan) -> str:
             ],
         )
     )
+    if cfg.self_managed:
+        parts.append(
+            table(
+                "Self-managed regions: what the operator's network must let through (TCP; the stack makes no link)",
+                ["region", "from", "to", "ports", "for"],
+                [
+                    (o.region, o.source, o.destination, " ".join(map(str, o.ports)), o.why)
+                    for o in selfmanaged.openings(plan)
+                ],
+            )
+        )
     parts.append(
         table(
             "Principals: who may do what, where",

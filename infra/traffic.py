@@ -10,6 +10,12 @@ branches on the architecture's name: the numbers follow from the plan.
 
 Every hop is classed by where its bytes go: inside one region, across regions
 of one cloud, or across clouds. The sending side's cloud pays the egress.
+
+A self-managed region (on-premises, or another platform) costs the stack
+nothing of its own: its cluster is already paid for, MirrorMaker 2 into it
+runs on the operator's machines, and what it sends leaves no cloud. Its bytes
+are still counted, and a cloud that sends to it (a hub feeding its
+consumers, a mirror flow into it) pays that egress as cross-cloud traffic.
 """
 
 from __future__ import annotations
@@ -227,10 +233,12 @@ def monthly_cost(plan: Plan, f: Flows, prices: Mapping[str, float]) -> Cost:
     transfer = sum(
         rate * SECONDS_PER_MONTH / GB * prices[f"{cloud}.{per_gb[kind]}"]
         for (kind, cloud), rate in f.by_payer.items()
-        if kind in per_gb
+        if kind in per_gb and cloud in geo.CLOUDS
     )
     clusters = 0.0
     for c in plan.clusters.values():
+        if geo.is_self_managed(c.region):
+            continue
         if c.region.cloud == geo.AWS:
             brokers = 3 * cfg.msk.brokers_per_az
             hour = prices.get(f"aws.brokerHour.{cfg.msk.instance_type}", prices["aws.brokerHour.kafka.m7g.large"])
@@ -246,6 +254,7 @@ def monthly_cost(plan: Plan, f: Flows, prices: Mapping[str, float]) -> Cost:
         if m.mechanism == MirrorMechanism.MSK_REPLICATOR
         else HOURS_PER_MONTH * prices[f"{plan.clusters[m.target].region.cloud}.mirrorHour"]
         for m in plan.mirrors.values()
+        if m.mechanism != MirrorMechanism.MM2_OPERATOR
     )
     vpn_links = sum(1 for link in plan.links.values() if link.kind == LinkKind.HA_VPN)
     links = vpn_links * HOURS_PER_MONTH * (2 * prices["aws.vpnConnectionHour"] + 4 * prices["gcp.vpnTunnelHour"])

@@ -231,6 +231,12 @@ def _proxy_cidr(c: Checker, key: str, value: Any) -> ipaddress.IPv4Network | Non
 def _backend(c: Checker, region_key: Any, value: Any) -> tuple[str, Backend | None] | None:
     key = _k("backends", str(region_key))
     cloud, _, name = str(region_key).partition("/")
+    if cloud == geo.SELF_MANAGED:
+        # Entry points are load balancers in a cloud: the stack makes none in a self-managed region.
+        if value != SKIP:
+            c.add(key, value, f"a {geo.SELF_MANAGED} region has no API entry point the stack could make: set '{SKIP}'")
+            return None
+        return str(region_key), None
     if cloud not in geo.CLOUDS or name not in geo.REGIONS[cloud]:
         c.add(key, region_key, "backend keys are region keys of multicloud-kafka:regions, e.g. aws/us-east-1")
         return None

@@ -16,6 +16,7 @@ from infra.architectures import PLANNERS
 from infra.components import realize
 from infra.components.api.component import RegionalApi
 from infra.components.base import Realizers
+from infra.components.kafka.selfmanaged import OperatorMirror
 from infra.components.registry import REALIZERS
 from infra.kinds import Architecture
 from infra.plan import Plan, RoutingContract
@@ -85,6 +86,12 @@ class ArchitectureComponent(pulumi.ComponentResource):
             for region, values in made.outputs.items():
                 self.access.setdefault(region, {}).update(values)
         outputs["access"] = self.access
+        # flow key -> the MirrorMaker 2 worker and connectors the operator runs into a self-managed cluster.
+        self.operator_mirrors: dict[str, Any] = {
+            key: m.handover for key, m in self.realization.mirrors.items() if isinstance(m, OperatorMirror)
+        }
+        if self.operator_mirrors:
+            outputs["operatorMirrors"] = self.operator_mirrors
         self.register_outputs(outputs)
 
     def _region(self, key: str, contract: RoutingContract) -> pulumi.Output[dict[str, Any]]:

@@ -9,8 +9,11 @@ Outputs (all map-shaped; see docs/aws.md "Outputs"):
   regions       region key -> {bootstrap: {cluster key: address}, routing: contract,
                 and with the api key, api: the region's entry point}
   monitoring    cloud -> {dashboard: {name, region}, notifications: {target: SNS topic ARN | {email: channel}}}
-  access        region key -> {policyArn: IAM policy for its AWS services, serviceAccount: its GCP services' account}
+  access        region key -> {policyArn: IAM policy for its AWS services, serviceAccount: its GCP services' account,
+                scramLogin: {username, password (secret)} of a self-managed region's services on its own cluster}
   api           with the api key: the global hostname and each region's entry point
+  operatorMirrors  with a self-managed region under regional-clusters: flow key -> {worker, connectors,
+                environment}, the MirrorMaker 2 the operator runs next to its cluster (docs/config.md)
 """
 
 from __future__ import annotations
@@ -80,7 +83,7 @@ def deployed() -> Deployed | None:
 
 def main() -> ArchitectureComponent:
     """Registers the stack's resources and exports its outputs; returns the architecture component."""
-    config = validate(stack_config(), pulumi.get_stack())
+    config = validate(stack_config(), pulumi.get_stack(), runtime_config.is_config_secret)
     plan = build_plan(config)
     refused = refusal(deployed(), plan)
     if refused:
@@ -93,4 +96,6 @@ def main() -> ArchitectureComponent:
     pulumi.export("access", architecture.access)
     if architecture.api is not None:
         pulumi.export("api", architecture.api.outputs)
+    if architecture.operator_mirrors:
+        pulumi.export("operatorMirrors", architecture.operator_mirrors)
     return architecture

@@ -10,7 +10,7 @@ retain_on_delete, aliases); `Registry` looks them up.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,17 +151,19 @@ def run(
     config: dict[str, Any] | None = None,
     stack: str = "test",
     monitor_cls: Callable[[Mocks], MockMonitor] = RecordingMonitor,
+    secret_keys: Sequence[str] = (),
 ) -> tuple[Any, CloudMocks, Any]:
     """Runs `program()` under fresh mocks until every registration is done.
 
     `config` is the stack's config as Pulumi hands it to a program (full
-    keys, objects as JSON text). `program` may return an Output or a plain
-    value; returns (monitor, mocks, resolved value).
+    keys, objects as JSON text), `secret_keys` those of its keys Pulumi
+    holds as secrets. `program` may return an Output or a plain value;
+    returns (monitor, mocks, resolved value).
     """
     mocks = CloudMocks()
     monitor = monitor_cls(mocks)
     pulumi.runtime.set_mocks(mocks, project=PULUMI_PROJECT, stack=stack, preview=False, monitor=monitor)
-    pulumi.runtime.set_all_config(dict(config or {}), [])
+    pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys))
     result: dict[str, Any] = {}
 
     def body() -> Any:

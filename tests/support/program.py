@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import runpy
+from collections.abc import Sequence
 from typing import Any
 
 from infra import stackfile
@@ -16,9 +17,10 @@ from tests.support.stacks import GCP_HUB, MAIN, raw_config, stack_file_config
 
 
 def run_main(
-    config: dict[str, str], stack: str = "test"
+    config: dict[str, str], stack: str = "test", secret_keys: Sequence[str] = ()
 ) -> tuple[list[mocks.Registration], Any, RealizationError | None]:
-    """(registrations, outputs, RealizationError or None) of __main__.py under mocks."""
+    """(registrations, outputs, RealizationError or None) of __main__.py under mocks; `secret_keys`: the
+    keys of `config` Pulumi holds as secrets."""
     refused: list[RealizationError] = []
 
     def program() -> Any:
@@ -29,7 +31,7 @@ def run_main(
             return None
         return {"hubBootstrap": a.hub_bootstrap, "regions": a.regions, "monitoring": a.monitoring, "access": a.access}
 
-    monitor, _, outputs = mocks.run(program, config, stack)
+    monitor, _, outputs = mocks.run(program, config, stack, secret_keys=secret_keys)
     return monitor.registrations, outputs, (refused[0] if refused else None)
 
 

@@ -59,6 +59,50 @@ MIXED_REGIONS = {
     "gcp/asia-southeast1": {"cidr": "10.40.0.0/16"},
 }
 
+# A self-managed Kafka cluster beside the AWS hub and a GCP spoke: it already
+# runs, reached at its bootstrap as an administrator whose password is a
+# Pulumi secret (docs/config.md, Self-managed Kafka).
+SELF_MANAGED_KEY = "self-managed/paris-dc1"
+ADMIN_PASSWORD_KEY = "parisAdminPassword"
+# The administrator's password as the program gets it (plain, its key listed as a secret).
+ADMIN_PASSWORD = "not-a-real-password"
+SECRET_KEYS = (f"multicloud-kafka:{ADMIN_PASSWORD_KEY}",)
+
+
+def self_managed_region(
+    bootstrap: tuple[str, ...] = ("kafka-1.paris.example.com:9096",), **extra: Any
+) -> dict[str, Any]:
+    """A self-managed region's entry: its range, its brokers and its administrator."""
+    return {
+        "cidr": "10.50.0.0/16",
+        "bootstrap": list(bootstrap),
+        "adminUser": "pulumi-admin",
+        "adminPasswordKey": ADMIN_PASSWORD_KEY,
+        **extra,
+    }
+
+
+SELF_MANAGED_REGIONS = {
+    "aws/us-east-1": {"cidr": "10.10.0.0/16"},
+    "gcp/europe-west1": {"cidr": "10.30.0.0/16"},
+    SELF_MANAGED_KEY: self_managed_region(),
+}
+
+
+def self_managed_raw(
+    architecture: str = "regional-clusters", regions: Mapping[str, Any] = SELF_MANAGED_REGIONS, **keys: Any
+) -> dict[str, str]:
+    """`raw_config` with the administrator's password set as the program gets it (pass SECRET_KEYS along)."""
+    return raw_config(architecture, regions, **{ADMIN_PASSWORD_KEY: ADMIN_PASSWORD, **keys})
+
+
+def self_managed_file_raw(
+    architecture: str = "regional-clusters", regions: Mapping[str, Any] = SELF_MANAGED_REGIONS, **keys: Any
+) -> dict[str, str]:
+    """`raw_config` with the password as a stack file holds it, encrypted (`{secure: ...}`)."""
+    return raw_config(architecture, regions, **{ADMIN_PASSWORD_KEY: {"secure": "v1:AAAAexample"}, **keys})
+
+
 # Backends of the regional API (the `api` key), per cloud.
 LISTENER = "arn:aws:elasticloadbalancing:{region}:111122223333:listener/app/orders/50dc6c495c0c9188/f2f7dc8efc522ab2"
 CLOUD_MAP = "arn:aws:servicediscovery:{region}:111122223333:service/srv-e4anhexample0004"
@@ -77,7 +121,7 @@ def raw_config(
     `keys` are more settings: a bare name is one of this project's keys, a
     name with ':' is taken as is (pass those as `**{"aws:region": ...}`);
     strings go in as they are, anything else as JSON. A stack with a GCP
-    region gets `gcp:project` unless `keys` names it, and one with both clouds
+    region gets `gcp:project` unless `keys` names it, and one with AWS and another kind
     `kafkaAdmin: {from: in-network}` (SCRAM logins' ACLs go through the brokers)
     unless `keys` names it (`kafkaAdmin=None` leaves it out).
     """
@@ -89,7 +133,8 @@ def raw_config(
     }
     if any(key.startswith(f"{geo.GCP}/") for key in regions):
         raw["gcp:project"] = PROJECT
-    if {key.split("/")[0] for key in regions} == {geo.AWS, geo.GCP}:
+    kinds = {key.split("/")[0] for key in regions}
+    if geo.AWS in kinds and len(kinds) > 1:
         raw["multicloud-kafka:kafkaAdmin"] = json.dumps({"from": "in-network"})
     for key, value in keys.items():
         if value is None:

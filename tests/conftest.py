@@ -66,11 +66,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         )
     # Stable: within a tier, tests keep pytest's order.
     items.sort(key=lambda item: TIERS.index(tier_of[item.nodeid]))
-    # Under pytest-xdist (./scripts/test runs the whole suite on two workers, --dist loadgroup), the
-    # kafka tier runs whole on one worker and everything else on the other: the kafka tier mostly waits
-    # on brokers and timeouts, and its session fixtures (the emulated stacks) are then made once.
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group("kafka" if tier_of[item.nodeid] == "kafka" else "rest"))
 
 
 @pytest.fixture

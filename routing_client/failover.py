@@ -93,8 +93,21 @@ class Outage:
         return self.unreachable_for >= self.after_seconds
 
 
+# The client settings a probe needs to be let in as the client is: its protocol, login and TLS.
+LOGIN_SETTINGS = ("security.protocol", "sasl.", "ssl.", "oauth_cb", "enable.ssl.certificate.verification")
+
+
+def login_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings of a client's `config` with which a probe logs in as that client (nothing else of it)."""
+    return {k: v for k, v in config.items() if k.startswith(LOGIN_SETTINGS)}
+
+
 class Watch:
-    """Probes one cluster's metadata in a thread and keeps an Outage of it up to date."""
+    """Probes one cluster's metadata in a thread and keeps an Outage of it up to date.
+
+    `config` must carry the client's login (`login_settings`): a broker that
+    wants SASL or TLS refuses a probe without it, which would read as an outage.
+    """
 
     def __init__(self, bootstrap: str, outage: Outage, config: Mapping[str, Any] | None = None):
         self.outage = outage
@@ -235,7 +248,7 @@ class FailoverProducer:
             return None
         self._outage.restart()
         cluster = self._sides.cluster(side, "produceCluster")
-        return Watch(self.contract.bootstrap_of(cluster, self._bootstrap), self._outage)
+        return Watch(self.contract.bootstrap_of(cluster, self._bootstrap), self._outage, login_settings(self._config))
 
     @property
     def cluster(self) -> str:
@@ -460,7 +473,7 @@ class FailoverConsumer:
             return None
         self._outage.restart()
         cluster = self._sides.cluster(side, "consumeCluster")
-        return Watch(self.contract.bootstrap_of(cluster, self._args[0]), self._outage)
+        return Watch(self.contract.bootstrap_of(cluster, self._args[0]), self._outage, login_settings(self._config))
 
     @property
     def consumer(self) -> RoutingConsumer:

@@ -6,7 +6,16 @@ from confluent_kafka import KafkaError
 from infra import stackfile
 from infra.architectures import build_plan
 from routing_client import DeliveryError, RoutingError
-from routing_client.failover import PRIMARY, STANDBY, FailoverConsumer, FailoverProducer, Outage, Replay, Sides
+from routing_client.failover import (
+    PRIMARY,
+    STANDBY,
+    FailoverConsumer,
+    FailoverProducer,
+    Outage,
+    Replay,
+    Sides,
+    login_settings,
+)
 from tests.support.emulation import with_standby
 
 
@@ -140,3 +149,24 @@ def test_a_failover_on_command_switches_the_producer_and_keeps_every_message():
     with pytest.raises(DeliveryError, match="1 message not delivered"):
         producer.close(0.5)
     assert len(failures) == 1 and failures[0].code() == KafkaError._PURGE_QUEUE
+
+
+def test_the_watch_logs_in_as_the_client_and_takes_nothing_else_of_its_settings():
+    config = {
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanism": "SCRAM-SHA-512",
+        "sasl.username": "aws-us-west-2",
+        "sasl.password": "secret",
+        "ssl.ca.location": "/etc/ca.pem",
+        "group.id": "g",
+        "auto.offset.reset": "earliest",
+        "stats_cb": print,
+        "enable.idempotence": True,
+    }
+    assert login_settings(config) == {
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanism": "SCRAM-SHA-512",
+        "sasl.username": "aws-us-west-2",
+        "sasl.password": "secret",
+        "ssl.ca.location": "/etc/ca.pem",
+    }

@@ -168,6 +168,29 @@ def execution_policy(
     }
 
 
+def _service_key(
+    name: str,
+    description: str,
+    identity: pulumi.Output[Any],
+    region: str,
+    service: str,
+    opts: pulumi.ResourceOptions,
+) -> aws.kms.Key:
+    """A rotated customer key that only `service` may use, in `region`, on the account's behalf."""
+    return aws.kms.Key(
+        name,
+        description=description,
+        enable_key_rotation=True,
+        deletion_window_in_days=30,
+        policy=identity.apply(
+            lambda i: json.dumps(
+                key_policies.via_services_key_policy(key_policies.partition_of(i.arn), i.account_id, region, [service])
+            )
+        ),
+        opts=opts,
+    )
+
+
 @dataclass(frozen=True)
 class MskConnectMirrorArgs:
     flow: MirrorFlow
@@ -253,19 +276,13 @@ class MskConnectMirror(pulumi.ComponentResource):
         self.secrets_key: aws.kms.Key | None = None
         sides = {side: s.endpoint() for side, s in (("source", args.source), ("target", args.target)) if not s.login}
         if logins:
-            self.secrets_key = aws.kms.Key(
+            self.secrets_key = _service_key(
                 f"{name}-logins",
-                description=f"MSK Connect {name}: the MirrorMaker 2 logins in Secrets Manager",
-                enable_key_rotation=True,
-                deletion_window_in_days=30,
-                policy=identity.apply(
-                    lambda i: json.dumps(
-                        key_policies.via_services_key_policy(
-                            key_policies.partition_of(i.arn), i.account_id, args.region, ["secretsmanager"]
-                        )
-                    )
-                ),
-                opts=child,
+                f"MSK Connect {name}: the MirrorMaker 2 logins in Secrets Manager",
+                identity,
+                args.region,
+                "secretsmanager",
+                child,
             )
             for side, login in logins.items():
                 sides[side] = self._login_secret(name, side, login, self.secrets_key, args, child)
@@ -458,17 +475,8 @@ class MskConnectMirror(pulumi.ComponentResource):
             versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
             opts=child,
         )
-        self.plugin_key = aws.kms.Key(
-            f"{name}-plugin",
-            description=f"MSK Connect {name}: the MirrorMaker 2 plugin in S3",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=identity.apply(
-                lambda i: json.dumps(
-                    key_policies.via_services_key_policy(key_policies.partition_of(i.arn), i.account_id, region, ["s3"])
-                )
-            ),
-            opts=child,
+        self.plugin_key = _service_key(
+            f"{name}-plugin", f"MSK Connect {name}: the MirrorMaker 2 plugin in S3", identity, region, "s3", child
         )
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-plugin",

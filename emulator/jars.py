@@ -169,6 +169,7 @@ def ensure(log: Callable[[str], None] = print, pom: Path = POM) -> Path:
     # once never see each other's half-copied jars.
     partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
+    partial.parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no .cache yet
     cmd = [
         mvn,
         "-B",

@@ -254,10 +254,12 @@ def test_a_demo_stopped_by_sigterm_stops_what_it_started(cli_stack):
 
 
 def test_a_damaged_jar_cache_is_detected_by_checksum_and_fetched_again(tmp_path, monkeypatch, kafka_jars):
-    monkeypatch.setattr(jars, "CACHE", tmp_path)
+    # A fresh clone has no .cache directory at all: the first fetch makes it.
+    cache = tmp_path / "fresh-clone" / ".cache"
+    monkeypatch.setattr(jars, "CACHE", cache)
     logged: list[str] = []
     target = jars.ensure(logged.append)
-    assert target.parent == tmp_path and jars.damage() is None
+    assert target.parent == cache and jars.damage() is None
     names = sorted(p.name for p in target.glob("*.jar"))
     assert names == sorted(p.name for p in kafka_jars.glob("*.jar"))
 

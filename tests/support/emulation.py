@@ -77,6 +77,39 @@ def running(stack_name: str | Config, root: Path) -> Iterator[tuple[Plan, stack.
                     assert s.connect_ex((ports.HOST, port)) != 0, port
 
 
+class SharedStacks:
+    """The repo's stacks, brought up on first request and stopped on release."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._up: dict[str, Iterator[tuple[Plan, stack.Emulation]]] = {}
+        self._values: dict[str, tuple[Plan, stack.Emulation]] = {}
+
+    def get(self, name: str) -> tuple[Plan, stack.Emulation]:
+        if name not in self._values:
+            gen = running(name, self.root)
+            self._values[name] = next(gen)
+            self._up[name] = gen
+        return self._values[name]
+
+    def release(self, name: str) -> None:
+        """Stops the stack (and checks that nothing of it is left running)."""
+        gen = self._up.pop(name, None)
+        self._values.pop(name, None)
+        if gen is not None:
+            next(gen, None)
+
+    def close(self) -> None:
+        errors = []
+        for name in list(self._up):
+            try:
+                self.release(name)
+            except Exception as e:  # every stack is stopped; the first failure is raised after
+                errors.append(e)
+        if errors:
+            raise errors[0]
+
+
 def run_python(*argv: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     """`python <argv>` with this interpreter from the repository root, the repository on the path."""
     return subprocess.run(

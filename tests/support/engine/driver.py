@@ -109,6 +109,11 @@ class EngineBed:
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
             "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
             "PULUMI_SKIP_CONFIRMATIONS": "true",
+            # The state is written once, when an operation ends (failed or not),
+            # instead of after every step: what the tests read is the same, and
+            # the file backend's per-step rewrite of a prod-sized state was
+            # about half of the tier's engine CPU.
+            "PULUMI_SKIP_CHECKPOINTS": "true",
         }
         self._standin: subprocess.Popen[str] | None = None
         if not real_providers():

@@ -28,16 +28,6 @@ TIER_OF = {
 }
 
 
-# The kafka tier's halves (tests/emulator/conftest.py).
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--emulator-modules",
-        choices=("all", "shared", "own"),
-        default="all",
-        help="kafka tier: only the modules that use the shared stacks, or only those that start their own",
-    )
-
-
 def pytest_configure(config: pytest.Config) -> None:
     # The scripts a test runs (./scripts/plan ...) use the interpreter running
     # the tests, with its packages, instead of making or updating a virtualenv.

@@ -36,8 +36,7 @@ def _shared_used_by(item: pytest.Item) -> set[str]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Modules that use a shared stack first, grouped by the stack released first; each module's own order kept.
-    With --emulator-modules, only one of the two halves (./scripts/test runs each in a process of its own)."""
+    """Modules that use a shared stack first, grouped by the stack released first; each module's own order kept."""
     order = list(SHARED)
     modules: dict[str, list[pytest.Item]] = {}
     for item in items:
@@ -52,17 +51,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return min((order.index(u) for u in used), default=len(order))
 
     items[:] = [i for path in sorted(modules, key=rank) for i in modules[path]]
-    part = config.getoption("--emulator-modules")
-    if part != "all":
-        own = len(order)
-        dropped = [
-            i
-            for i in items
-            if i.nodeid.startswith("tests/emulator/") and (rank(i.nodeid.split("::")[0]) == own) != (part == "own")
-        ]
-        if dropped:
-            config.hook.pytest_deselected(items=dropped)
-            items[:] = [i for i in items if i not in dropped]
 
 
 @pytest.fixture(scope="session")

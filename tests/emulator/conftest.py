@@ -24,6 +24,8 @@ from tests.support.emulation import SharedStacks
 # The shared stacks, in the order they are released: the modules that use
 # staging run first, then those that use prod, then those that use dev.
 SHARED = {"staging_up": "staging", "prod_up": "prod", "dev_up": "dev"}
+# Where the teardown hook finds the session's SharedStacks, once a test has asked for one.
+STACKS = pytest.StashKey[SharedStacks]()
 
 
 def _shared_used_by(item: pytest.Item) -> set[str]:
@@ -41,13 +43,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     modules: dict[str, list[pytest.Item]] = {}
     for item in items:
         modules.setdefault(item.nodeid.split("::")[0], []).append(item)
-    if not any(path.startswith("tests/emulator/") for path in modules):
-        return
 
     def rank(path: str) -> int:
-        used = set().union(*(_shared_used_by(i) for i in modules[path]))
         if not path.startswith("tests/emulator/"):
             return -1
+        used = set().union(*(_shared_used_by(i) for i in modules[path]))
         return min((order.index(u) for u in used), default=len(order))
 
     items[:] = [i for path in sorted(modules, key=rank) for i in modules[path]]
@@ -75,7 +75,7 @@ def shared_stacks(kafka_jars, emulator_root) -> Iterator[SharedStacks]:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
     yield
-    stacks = getattr(item.session, "_mck_shared_stacks", None)
+    stacks = item.session.stash.get(STACKS, None)
     if stacks is None:
         return
     still_needed = set().union(*(_shared_used_by(i) for i in _rest(item)))
@@ -91,7 +91,7 @@ def _rest(item: pytest.Item) -> list[pytest.Item]:
 
 def _shared(request: pytest.FixtureRequest, fixture: str) -> tuple[Plan, stack.Emulation]:
     stacks: SharedStacks = request.getfixturevalue("shared_stacks")
-    request.session._mck_shared_stacks = stacks  # type: ignore[attr-defined]
+    request.session.stash[STACKS] = stacks
     return stacks.get(SHARED[fixture])
 
 

@@ -24,7 +24,6 @@ def test_the_routing_client_readme_examples_run(dev_up, capsys):
     try:
         for example in examples:
             exec(compile(example, str(README), "exec"), scope)
-        got = scope["got"]
     finally:
         # The examples' plain dead-letter Producer is closed here, before the
         # stack may go down, not whenever the garbage collector gets to it.

@@ -82,22 +82,19 @@ class SharedStacks:
 
     def __init__(self, root: Path):
         self.root = root
-        self._up: dict[str, Iterator[tuple[Plan, stack.Emulation]]] = {}
-        self._values: dict[str, tuple[Plan, stack.Emulation]] = {}
+        # name -> (the running() generator that stops it, what it yielded)
+        self._up: dict[str, tuple[Iterator[tuple[Plan, stack.Emulation]], tuple[Plan, stack.Emulation]]] = {}
 
     def get(self, name: str) -> tuple[Plan, stack.Emulation]:
-        if name not in self._values:
+        if name not in self._up:
             gen = running(name, self.root)
-            self._values[name] = next(gen)
-            self._up[name] = gen
-        return self._values[name]
+            self._up[name] = (gen, next(gen))
+        return self._up[name][1]
 
     def release(self, name: str) -> None:
         """Stops the stack (and checks that nothing of it is left running)."""
-        gen = self._up.pop(name, None)
-        self._values.pop(name, None)
-        if gen is not None:
-            next(gen, None)
+        if name in self._up:
+            next(self._up.pop(name)[0], None)
 
     def close(self) -> None:
         errors = []
